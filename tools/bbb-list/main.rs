@@ -1,0 +1,174 @@
+//! `bbb-list`: list every recording of a BBB server or Scalelite cluster as NDJSON. See bbb-list(1).
+
+use anyhow::{Context, bail};
+use bbbmig_core::bbb::api::{Api, Checksum};
+use bbbmig_core::bbb::collect::{Collector, Filter};
+use bbbmig_core::bbb::list::{self, Query, Strategy};
+use bbbmig_core::bbb::recording::PlaybackForm;
+use bbbmig_core::bbb::xml;
+use bbbmig_core::cli::{self, Common};
+use bbbmig_core::http::HttpOptions;
+use bbbmig_core::secret;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const EXAMPLES: &str = "Examples:
+  export BBB_URL=https://bbb.example.org/bigbluebutton/  BBB_SECRET=…
+  bbb-list | head -n 2                       the two most recent recordings
+  bbb-list --state any --save-xml all.xml    everything, and keep the raw answer
+  bbb-list --from-xml all.xml --meta bbb-origin=Moodle | jq -r .record_id
+  bbb-list --checksum sha1 --playback 2.3    an old server, 2.3 player links";
+
+/// List the recordings of a BigBlueButton server or Scalelite cluster, one NDJSON record
+/// per line, newest first.
+#[derive(clap::Parser, Debug)]
+#[command(version, about, after_help = EXAMPLES)]
+struct Args {
+    /// API base: https://host/, https://host/bigbluebutton/ or https://host/bigbluebutton/api/.
+    #[arg(long, env = "BBB_URL", value_name = "URL")]
+    server: Option<String>,
+    /// Read the shared secret from FILE (first line) instead of the BBB_SECRET variable.
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<PathBuf>,
+    /// Checksum algorithm: sha1 for servers before BBB 2.5; Scalelite refuses sha384.
+    #[arg(long, value_enum, default_value = "sha256")]
+    checksum: Checksum,
+    /// Only recordings in these states (processing, processed, published, unpublished,
+    /// deleted, or any); repeatable or comma-separated. Default: published,unpublished.
+    #[arg(long, value_name = "STATE", value_delimiter = ',')]
+    state: Vec<String>,
+    /// Only recordings of these external meeting IDs; repeatable or comma-separated.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    meeting_id: Vec<String>,
+    /// Only recordings whose recordID starts with one of these; repeatable or comma-separated.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    record_id: Vec<String>,
+    /// Only recordings whose metadata KEY matches VALUE (BBB % wildcards); repeatable, all must match.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
+    meta: Vec<(String, String)>,
+    /// Skip recordings whose bbb-origin-server-name is NAME (repeatable).
+    #[arg(long, value_name = "NAME")]
+    ignore_origin_server: Vec<String>,
+    /// Presentation links as sent (2.0) or rewritten to the 2.3 player (2.3).
+    #[arg(long, value_enum, default_value = "2.0")]
+    playback: PlaybackForm,
+    /// Also write every listed <recording> as one getRecordings XML document to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_xml")]
+    save_xml: Option<PathBuf>,
+    /// Read a saved getRecordings answer instead of the network (no secret needed).
+    #[arg(long, value_name = "FILE")]
+    from_xml: Option<PathBuf>,
+    /// Stream records in server order instead of sorting them newest first.
+    #[arg(long)]
+    no_sort: bool,
+    /// Seconds to wait for one answer before splitting or retrying the request.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    timeout: u64,
+    /// Retries of a failed request (with doubling backoff) before giving up.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    retries: u32,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl cli::ToolArgs for Args {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+}
+
+fn parse_meta(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_ascii_lowercase(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+fn main() -> ExitCode {
+    cli::run("bbb-list", |args: Args, out| {
+        let filter = Filter {
+            states: args.state.clone(),
+            meeting_ids: args.meeting_id.clone(),
+            record_ids: args.record_id.clone(),
+            meta: args.meta.clone(),
+            ignore_origin: args.ignore_origin_server.clone(),
+        };
+        if let Some(path) = &args.from_xml {
+            let mut c = Collector::new(
+                filter,
+                args.server.clone(),
+                args.playback,
+                !args.no_sort,
+                None,
+            )?;
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let mut page = file.try_clone()?;
+            let env = xml::parse(std::io::BufReader::new(file), |rec, span| {
+                c.add(rec, &mut page, span, out)
+            })
+            .with_context(|| format!("{} is not a usable getRecordings answer", path.display()))?;
+            if !env.success() {
+                bail!(
+                    "{} holds a FAILED answer ({})",
+                    path.display(),
+                    env.message_key.unwrap_or_default()
+                );
+            }
+            return c.finish(out);
+        }
+        let Some(server) = &args.server else {
+            bail!("no server: give --server URL or set BBB_URL")
+        };
+        let api = Api::new(
+            server,
+            secret::load("BBB_SECRET", args.secret_file.as_deref())?,
+            args.checksum,
+        )?;
+        let http = HttpOptions {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            retries: args.retries,
+            ..Default::default()
+        };
+        let query = Query {
+            states: args.state.clone(),
+            meeting_ids: args.meeting_id.clone(),
+            record_ids: args.record_id.clone(),
+            meta: args.meta.clone(),
+        };
+        let strategy = Strategy {
+            concurrency: args.concurrency.max(1),
+            ..Default::default()
+        };
+        let mut c = Collector::new(
+            filter,
+            Some(api.base().to_string()),
+            args.playback,
+            !args.no_sort,
+            args.save_xml.as_deref(),
+        )?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let stats = rt.block_on(list::list(
+            &api,
+            &http,
+            &query,
+            &strategy,
+            |rec, page, span| c.add(rec, page, span, out),
+        ))?;
+        log::info!(
+            "{} requests, {} retries, {} shards split, paginated: {}",
+            stats.requests,
+            stats.retries,
+            stats.splits,
+            stats.paginated
+        );
+        c.finish(out)
+    })
+}

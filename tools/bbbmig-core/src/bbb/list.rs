@@ -1,0 +1,330 @@
+//! Listing every recording of a server: recordID-prefix shards, BBB 2.6 pages, finer shards on failure.
+
+use super::api::{Api, redact};
+use super::xml::{self, Envelope, Recording, Span};
+use crate::error::fatal;
+use crate::http::{self, FetchError, HttpOptions};
+use anyhow::anyhow;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufReader, Seek};
+use tokio::task::JoinSet;
+
+const HEX: &str = "0123456789abcdef";
+
+/// What to ask the server for.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// `state` values (empty: published and unpublished, the server's default).
+    pub states: Vec<String>,
+    /// External meeting IDs (`meetingID`).
+    pub meeting_ids: Vec<String>,
+    /// Recording IDs or prefixes (`recordID`).
+    pub record_ids: Vec<String>,
+    /// `meta_<key>=value` filters.
+    pub meta: Vec<(String, String)>,
+}
+
+/// How to list.
+#[derive(Debug, Clone)]
+pub struct Strategy {
+    /// `limit` of each page on servers that paginate (BBB clamps it to 1..100).
+    pub page_size: u32,
+    /// Longest recordID prefix a failing shard is split down to.
+    pub max_prefix_len: usize,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// IDs per request when listing given recordIDs or meetingIDs.
+    pub ids_per_request: usize,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy {
+            page_size: 100,
+            max_prefix_len: 4,
+            concurrency: 4,
+            ids_per_request: 25,
+        }
+    }
+}
+
+/// Counters of one listing, for `-v`.
+#[derive(Debug, Default, Clone)]
+pub struct ListStats {
+    pub requests: u64,
+    pub retries: u64,
+    pub splits: u64,
+    pub paginated: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Scope {
+    Prefix(String),
+    RecordIds(Vec<String>),
+    MeetingIds(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    scope: Scope,
+    offset: u64,
+    attempt: u32,
+}
+
+impl Job {
+    fn new(scope: Scope) -> Job {
+        Job {
+            scope,
+            offset: 0,
+            attempt: 0,
+        }
+    }
+    fn describe(&self) -> String {
+        let s = match &self.scope {
+            Scope::Prefix(p) => format!("recordID prefix {p:?}"),
+            Scope::RecordIds(v) => format!("{} recordIDs from {}", v.len(), v[0]),
+            Scope::MeetingIds(v) => format!("{} meetingIDs from {}", v.len(), v[0]),
+        };
+        if self.offset > 0 {
+            format!("{s}, offset {}", self.offset)
+        } else {
+            s
+        }
+    }
+    fn children(&self, max_prefix_len: usize) -> Option<Vec<Job>> {
+        let scopes: Vec<Scope> = match &self.scope {
+            Scope::Prefix(p) if p.len() < max_prefix_len => HEX
+                .chars()
+                .map(|c| Scope::Prefix(format!("{p}{c}")))
+                .collect(),
+            Scope::RecordIds(v) if v.len() > 1 => {
+                let (a, b) = v.split_at(v.len() / 2);
+                vec![Scope::RecordIds(a.to_vec()), Scope::RecordIds(b.to_vec())]
+            }
+            Scope::MeetingIds(v) if v.len() > 1 => {
+                let (a, b) = v.split_at(v.len() / 2);
+                vec![Scope::MeetingIds(a.to_vec()), Scope::MeetingIds(b.to_vec())]
+            }
+            _ => return None,
+        };
+        Some(scopes.into_iter().map(Job::new).collect())
+    }
+}
+
+/// Lists recordings from `api`, calling `sink` with each recording of each complete,
+/// well-formed page, and the spooled page with the recording's byte span (for
+/// `--save-xml`). The same recording may come twice (pages shift, shards re-listed):
+/// the sink de-duplicates by recordID.
+pub async fn list(
+    api: &Api,
+    http_opts: &HttpOptions,
+    query: &Query,
+    strategy: &Strategy,
+    mut sink: impl FnMut(Recording, &mut File, Span) -> anyhow::Result<()>,
+) -> anyhow::Result<ListStats> {
+    let client = http::client(http_opts)?;
+    let mut stats = ListStats::default();
+    let mut queue: VecDeque<Job> = initial_jobs(query, strategy);
+    let mut running: JoinSet<(Job, Result<File, FetchError>)> = JoinSet::new();
+    loop {
+        while running.len() < strategy.concurrency.max(1) {
+            let Some(job) = queue.pop_front() else { break };
+            let owned = params(query, &job, strategy.page_size);
+            let pairs: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let url = api.url("getRecordings", &pairs);
+            let shown = redact(&url);
+            log::debug!("GET {shown}");
+            stats.requests += 1;
+            let client = client.clone();
+            let delay = if job.attempt > 0 {
+                http::backoff(http_opts, job.attempt)
+            } else {
+                Default::default()
+            };
+            let timeout = http_opts.timeout;
+            running.spawn(async move {
+                tokio::time::sleep(delay).await;
+                let r = http::get_to_file(&client, &url, &shown, timeout).await;
+                (job, r)
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (job, fetched) =
+            joined.map_err(|e| anyhow!("internal error in a request task: {e}"))?;
+        let outcome = match fetched {
+            Ok(mut file) => match validate(&mut file) {
+                Ok(env) => Ok((file, env)),
+                Err(e) => Err(Failure::Garbled(e)),
+            },
+            Err(e) => Err(Failure::Fetch(e)),
+        };
+        match outcome {
+            Ok((mut file, env)) => {
+                if !env.success() {
+                    return Err(refused(&env));
+                }
+                if let Some(total) = env.total_elements {
+                    stats.paginated = true;
+                    if job.offset == 0 {
+                        let step = u64::from(strategy.page_size.max(1));
+                        let mut off = step;
+                        while off < total {
+                            queue.push_back(Job {
+                                scope: job.scope.clone(),
+                                offset: off,
+                                attempt: 0,
+                            });
+                            off += step;
+                        }
+                    }
+                }
+                file.rewind()?;
+                let prefix = match &job.scope {
+                    Scope::Prefix(p) => Some(p.clone()),
+                    _ => None,
+                };
+                let mut ignores_prefix = false;
+                let mut reopened = file.try_clone()?;
+                xml::parse(BufReader::new(file), |rec, span| {
+                    if let Some(p) = &prefix {
+                        if !rec.record_id.starts_with(p.as_str()) {
+                            ignores_prefix = true;
+                        }
+                    }
+                    sink(rec, &mut reopened, span)
+                })?;
+                if ignores_prefix {
+                    // An old server that ignores recordID: this answer was the whole listing.
+                    log::info!(
+                        "the server ignores the recordID filter: its first answer lists everything"
+                    );
+                    queue.retain(|j| !matches!(j.scope, Scope::Prefix(_)));
+                    running.abort_all();
+                }
+            }
+            Err(failure) => {
+                let splittable = failure.splittable();
+                let transient = failure.transient();
+                if splittable {
+                    if let Some(children) = job.children(strategy.max_prefix_len) {
+                        log::info!("{} failed ({}); splitting it", job.describe(), failure);
+                        stats.splits += 1;
+                        queue.extend(children);
+                        continue;
+                    }
+                }
+                if transient && job.attempt < http_opts.retries {
+                    log::info!("{} failed ({}); retrying", job.describe(), failure);
+                    stats.retries += 1;
+                    queue.push_back(Job {
+                        attempt: job.attempt + 1,
+                        ..job
+                    });
+                    continue;
+                }
+                return Err(fatal(anyhow!("cannot list {}: {failure}", job.describe())));
+            }
+        }
+    }
+    Ok(stats)
+}
+
+enum Failure {
+    Fetch(FetchError),
+    Garbled(anyhow::Error),
+}
+
+impl Failure {
+    fn splittable(&self) -> bool {
+        match self {
+            Failure::Fetch(FetchError::Timeout { .. } | FetchError::Body { .. }) => true,
+            Failure::Fetch(FetchError::Status { status, .. }) => *status == 404 || *status >= 500,
+            Failure::Fetch(_) => false,
+            Failure::Garbled(_) => true,
+        }
+    }
+    fn transient(&self) -> bool {
+        match self {
+            Failure::Fetch(e) => e.is_transient(),
+            Failure::Garbled(_) => true,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Fetch(e) => write!(f, "{e}"),
+            Failure::Garbled(e) => write!(f, "unusable answer: {e:#}"),
+        }
+    }
+}
+
+/// First pass over a spooled page: well-formed, complete, with a return code.
+fn validate(file: &mut File) -> anyhow::Result<Envelope> {
+    let env = xml::parse(BufReader::new(&mut *file), |_, _| Ok(()))?;
+    Ok(env)
+}
+
+fn refused(env: &Envelope) -> anyhow::Error {
+    let key = env.message_key.as_deref().unwrap_or("?");
+    let msg = env.message.as_deref().unwrap_or("");
+    let hint = match key {
+        "checksumError" => {
+            ": check BBB_SECRET (or --secret-file) and --checksum (Scalelite refuses sha384, BBB before 2.5 needs sha1)"
+        }
+        "missingParameters" => {
+            ": the server refuses this listing (Scalelite GET_RECORDINGS_API_FILTERED)"
+        }
+        _ => "",
+    };
+    fatal(anyhow!("the server answered FAILED ({key}: {msg}){hint}"))
+}
+
+fn initial_jobs(query: &Query, strategy: &Strategy) -> VecDeque<Job> {
+    let n = strategy.ids_per_request.max(1);
+    if !query.record_ids.is_empty() {
+        query
+            .record_ids
+            .chunks(n)
+            .map(|c| Job::new(Scope::RecordIds(c.to_vec())))
+            .collect()
+    } else if !query.meeting_ids.is_empty() {
+        query
+            .meeting_ids
+            .chunks(n)
+            .map(|c| Job::new(Scope::MeetingIds(c.to_vec())))
+            .collect()
+    } else {
+        HEX.chars()
+            .map(|c| Job::new(Scope::Prefix(c.to_string())))
+            .collect()
+    }
+}
+
+fn params(query: &Query, job: &Job, page_size: u32) -> Vec<(String, String)> {
+    let mut p: Vec<(String, String)> = Vec::new();
+    match &job.scope {
+        Scope::Prefix(pre) => p.push(("recordID".into(), pre.clone())),
+        Scope::RecordIds(ids) => p.push(("recordID".into(), ids.join(","))),
+        Scope::MeetingIds(ids) => p.push(("meetingID".into(), ids.join(","))),
+    }
+    let states = if query.states.is_empty() {
+        "published,unpublished".to_string()
+    } else {
+        query.states.join(",")
+    };
+    p.push(("state".into(), states));
+    for (k, v) in &query.meta {
+        p.push((format!("meta_{}", k.to_ascii_lowercase()), v.clone()));
+    }
+    p.push(("offset".into(), job.offset.to_string()));
+    p.push(("limit".into(), page_size.to_string()));
+    p
+}

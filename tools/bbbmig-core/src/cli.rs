@@ -1,0 +1,233 @@
+//! What every tool shares on the command line: common flags, the filter loop, exit codes.
+
+use crate::diag;
+use crate::error::{describe, is_broken_pipe, is_fatal};
+use crate::ndjson::{Reader, Writer};
+use crate::record::Record;
+use anyhow::Context;
+use clap::Parser;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of every tool: verbosity.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Say more on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr, no summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Flags of every tool that reads records: the input file and the rejects file.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Input {
+    /// NDJSON recordings to read ("-" or nothing: standard input).
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub input: PathBuf,
+    /// Append each failed record, with an "error" key, to FILE (feed it back after a fix).
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+}
+
+/// A tool's parsed arguments, so that `run` can set up diagnostics.
+pub trait ToolArgs: Parser {
+    /// The common flags.
+    fn common(&self) -> &Common;
+}
+
+/// Parses the arguments, runs `body`, and turns the outcome into the exit code:
+/// 0 all records done (or the reader closed the pipe), 1 some records failed, 2 fatal.
+pub fn run<A: ToolArgs>(
+    tool: &'static str,
+    body: impl FnOnce(A, &mut Out) -> anyhow::Result<()>,
+) -> ExitCode {
+    let args = A::parse(); // clap exits 2 on usage errors, 0 on --help
+    let quiet = args.common().quiet;
+    diag::init(tool, args.common().verbose, quiet);
+    let mut out = Out::new(tool);
+    let result = body(args, &mut out);
+    match result {
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            diag::error(tool, &describe(&e));
+            if !quiet {
+                out.print_summary();
+            }
+            ExitCode::from(2)
+        }
+        Ok(()) => {
+            if !quiet {
+                out.print_summary();
+            }
+            if out.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+/// The output side of a tool: records to stdout, failures to stderr and `--rejects`,
+/// counts for the summary line.
+pub struct Out {
+    tool: &'static str,
+    writer: Writer<'static>,
+    rejects: Option<(PathBuf, File)>,
+    counts: BTreeMap<String, u64>,
+    failed: u64,
+}
+
+impl Out {
+    fn new(tool: &'static str) -> Out {
+        Out {
+            tool,
+            writer: Writer::stdout(),
+            rejects: None,
+            counts: BTreeMap::new(),
+            failed: 0,
+        }
+    }
+
+    /// The tool's name, as it prefixes messages.
+    pub fn tool(&self) -> &'static str {
+        self.tool
+    }
+
+    /// Opens the `--rejects` file (appending) when one is given.
+    pub fn open_rejects(&mut self, path: Option<&PathBuf>) -> anyhow::Result<()> {
+        if let Some(p) = path {
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open the rejects file {}", p.display()))?;
+            self.rejects = Some((p.clone(), f));
+        }
+        Ok(())
+    }
+
+    /// Writes one record to stdout.
+    pub fn emit(&mut self, rec: &Record) -> anyhow::Result<()> {
+        self.writer
+            .write(rec)
+            .context("cannot write to standard output")
+    }
+
+    /// Writes one already serialized NDJSON line (with its newline) to stdout.
+    pub fn emit_raw(&mut self, line: &[u8]) -> anyhow::Result<()> {
+        self.writer
+            .write_raw(line)
+            .context("cannot write to standard output")
+    }
+
+    /// Counts one record under `status` for the summary line.
+    pub fn count(&mut self, status: &str) {
+        *self.counts.entry(status.to_string()).or_insert(0) += 1;
+    }
+
+    /// Number of failed records so far.
+    pub fn failed(&self) -> u64 {
+        self.failed
+    }
+
+    /// Reports a failed record: `tool: error: line N: record ID: reason` on stderr, the
+    /// record with an `error` key in `--rejects`. The stream goes on.
+    pub fn fail(
+        &mut self,
+        line: u64,
+        rec: Option<&Record>,
+        err: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        self.failed += 1;
+        let id = rec.map_or_else(|| "?".to_string(), Record::id_for_messages);
+        let msg = describe(err);
+        diag::error(self.tool, &format!("line {line}: record {id}: {msg}"));
+        if let Some((path, f)) = &mut self.rejects {
+            let mut r = rec.cloned().unwrap_or_default();
+            r.set(
+                "error",
+                json!({"tool": self.tool, "line": line, "message": msg}),
+            );
+            let mut buf = serde_json::to_vec(&r.0)?;
+            buf.push(b'\n');
+            f.write_all(&buf).and_then(|()| f.flush()).map_err(|e| {
+                crate::error::fatal(anyhow::anyhow!(
+                    "cannot write the rejects file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on every record of the input, in order. `Ok(Some(rec))` is written out,
+    /// `Ok(None)` drops the record, `Err` fails this record only unless it is
+    /// [`crate::Fatal`]. A garbled input line is fatal. A previous run's `error` key
+    /// (from `--rejects`) is removed before `f` sees the record.
+    pub fn filter(
+        &mut self,
+        input: &Input,
+        mut f: impl FnMut(&mut Out, Record) -> anyhow::Result<Option<Record>>,
+    ) -> anyhow::Result<()> {
+        self.open_rejects(input.rejects.as_ref())?;
+        let mut reader = Reader::open(&input.input)?;
+        while let Some(item) = reader.next_item()? {
+            let rec = match item.record {
+                Ok(r) => strip_old_error(r),
+                Err(e) => {
+                    self.fail(item.line, None, &e)?;
+                    continue;
+                }
+            };
+            let keep = rec.clone();
+            match f(self, rec) {
+                Ok(Some(r)) => self.emit(&r)?,
+                Ok(None) => {}
+                Err(e) if is_fatal(&e) || is_broken_pipe(&e) => {
+                    return Err(e.context(format!(
+                        "line {}: record {}",
+                        item.line,
+                        keep.id_for_messages()
+                    )));
+                }
+                Err(e) => self.fail(item.line, Some(&keep), &e)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn print_summary(&self) {
+        let mut parts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        if self.failed > 0 {
+            parts.push(format!("{} failed", self.failed));
+        }
+        if parts.is_empty() {
+            parts.push("0 records".to_string());
+        }
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{}: {}",
+            self.tool,
+            parts.join(", ")
+        );
+    }
+}
+
+/// Drops an `error` key that a previous `--rejects` wrote (an object with a `tool` key).
+fn strip_old_error(mut r: Record) -> Record {
+    if r.0.get("error").and_then(|e| e.get("tool")).is_some() {
+        r.0.shift_remove("error");
+    }
+    r
+}

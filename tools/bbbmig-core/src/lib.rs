@@ -1,0 +1,15 @@
+//! Shared library of the bbbmig tools: the record contract, the NDJSON filter loop, the BBB client.
+
+pub mod bbb;
+pub mod cli;
+pub mod diag;
+pub mod error;
+pub mod http;
+pub mod ndjson;
+pub mod record;
+pub mod secret;
+pub mod spool;
+pub mod timefmt;
+
+pub use error::Fatal;
+pub use record::Record;
