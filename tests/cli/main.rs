@@ -1,1 +1,11 @@
-//! t
+//! Integration tests: run the real binaries against the BBB stand-in and a throwaway PostgreSQL.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bbb_csv;
+mod bbb_list;
+mod moodle;
+mod pod;
+mod record;
+mod render;

@@ -1,0 +1,1 @@
+//! Tests of the bbb_csv tools (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! Tests of bbb-list against real answers and the stand-in.

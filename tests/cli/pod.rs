@@ -1,0 +1,1 @@
+//! Tests of the pod tools (placeholder until its issue lands).

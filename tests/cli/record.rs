@@ -1,0 +1,1 @@
+//! Tests of the record tools (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! Tests of the render tools (placeholder until its issue lands).

@@ -1,0 +1,102 @@
+//! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL.
+#![allow(dead_code)]
+
+pub mod pg;
+pub mod standin;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Path of one of the project's binaries, as cargo built it for these tests.
+pub fn bin(name: &str) -> PathBuf {
+    PathBuf::from(match name {
+        "bbb-list" => env!("CARGO_BIN_EXE_bbb-list"),
+        "bbb-csv" => env!("CARGO_BIN_EXE_bbb-csv"),
+        "bbb-standin" => env!("CARGO_BIN_EXE_bbb-standin"),
+        "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
+        "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
+        "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),
+        "pod-import" => env!("CARGO_BIN_EXE_pod-import"),
+        "pod-claim" => env!("CARGO_BIN_EXE_pod-claim"),
+        other => panic!("unknown binary {other}"),
+    })
+}
+
+/// A command for one of the project's binaries with a clean environment: none of the
+/// variables the tools read leak in from the developer's shell.
+pub fn cmd(name: &str) -> Command {
+    let mut c = Command::new(bin(name));
+    for v in [
+        "BBB_URL",
+        "BBB_SECRET",
+        "POD_DATABASE_URL",
+        "POD_SECRET_KEY",
+        "BBBMIG_LOG",
+        "PGPASSWORD",
+        "PGDATABASE",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// What a finished run left.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout lines parsed as JSON objects.
+    pub fn records(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("stdout line is not a JSON object ({e}): {l}"))
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `c` with `stdin` as its input.
+pub fn run(mut c: Command, stdin: &str) -> Run {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.as_bytes().to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out: Output = child.wait_with_output().expect("wait");
+    writer.join().expect("stdin writer");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The project's root directory.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}

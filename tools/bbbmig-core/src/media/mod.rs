@@ -1,0 +1,1 @@
+//! Media support (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! Moodle support (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! Pod support (placeholder until its issue lands).

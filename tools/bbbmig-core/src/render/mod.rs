@@ -1,0 +1,1 @@
+//! Render support (placeholder until its issue lands).

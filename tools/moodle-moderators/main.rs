@@ -1,0 +1,8 @@
+//! `moodle-moderators`: placeholder until its issue lands; exits 2.
+fn main() -> std::process::ExitCode {
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        b"moodle-moderators: error: not built yet\n",
+    );
+    std::process::ExitCode::from(2)
+}
