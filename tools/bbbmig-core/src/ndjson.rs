@@ -2,6 +2,7 @@
 
 use crate::record::{Record, kind};
 use anyhow::Context;
+use ndjson_stream::config::{EmptyLineHandling, NdjsonConfig};
 use ndjson_stream::engine::NdjsonEngine;
 use serde_json::Value;
 use std::fs::File;
