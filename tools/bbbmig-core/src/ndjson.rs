@@ -3,6 +3,7 @@
 use crate::record::{Record, kind};
 use anyhow::Context;
 use ndjson_stream::config::{EmptyLineHandling, NdjsonConfig};
+use ndjson_stream::config::{EmptyLineHandling, NdjsonConfig};
 use ndjson_stream::engine::NdjsonEngine;
 use serde_json::Value;
 use std::fs::File;
@@ -44,7 +45,9 @@ impl Reader {
             input,
             line: 0,
             buf: Vec::new(),
-            engine: NdjsonEngine::new(),
+            engine: NdjsonEngine::with_config(
+                NdjsonConfig::default().with_empty_line_handling(EmptyLineHandling::IgnoreBlank),
+            ),
         }
     }
 
