@@ -3,7 +3,6 @@
 use crate::record::{Record, kind};
 use anyhow::Context;
 use ndjson_stream::config::{EmptyLineHandling, NdjsonConfig};
-use ndjson_stream::config::{EmptyLineHandling, NdjsonConfig};
 use ndjson_stream::engine::NdjsonEngine;
 use serde_json::Value;
 use std::fs::File;
