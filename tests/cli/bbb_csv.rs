@@ -1,1 +1,140 @@
-//! Tests of the bbb_csv tools (placeholder until its issue lands).
+//! Tests of bbb-csv and of the NDJSON layer every reading tool shares (exit codes, rejects).
+
+use crate::support::{cmd, fixture, run};
+
+fn listed() -> String {
+    let f = fixture("bbb/api/getRecordings_success_moodle-meta_multi-format_php-lib.xml");
+    let r = run(
+        cmd("bbb-list")
+            .arg("--from-xml")
+            .arg(f)
+            .args(["--state", "any"]),
+        "",
+    );
+    assert_eq!(r.code, 0);
+    r.stdout
+}
+
+fn parse_csv(text: &str, delim: u8) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn default_columns_with_header_one_row_per_recording() {
+    let r = run(cmd("bbb-csv"), &listed());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = parse_csv(&r.stdout, b',');
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[0][0], "record_id");
+    assert!(
+        rows[0].contains(&"moderators".to_string()) && rows[0].contains(&"source_url".to_string())
+    );
+    assert!(rows[1][0].ends_with("-1463413631320") || rows[1][0].contains('-'));
+}
+
+#[test]
+fn pod_export_layout_and_people_columns() {
+    let input = r#"{"record_id":"r1","name":"Cours; \"A\"","start_time":"2024-03-01T08:00:00Z","metadata":{"bbb-origin":"Moodle"},"published":true,"state":"published","source_url":"https://h/p","moderators":[{"username":"jd","email":"jd@u.fr","firstname":"Jean","lastname":"Dupont","source":"user"}]}"#;
+    let r = run(cmd("bbb-csv").arg("--pod-export"), input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = parse_csv(&r.stdout, b';');
+    assert_eq!(rows[0][0], "meeting_name");
+    assert_eq!(rows[0].last().unwrap(), "Moodle_owners");
+    assert_eq!(rows[1][0], "Cours; \"A\"");
+    assert_eq!(rows[1][2], "2024-03-01");
+    assert_eq!(rows[1][3], "Moodle");
+    assert_eq!(rows[1].last().unwrap(), "Jean Dupont (jd) <jd@u.fr>");
+    let custom = run(
+        cmd("bbb-csv").args([
+            "--columns",
+            "id=record_id,origin=metadata.bbb-origin",
+            "--delimiter",
+            "\t",
+            "--no-header",
+        ]),
+        input,
+    );
+    assert_eq!(custom.stdout, "r1\tMoodle\n");
+}
+
+#[test]
+fn wrong_shape_records_fail_alone_and_go_to_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.ndjson");
+    let input = "{\"record_id\":\"a\"}\n[1,2]\n{\"record_id\":5,\"keep\":\"me\"}\n\n{\"record_id\":\"b\"}\n";
+    let r = run(
+        cmd("bbb-csv")
+            .args(["--columns", "record_id", "--rejects"])
+            .arg(&rejects),
+        input,
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.stdout, "record_id\na\nb\n");
+    assert!(
+        r.stderr
+            .contains("bbb-csv: error: line 2: record ?: a record must be a JSON object"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("bbb-csv: error: line 3: record 5: field record_id must be a string"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("2 rows, 2 failed"), "{}", r.stderr);
+    let kept: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[1]["keep"], "me");
+    assert_eq!(kept[1]["error"]["tool"], "bbb-csv");
+    assert_eq!(kept[1]["error"]["line"], 3);
+    // Fed back after a fix, the old error key is not a problem.
+    let fixed = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace("\"record_id\":5", "\"record_id\":\"5\"");
+    let again = run(
+        cmd("bbb-csv").args(["--columns", "record_id,keep", "--no-header"]),
+        &fixed,
+    );
+    assert_eq!((again.code, again.stdout.as_str()), (0, "5,me\n"));
+}
+
+#[test]
+fn a_garbled_line_is_fatal_and_names_its_line() {
+    let r = run(
+        cmd("bbb-csv").args(["--columns", "record_id"]),
+        "{\"record_id\":\"a\"}\n{\"record_id\":\"b\"\n{\"record_id\":\"c\"}\n",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("line 2: not a JSON record"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("\nc\n"));
+}
+
+#[test]
+fn a_missing_input_file_is_fatal() {
+    let r = run(cmd("bbb-csv").arg("/nonexistent/recordings.ndjson"), "");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot open /nonexistent/recordings.ndjson"),
+        "{}",
+        r.stderr
+    );
+}

@@ -71,8 +71,9 @@ impl std::fmt::Debug for Run {
     }
 }
 
-/// Runs `c` with `stdin` as its input.
-pub fn run(mut c: Command, stdin: &str) -> Run {
+/// Runs `c` (a `Command` or `&mut Command`) with `stdin` as its input.
+pub fn run(mut c: impl std::borrow::BorrowMut<Command>, stdin: &str) -> Run {
+    let c = c.borrow_mut();
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

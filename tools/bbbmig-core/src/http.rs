@@ -42,17 +42,28 @@ impl FetchError {
 
     /// Classifies a reqwest error.
     pub fn from_reqwest(e: &reqwest::Error, url: &str, timeout: Duration) -> FetchError {
-        let chain = error_chain(e);
+        // reqwest's own message repeats the full URL (with its checksum): keep the causes only.
+        let chain = match std::error::Error::source(e) {
+            Some(src) => error_chain(src),
+            None => "no details".to_string(),
+        };
+        let lower = chain.to_lowercase();
         let url = url.to_string();
         if e.is_timeout() {
             FetchError::Timeout {
                 secs: timeout.as_secs(),
                 url,
             }
-        } else if chain.contains("certificate")
-            || chain.contains("tls")
-            || chain.contains("TLS")
-            || chain.contains("handshake")
+        } else if [
+            "certificate",
+            "tls",
+            "handshake",
+            "corrupt message",
+            "invalidcontenttype",
+            "alert",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
         {
             FetchError::Tls { url, msg: chain }
         } else if e.is_connect() {

@@ -2,6 +2,7 @@
 
 pub mod bbb;
 pub mod cli;
+pub mod columns;
 pub mod diag;
 pub mod error;
 pub mod http;

@@ -8,7 +8,8 @@ use anyhow::Context;
 use sha1::{Digest, Sha1};
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Client-side filters: the same as the server's, applied again so that a saved XML file,
@@ -178,8 +179,8 @@ impl XmlSaver {
 
     fn copy(&mut self, page: &mut File, (a, b): Span) -> anyhow::Result<()> {
         self.buf.resize((b - a) as usize, 0);
-        page.seek(SeekFrom::Start(a))?;
-        page.read_exact(&mut self.buf)?;
+        // Positional read: the page's parser shares this file's offset.
+        page.read_exact_at(&mut self.buf, a)?;
         self.out.write_all(&self.buf)?;
         self.out
             .write_all(b"\n")
