@@ -199,7 +199,7 @@ fn matches(
             || record_ids
                 .iter()
                 .any(|p| r.record_id.starts_with(p.as_str())))
-            && (meeting_ids.is_empty() || meeting_ids.iter().any(|m| *m == r.meeting_id))
+            && (meeting_ids.is_empty() || meeting_ids.contains(&r.meeting_id))
     } else if !record_ids.is_empty() {
         record_ids
             .iter()
@@ -217,7 +217,7 @@ fn matches(
     } else if states.is_empty() {
         r.state == "published" || r.state == "unpublished"
     } else {
-        states.iter().any(|s| *s == r.state)
+        states.contains(&r.state)
     };
     let meta_of = |k: &str| {
         r.metadata
@@ -274,7 +274,7 @@ async fn get_recordings(
     match (ok_body, err_resp) {
         (Some(s), _) => xml(s),
         (None, r) => {
-            let r = r.unwrap_or_else(|| html_error(StatusCode::INTERNAL_SERVER_ERROR));
+            let r = r.map_or_else(|| html_error(StatusCode::INTERNAL_SERVER_ERROR), |b| *b);
             if st.opts.slow_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(st.opts.slow_ms)).await;
             }
@@ -289,7 +289,7 @@ fn build(
     raw: &str,
     pairs: &[(String, String)],
     base: &str,
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     if !checksum_ok(st, "getRecordings", raw) {
         return Ok(match st.store.mode {
             Mode::Scalelite => "<response><returncode>FAILED</returncode><messageKey>checksumError</messageKey><message>Checksums do not match</message></response>".to_string(),
@@ -316,10 +316,10 @@ fn build(
     let unfiltered = record_ids.is_empty() && meeting_ids.is_empty();
     let mode = st.store.mode;
     if mode == Mode::Scalelite && st.opts.filtered && unfiltered {
-        return Err(failed(
+        return Err(Box::new(failed(
             "missingParameters",
             "param meetingID or recordID must be included.",
-        ));
+        )));
     }
     if mode == Mode::Bbb26 && st.opts.no_fetch_all && unfiltered && limit.is_none() {
         return Ok(empty(
@@ -333,14 +333,13 @@ fn build(
         .filter(|r| matches(st, r, &record_ids, &meeting_ids, &states, &meta))
         .collect();
     if mode == Mode::Scalelite {
-        found.sort_by(|a, b| b.start_ms.cmp(&a.start_ms));
+        found.sort_by_key(|r| std::cmp::Reverse(r.start_ms));
     }
-    if mode == Mode::Bbb22 {
-        if let Some(max) = st.opts.max_listing {
-            if found.len() > max {
-                return Err(html_error(StatusCode::NOT_FOUND));
-            }
-        }
+    if mode == Mode::Bbb22
+        && let Some(max) = st.opts.max_listing
+        && found.len() > max
+    {
+        return Err(Box::new(html_error(StatusCode::NOT_FOUND)));
     }
     let total = found.len();
     let page: Vec<&Rec> = match (mode, limit) {
@@ -361,7 +360,7 @@ fn build(
     }
     out.push_str("</recordings>\n");
     if mode == Mode::Bbb26 && limit.is_some() {
-        let _ = write!(out, "<totalElements>{total}</totalElements>\n");
+        let _ = writeln!(out, "<totalElements>{total}</totalElements>");
     }
     out.push_str("</response>\n");
     Ok(out)

@@ -50,7 +50,7 @@ impl SortSpool {
             file, mut index, ..
         } = self;
         let file = file.into_inner().map_err(|e| e.into_error())?;
-        index.sort_by(|a, b| b.0.cmp(&a.0));
+        index.sort_by_key(|e| std::cmp::Reverse(e.0));
         let mut buf = Vec::new();
         for (_, off, n) in index {
             buf.resize(n as usize, 0);
