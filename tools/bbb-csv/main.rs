@@ -12,7 +12,7 @@ const EXAMPLES: &str = "Examples:
 
 /// Format NDJSON recordings as CSV with a header row.
 #[derive(clap::Parser, Debug)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
     input: Input,

@@ -23,7 +23,7 @@ const EXAMPLES: &str = "Examples:
 /// List the recordings of a BigBlueButton server or Scalelite cluster, one NDJSON record
 /// per line, newest first.
 #[derive(clap::Parser, Debug)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     /// API base: https://host/, https://host/bigbluebutton/ or https://host/bigbluebutton/api/.
     #[arg(long, env = "BBB_URL", value_name = "URL")]
