@@ -1,6 +1,6 @@
 //! What bbb-list does with each listed recording: filter, de-duplicate, save raw XML, sort or stream.
 
-use super::recording::{PlaybackForm, effective_state, meta, to_record};
+use super::recording::{PlaybackForm, effective_state, meta, write_json};
 use super::xml::{Recording, Span};
 use crate::cli::Out;
 use crate::spool::SortSpool;
@@ -76,6 +76,7 @@ pub struct Collector {
     sort: Option<SortSpool>,
     save: Option<XmlSaver>,
     kept: u64,
+    line: Vec<u8>,
 }
 
 impl Collector {
@@ -99,6 +100,7 @@ impl Collector {
             },
             save: save.map(XmlSaver::create).transpose()?,
             kept: 0,
+            line: Vec::with_capacity(4096),
         })
     }
 
@@ -121,17 +123,16 @@ impl Collector {
         }
         self.kept += 1;
         out.count("recordings");
-        let r = to_record(&rec, self.server.as_deref(), self.form);
+        self.line.clear();
+        write_json(&rec, self.server.as_deref(), self.form, &mut self.line)?;
         match &mut self.sort {
             Some(spool) => {
-                let mut line = serde_json::to_vec(&r.0)?;
-                line.push(b'\n');
                 spool
-                    .push(rec.start_time.unwrap_or(i64::MIN), &line)
+                    .push(rec.start_time.unwrap_or(i64::MIN), &self.line)
                     .context("cannot write the sort spool")?;
                 Ok(())
             }
-            None => out.emit(&r),
+            None => out.emit_raw(&self.line),
         }
     }
 
@@ -141,7 +142,19 @@ impl Collector {
             s.finish()?;
         }
         if let Some(spool) = self.sort {
-            spool.drain_descending(|line| out.emit_raw(line))?;
+            // Whole lines in 64 KiB writes: the listing is complete, no need to flush each.
+            let mut chunk = Vec::with_capacity(1 << 16);
+            spool.drain_descending(|line| {
+                chunk.extend_from_slice(line);
+                if chunk.len() >= 1 << 16 {
+                    out.emit_raw(&chunk)?;
+                    chunk.clear();
+                }
+                Ok(())
+            })?;
+            if !chunk.is_empty() {
+                out.emit_raw(&chunk)?;
+            }
         }
         Ok(())
     }

@@ -3,7 +3,6 @@
 use super::xml::Recording;
 use crate::record::Record;
 use crate::timefmt::rfc3339_from_ms;
-use serde_json::{Map, Value, json};
 use url::Url;
 
 /// How presentation playback links are written.
@@ -59,114 +58,164 @@ pub fn presentation_23(link: &str) -> String {
     u.to_string()
 }
 
-/// Builds the record: contract keys first, in the order PRODUCT.md lists them.
-pub fn to_record(r: &Recording, server: Option<&str>, form: PlaybackForm) -> Record {
-    let mut m = Map::new();
-    let meta_map: Map<String, Value> = r
-        .metadata
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+/// The record as serde writes it: contract keys in the order PRODUCT.md lists them,
+/// serialized straight from the parsed recording (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct Out<'a> {
+    record_id: &'a str,
+    meeting_id: Option<&'a str>,
+    internal_meeting_id: &'a str,
+    name: Option<&'a str>,
+    state: String,
+    published: bool,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    start_time_ms: Option<i64>,
+    end_time_ms: Option<i64>,
+    participants: Option<i64>,
+    is_breakout: bool,
+    parent_meeting_id: Option<&'a str>,
+    breakout_rooms: &'a [String],
+    raw_size: Option<i64>,
+    size: Option<i64>,
+    protected: bool,
+    metadata: Meta<'a>,
+    playback: Vec<Playback<'a>>,
+    presentation_url: Option<String>,
+    video_url: Option<String>,
+    source_url: Option<String>,
+    server: Option<&'a str>,
+    origin_server: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct Playback<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    url: std::borrow::Cow<'a, str>,
+    length_min: Option<i64>,
+    processing_time_ms: Option<i64>,
+    size: Option<i64>,
+    preview_images: Vec<Preview<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct Preview<'a> {
+    url: &'a str,
+    width: Option<i64>,
+    height: Option<i64>,
+    alt: Option<&'a str>,
+}
+
+/// Metadata as a JSON object in server order; a repeated key keeps its first value.
+struct Meta<'a>(&'a [(String, String)]);
+
+impl serde::Serialize for Meta<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(None)?;
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if self.0[..i].iter().all(|(k2, _)| k2 != k) {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+fn out<'a>(r: &'a Recording, server: Option<&'a str>, form: PlaybackForm) -> Out<'a> {
     let is_breakout = r
         .is_breakout
         .or_else(|| meta(r, "isBreakout").and_then(|v| v.parse().ok()))
         .unwrap_or(false);
     let parent = if is_breakout {
         r.breakout_parent
-            .clone()
-            .filter(|p| p != "unknown" && !p.is_empty())
+            .as_deref()
+            .filter(|p| *p != "unknown" && !p.is_empty())
     } else {
         None
     };
     let state = effective_state(r);
-    let playback: Vec<Value> = r
+    let playback: Vec<Playback<'a>> = r
         .formats
         .iter()
-        .map(|f| {
-            let url = if f.kind == "presentation" && form == PlaybackForm::V23 {
-                presentation_23(&f.url)
+        .map(|f| Playback {
+            kind: &f.kind,
+            url: if f.kind == "presentation" && form == PlaybackForm::V23 {
+                std::borrow::Cow::Owned(presentation_23(&f.url))
             } else {
-                f.url.clone()
-            };
-            json!({
-                "type": f.kind,
-                "url": url,
-                "length_min": f.length_min,
-                "processing_time_ms": f.processing_time_ms,
-                "size": f.size,
-                "preview_images": f.preview_images.iter().map(|i| json!({
-                    "url": i.url, "width": i.width, "height": i.height, "alt": i.alt,
-                })).collect::<Vec<_>>(),
-            })
+                std::borrow::Cow::Borrowed(&f.url)
+            },
+            length_min: f.length_min,
+            processing_time_ms: f.processing_time_ms,
+            size: f.size,
+            preview_images: f
+                .preview_images
+                .iter()
+                .map(|i| Preview {
+                    url: &i.url,
+                    width: i.width,
+                    height: i.height,
+                    alt: i.alt.as_deref(),
+                })
+                .collect(),
         })
         .collect();
-    let url_of = |kind: &str| {
+    let url_of = |kind: &str| -> Option<String> {
         playback
             .iter()
-            .find(|p| p["type"] == kind)
-            .and_then(|p| p["url"].as_str())
-            .filter(|u| !u.is_empty())
-            .map(String::from)
+            .find(|p| p.kind == kind && !p.url.is_empty())
+            .map(|p| p.url.to_string())
     };
     let presentation_url = url_of("presentation");
     let video_url = url_of("video");
     let source_url = video_url.clone().or_else(|| presentation_url.clone());
-    let name = r
-        .name
-        .clone()
-        .or_else(|| meta(r, "meetingName").map(String::from));
+    Out {
+        record_id: &r.record_id,
+        meeting_id: r.meeting_id.as_deref().or_else(|| meta(r, "meetingId")),
+        internal_meeting_id: r.internal_meeting_id.as_deref().unwrap_or(&r.record_id),
+        name: r.name.as_deref().or_else(|| meta(r, "meetingName")),
+        published: r.published.unwrap_or(state == "published"),
+        state,
+        start_time: r.start_time.and_then(rfc3339_from_ms),
+        end_time: r.end_time.and_then(rfc3339_from_ms),
+        start_time_ms: r.start_time,
+        end_time_ms: r.end_time,
+        participants: r.participants,
+        is_breakout,
+        parent_meeting_id: parent,
+        breakout_rooms: &r.breakout_rooms,
+        raw_size: r.raw_size,
+        size: r.size,
+        protected: r.protected.unwrap_or(false),
+        metadata: Meta(&r.metadata),
+        playback,
+        presentation_url,
+        video_url,
+        source_url,
+        server,
+        origin_server: meta(r, "bbb-origin-server-name").filter(|s| !s.is_empty()),
+    }
+}
 
-    m.insert("record_id".into(), json!(r.record_id));
-    m.insert(
-        "meeting_id".into(),
-        json!(
-            r.meeting_id
-                .clone()
-                .or_else(|| meta(r, "meetingId").map(String::from))
-        ),
-    );
-    m.insert(
-        "internal_meeting_id".into(),
-        json!(
-            r.internal_meeting_id
-                .clone()
-                .unwrap_or_else(|| r.record_id.clone())
-        ),
-    );
-    m.insert("name".into(), json!(name));
-    m.insert("state".into(), json!(state));
-    m.insert(
-        "published".into(),
-        json!(r.published.unwrap_or(state == "published")),
-    );
-    m.insert(
-        "start_time".into(),
-        json!(r.start_time.and_then(rfc3339_from_ms)),
-    );
-    m.insert(
-        "end_time".into(),
-        json!(r.end_time.and_then(rfc3339_from_ms)),
-    );
-    m.insert("start_time_ms".into(), json!(r.start_time));
-    m.insert("end_time_ms".into(), json!(r.end_time));
-    m.insert("participants".into(), json!(r.participants));
-    m.insert("is_breakout".into(), json!(is_breakout));
-    m.insert("parent_meeting_id".into(), json!(parent));
-    m.insert("breakout_rooms".into(), json!(r.breakout_rooms));
-    m.insert("raw_size".into(), json!(r.raw_size));
-    m.insert("size".into(), json!(r.size));
-    m.insert("protected".into(), json!(r.protected.unwrap_or(false)));
-    m.insert("metadata".into(), Value::Object(meta_map));
-    m.insert("playback".into(), Value::Array(playback));
-    m.insert("presentation_url".into(), json!(presentation_url));
-    m.insert("video_url".into(), json!(video_url));
-    m.insert("source_url".into(), json!(source_url));
-    m.insert("server".into(), json!(server));
-    m.insert(
-        "origin_server".into(),
-        json!(meta(r, "bbb-origin-server-name").filter(|s| !s.is_empty())),
-    );
-    Record(m)
+/// Writes the record as one JSON line (with its newline) into `buf`.
+pub fn write_json(
+    r: &Recording,
+    server: Option<&str>,
+    form: PlaybackForm,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *buf, &out(r, server, form))?;
+    buf.push(b'\n');
+    Ok(())
+}
+
+/// The record as a [`Record`] (same keys and order as [`write_json`]).
+pub fn to_record(r: &Recording, server: Option<&str>, form: PlaybackForm) -> Record {
+    match serde_json::to_value(out(r, server, form)) {
+        Ok(serde_json::Value::Object(m)) => Record(m),
+        _ => Record::new(),
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +267,7 @@ mod tests {
         assert_eq!(rec.0["state"], "published");
         assert_eq!(rec.0["source_url"], "https://h/v/");
         assert_eq!(rec.0["presentation_url"], "https://h/p");
-        assert_eq!(rec.0["parent_meeting_id"], Value::Null);
+        assert!(rec.0["parent_meeting_id"].is_null());
         assert_eq!(rec.0["origin_server"], "moodle.x");
         assert_eq!(rec.0["internal_meeting_id"], "r-1");
     }

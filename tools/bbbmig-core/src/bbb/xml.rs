@@ -83,26 +83,32 @@ pub fn parse<R: BufRead>(
     let mut reader = Reader::from_reader(input);
     reader.config_mut().trim_text(false);
     let mut buf = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
+    // The element path as "/response/recordings/recording/playback/format/type", with the
+    // length before each element: no allocation per event once warmed up.
+    let mut path = String::new();
+    let mut lens: Vec<usize> = Vec::new();
     let mut text = String::new();
     let mut env = Envelope::default();
-    let mut rec_depth: Option<usize> = None;
+    let mut rec_base: Option<usize> = None;
     let mut rec = Recording::default();
     let mut rec_start = 0u64;
     let mut format: Option<Format> = None;
     let mut image: Option<Image> = None;
     let mut seen_root = false;
     loop {
+        buf.clear();
         let before = reader.buffer_position();
         let ev = reader
             .read_event_into(&mut buf)
             .with_context(|| format!("malformed XML at byte {}", reader.error_position()))?;
         let (start, end) = match &ev {
-            Event::Start(e) => (Some(name_of(e)?), false),
-            Event::Empty(e) => (Some(name_of(e)?), true),
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
             Event::End(_) => (None, true),
             Event::Text(t) => {
-                text.push_str(&t.xml_content().context("bad text encoding")?);
+                if rec_base.is_some() || lens.len() <= 2 {
+                    text.push_str(&t.xml_content().context("bad text encoding")?);
+                }
                 (None, false)
             }
             Event::CData(c) => {
@@ -124,7 +130,9 @@ pub fn parse<R: BufRead>(
             Event::Eof => break,
             _ => (None, false),
         };
-        if let Some(name) = start {
+        if let Some(e) = start {
+            let name = std::str::from_utf8(e.local_name().into_inner())
+                .context("element name is not UTF-8")?;
             if !seen_root {
                 if name != "response" {
                     bail!("not a BBB API response: the root element is <{name}>, not <response>");
@@ -133,110 +141,109 @@ pub fn parse<R: BufRead>(
             }
             text.clear();
             let is_recording =
-                name == "recording" && stack.last().is_some_and(|p| p == "recordings");
-            stack.push(name);
-            if is_recording && rec_depth.is_none() {
-                rec_depth = Some(stack.len());
+                name == "recording" && rec_base.is_none() && path.ends_with("/recordings");
+            lens.push(path.len());
+            path.push('/');
+            path.push_str(name);
+            if is_recording {
+                rec_base = Some(path.len());
                 rec = Recording::default();
                 rec_start = before;
             }
-            if let Some(d) = rec_depth {
-                let rel: Vec<&str> = stack[d..].iter().map(String::as_str).collect();
-                match rel.as_slice() {
-                    ["playback", "format"] => format = Some(Format::default()),
-                    ["playback", "format", "preview", "images", "image"] => {
-                        if let Event::Start(e) | Event::Empty(e) = &ev {
-                            image = Some(image_attrs(e)?);
-                        }
-                    }
+            if let Some(base) = rec_base {
+                match &path[base..] {
+                    "/playback/format" => format = Some(Format::default()),
+                    "/playback/format/preview/images/image" => image = Some(image_attrs(e)?),
                     _ => {}
                 }
             }
         }
         if end {
-            let value = std::mem::take(&mut text);
-            let value = value.trim();
-            let Some(d) = rec_depth else {
-                if stack.len() == 2 && stack[0] == "response" {
-                    let v = Some(value.to_string());
-                    match stack[1].as_str() {
-                        "returncode" => env.returncode = v,
-                        "messageKey" => env.message_key = v,
-                        "message" => env.message = v,
-                        "totalElements" => env.total_elements = value.parse().ok(),
+            let value = text.trim();
+            match rec_base {
+                None => {
+                    let v = || Some(value.to_string());
+                    match path.as_str() {
+                        "/response/returncode" => env.returncode = v(),
+                        "/response/messageKey" => env.message_key = v(),
+                        "/response/message" => env.message = v(),
+                        "/response/totalElements" => env.total_elements = value.parse().ok(),
                         _ => {}
                     }
                 }
-                stack.pop();
-                continue;
-            };
-            let rel: Vec<&str> = stack[d..].iter().map(String::as_str).collect();
-            match rel.as_slice() {
-                [] => {
-                    if rec.record_id.is_empty() {
-                        bail!("a <recording> without <recordID> (byte {before})");
-                    }
-                    env.recordings += 1;
-                    on_recording(
-                        std::mem::take(&mut rec),
-                        (rec_start, reader.buffer_position()),
-                    )?;
-                    rec_depth = None;
-                }
-                [field] => set_field(&mut rec, field, value),
-                ["metadata", key] => rec.metadata.push(((*key).to_string(), value.to_string())),
-                ["breakout", "parentId"] => rec.breakout_parent = non_empty(value),
-                ["breakout", "sequence"] => rec.breakout_sequence = value.parse().ok(),
-                ["breakoutRooms", "breakoutRoom"] => {
-                    if !value.is_empty() {
-                        rec.breakout_rooms.push(value.to_string());
-                    }
-                }
-                ["playback", "format"] => {
-                    if let Some(f) = format.take() {
-                        rec.formats.push(f);
-                    }
-                }
-                ["playback", "format", field] => {
-                    if let Some(f) = format.as_mut() {
-                        match *field {
-                            "type" => f.kind = value.to_string(),
-                            "url" => f.url = value.to_string(),
-                            "processingTime" => f.processing_time_ms = value.parse().ok(),
-                            "length" => f.length_min = value.parse().ok(),
-                            "size" => f.size = value.parse().ok(),
-                            _ => {}
+                Some(base) => {
+                    let rel = &path[base..];
+                    let mut parts = rel[1.min(rel.len())..].split('/');
+                    match (parts.next().unwrap_or(""), parts.next(), parts.next()) {
+                        ("", None, None) => {
+                            if rec.record_id.is_empty() {
+                                bail!("a <recording> without <recordID> (byte {before})");
+                            }
+                            env.recordings += 1;
+                            on_recording(
+                                std::mem::take(&mut rec),
+                                (rec_start, reader.buffer_position()),
+                            )?;
+                            rec_base = None;
                         }
+                        (field, None, None) => set_field(&mut rec, field, value),
+                        ("metadata", Some(key), None) => {
+                            rec.metadata.push((key.to_string(), value.to_string()))
+                        }
+                        ("breakout", Some("parentId"), None) => {
+                            rec.breakout_parent = non_empty(value)
+                        }
+                        ("breakout", Some("sequence"), None) => {
+                            rec.breakout_sequence = value.parse().ok()
+                        }
+                        ("breakoutRooms", Some("breakoutRoom"), None) => {
+                            if !value.is_empty() {
+                                rec.breakout_rooms.push(value.to_string());
+                            }
+                        }
+                        ("playback", Some("format"), None) => {
+                            if let Some(f) = format.take() {
+                                rec.formats.push(f);
+                            }
+                        }
+                        ("playback", Some("format"), Some(field)) if parts.next().is_none() => {
+                            if let Some(f) = format.as_mut() {
+                                match field {
+                                    "type" => f.kind = value.to_string(),
+                                    "url" => f.url = value.to_string(),
+                                    "processingTime" => f.processing_time_ms = value.parse().ok(),
+                                    "length" => f.length_min = value.parse().ok(),
+                                    "size" => f.size = value.parse().ok(),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        _ if rel == "/playback/format/preview/images/image" => {
+                            if let (Some(f), Some(mut img)) = (format.as_mut(), image.take()) {
+                                img.url = value.to_string();
+                                f.preview_images.push(img);
+                            }
+                        }
+                        _ => {}
                     }
                 }
-                ["playback", "format", "preview", "images", "image"] => {
-                    if let (Some(f), Some(mut img)) = (format.as_mut(), image.take()) {
-                        img.url = value.to_string();
-                        f.preview_images.push(img);
-                    }
-                }
-                _ => {}
             }
-            stack.pop();
+            text.clear();
+            if let Some(l) = lens.pop() {
+                path.truncate(l);
+            }
         }
-        buf.clear();
     }
     if !seen_root {
         bail!("empty response: no XML element");
     }
-    if !stack.is_empty() {
-        bail!("truncated response: <{}> is not closed", stack.join("><"));
+    if !lens.is_empty() {
+        bail!("truncated response: {path} is not closed");
     }
     if env.returncode.is_none() {
         bail!("not a BBB API response: no <returncode>");
     }
     Ok(env)
-}
-
-fn name_of(e: &BytesStart<'_>) -> anyhow::Result<String> {
-    Ok(std::str::from_utf8(e.local_name().as_ref())
-        .context("element name is not UTF-8")?
-        .to_string())
 }
 
 fn image_attrs(e: &BytesStart<'_>) -> anyhow::Result<Image> {
