@@ -138,3 +138,34 @@ fn a_missing_input_file_is_fatal() {
         r.stderr
     );
 }
+
+#[test]
+fn closing_the_pipe_early_exits_0_silently() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let line = listed().lines().next().unwrap().to_string();
+    let mut child = cmd("bbb-csv")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for _ in 0..20_000 {
+            if writeln!(stdin, "{line}").is_err() {
+                break;
+            }
+        }
+    });
+    {
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut header = String::new();
+        out.read_line(&mut header).unwrap();
+        assert!(header.starts_with("record_id,"));
+    }
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
