@@ -15,7 +15,8 @@ impl Log for Logger {
         m.level() <= log::max_level()
     }
     fn log(&self, r: &LogRecord<'_>) {
-        if !self.enabled(r.metadata()) || !r.target().starts_with("bbb") {
+        let ours = ["bbb", "moodle", "pod"].iter().any(|p| r.target().starts_with(p));
+        if !self.enabled(r.metadata()) || !ours {
             return;
         }
         let level = match r.level() {
