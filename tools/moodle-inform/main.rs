@@ -17,7 +17,7 @@ const EXAMPLES: &str = "Examples:
 /// Append a notice about each recording to the description of its Moodle activity (one
 /// notice per activity, listing its recordings), or take it out again.
 #[derive(clap::Parser, Debug)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     /// Moodle database named NAME in the records' moodle.server; no password here. Repeatable.
     #[arg(long, value_name = "NAME=CONNINFO")]

@@ -16,7 +16,7 @@ const EXAMPLES: &str = "Examples:
 /// Find the Moodle activity that made each BigBlueButton recording and add its moderators,
 /// reading one or more Moodle PostgreSQL databases (read-only, batched queries).
 #[derive(clap::Parser, Debug)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     /// Moodle database for recordings whose bbb-origin-server-name is NAME (`default`: for
     /// recordings without one); no password here (PGPASSWORD, ~/.pgpass or --db-file). Repeatable.
@@ -64,11 +64,7 @@ fn main() -> ExitCode {
         let res = for_each_batch(out, &args.input, args.batch, |out, batch| {
             stage.process(out, batch)
         });
-        log::info!(
-            "{} queries on {} database(s)",
-            stage.queries(),
-            stage.connected()
-        );
+        stage.log_queries();
         res
     })
 }

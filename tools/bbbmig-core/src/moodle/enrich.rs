@@ -62,6 +62,15 @@ impl Enricher {
         self.sites.len()
     }
 
+    /// Says (with -v) how many queries the run sent.
+    pub fn log_queries(&self) {
+        log::info!(
+            "{} queries on {} database(s)",
+            self.queries(),
+            self.connected()
+        );
+    }
+
     /// Handles one batch: a read-only transaction and four queries per database that has
     /// records in it, then every record emitted (or failed) in input order.
     pub fn process(&mut self, out: &mut Out, batch: Vec<Pending>) -> anyhow::Result<()> {

@@ -41,7 +41,7 @@ moved off the old BigBlueButton server: find it at <a href=\"{pod_url}\">{pod_ur
 
 /// Checks a template: known `{placeholders}` only, `{{` and `}}` for literal braces.
 pub fn check_template(t: &str) -> anyhow::Result<()> {
-    fill(t, |_| Some(String::new())).map(|_| ())
+    fill(t, |k| PLACEHOLDERS.contains(&k).then(String::new)).map(|_| ())
 }
 
 /// Fills a template for one record; every value is HTML-escaped.
