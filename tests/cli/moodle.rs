@@ -65,7 +65,13 @@ fn mods(r: &Obj) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("no moderators array in {r:?}"))
         .iter()
-        .map(|m| format!("{}/{}", m["username"].as_str().unwrap(), m["source"].as_str().unwrap()))
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["username"].as_str().unwrap(),
+                m["source"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -75,26 +81,77 @@ fn moodle_every_rule_shape_gives_every_moderator_as_moodle_does() {
     let cases: Vec<(String, String, &str, Vec<&str>)> = vec![
         // role rule by id (course and category contexts) + user rule; deleted and
         // suspended editing teachers left out
-        (REC10.into(), mid(SEED10, 2, 10), "recordingid",
-         vec!["oowner/user", "ccat/role:editingteacher", "tteacher/role:editingteacher"]),
+        (
+            REC10.into(),
+            mid(SEED10, 2, 10),
+            "recordingid",
+            vec![
+                "oowner/user",
+                "ccat/role:editingteacher",
+                "tteacher/role:editingteacher",
+            ],
+        ),
         // empty rules: the owner from the Add log, who is enrolled
-        ("r11".into(), mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11), "meetingid",
-         vec!["oowner/owner"]),
+        (
+            "r11".into(),
+            mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            "meetingid",
+            vec!["oowner/owner"],
+        ),
         // role by shortname, role id as a JSON number, a teacher assigned in the module context
-        ("rec-12-orig".into(), "not-from-moodle".into(), "recordingid",
-         vec!["ccat/role:editingteacher", "tteacher/role:editingteacher", "nteacher/role:teacher",
-              "oowner/role:teacher", "sstudent/role:teacher"]),
+        (
+            "rec-12-orig".into(),
+            "not-from-moodle".into(),
+            "recordingid",
+            vec![
+                "ccat/role:editingteacher",
+                "tteacher/role:editingteacher",
+                "nteacher/role:teacher",
+                "oowner/role:teacher",
+                "sstudent/role:teacher",
+            ],
+        ),
         // all = moderator: everyone with a role in the course or the activity
-        ("r13".into(), mid("d3964f9dad9f60363c81b688324d95b4ec7c8038", 2, 13), "meetingid",
-         vec!["nteacher/all", "oowner/all", "sstudent/all", "bobby/all", "tteacher/all"]),
+        (
+            "r13".into(),
+            mid("d3964f9dad9f60363c81b688324d95b4ec7c8038", 2, 13),
+            "meetingid",
+            vec![
+                "nteacher/all",
+                "oowner/all",
+                "sstudent/all",
+                "bobby/all",
+                "tteacher/all",
+            ],
+        ),
         // NULL rules: owner fallback; status 3 row counts
-        ("rec-15-notified".into(), mid(&seed(15), 2, 15), "recordingid", vec!["nteacher/owner"]),
+        (
+            "rec-15-notified".into(),
+            mid(&seed(15), 2, 15),
+            "recordingid",
+            vec!["nteacher/owner"],
+        ),
         // rules that are not JSON: owner fallback, as Moodle's json_decode gives null
-        ("r16".into(), mid(&seed(16), 2, 16), "meetingid", vec!["tteacher/owner"]),
+        (
+            "r16".into(),
+            mid(&seed(16), 2, 16),
+            "meetingid",
+            vec!["tteacher/owner"],
+        ),
         // a role rule matched by a system-level assignment
-        ("r17".into(), mid(&seed(17), 2, 17), "meetingid", vec!["mmanager/role:manager"]),
+        (
+            "r17".into(),
+            mid(&seed(17), 2, 17),
+            "meetingid",
+            vec!["mmanager/role:manager"],
+        ),
         // user rules naming a deleted and a suspended user
-        ("r18".into(), mid(&seed(18), 2, 18), "meetingid", vec!["sstudent/user"]),
+        (
+            "r18".into(),
+            mid(&seed(18), 2, 18),
+            "meetingid",
+            vec!["sstudent/user"],
+        ),
         // empty rules and an owner who is not enrolled: nobody
         ("r19".into(), mid(&seed(19), 2, 19), "meetingid", vec![]),
     ];
@@ -118,7 +175,11 @@ fn moodle_every_rule_shape_gives_every_moderator_as_moodle_does() {
         json!({"username": "oowner", "email": "olga.owner@example.org", "firstname": "Olga",
                "lastname": "Owner", "source": "user"})
     );
-    assert!(out.stderr.contains("activity 16 has participant rules that are not JSON"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("activity 16 has participant rules that are not JSON"),
+        "{out:?}"
+    );
     assert!(out.stderr.contains("9 found"), "{out:?}");
 }
 
@@ -133,9 +194,17 @@ fn moodle_restored_and_imported_copies_resolve_to_the_right_activity() {
         // seed of 10 with the id of 11: seed and id must both match
         rec("nope", &mid(SEED10, 2, 11), None),
         // an awaiting (status 0) row does not count; the meetingID does
-        rec("rec-11-awaiting", &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11), None),
+        rec(
+            "rec-11-awaiting",
+            &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            None,
+        ),
         // not from Moodle at all
-        rec("greenlight-1", "abcdefghijabcdefghijabcdefghijabcdefghij", None),
+        rec(
+            "greenlight-1",
+            "abcdefghijabcdefghijabcdefghijabcdefghij",
+            None,
+        ),
     ]
     .concat();
     let out = moderators(&[("default", &db)], &[], &input);
@@ -144,7 +213,10 @@ fn moodle_restored_and_imported_copies_resolve_to_the_right_activity() {
     assert_eq!(r[0]["moodle"]["activity_id"], 14);
     assert_eq!(r[0]["moodle"]["matched_by"], "recordingid");
     assert_eq!(r[0]["moodle"]["course_shortname"], "PHY101-2");
-    assert_eq!(mods(&r[0]), ["ccat/role:editingteacher", "tteacher/role:editingteacher"]);
+    assert_eq!(
+        mods(&r[0]),
+        ["ccat/role:editingteacher", "tteacher/role:editingteacher"]
+    );
     assert_eq!(r[1]["moodle"]["activity_id"], 14);
     assert_eq!(r[1]["moodle"]["matched_by"], "meetingid");
     assert_eq!(r[2]["moodle"], Value::Null);
@@ -158,11 +230,27 @@ fn moodle_restored_and_imported_copies_resolve_to_the_right_activity() {
 fn two_server_input() -> String {
     [
         rec(REC10, &mid(SEED10, 2, 10), Some("moodle.example.org")),
-        rec("chem-1", "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed-2-30", Some("old.example.org")),
-        rec("r11", &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11), Some("moodle.example.org")),
-        rec("chem-2", "beefcafebeefcafebeefcafebeefcafebeefcafe-2-31[0]", Some("old.example.org")),
+        rec(
+            "chem-1",
+            "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed-2-30",
+            Some("old.example.org"),
+        ),
+        rec(
+            "r11",
+            &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            Some("moodle.example.org"),
+        ),
+        rec(
+            "chem-2",
+            "beefcafebeefcafebeefcafebeefcafebeefcafe-2-31[0]",
+            Some("old.example.org"),
+        ),
         // right id, wrong seed
-        rec("chem-3", "0000feedf00dfeedf00dfeedf00dfeedf00dfeed-2-30", Some("old.example.org")),
+        rec(
+            "chem-3",
+            "0000feedf00dfeedf00dfeedf00dfeedf00dfeed-2-30",
+            Some("old.example.org"),
+        ),
     ]
     .concat()
 }
@@ -189,7 +277,10 @@ fn moodle_two_servers_in_one_stream_moodle4_and_moodle3() {
     let dbs = dir.path().join("moodle.dbs");
     std::fs::write(
         &dbs,
-        format!("# two Moodle sites\nmoodle.example.org = {}\n\nold.example.org={}\n", m4.conninfo, m3.conninfo),
+        format!(
+            "# two Moodle sites\nmoodle.example.org = {}\n\nold.example.org={}\n",
+            m4.conninfo, m3.conninfo
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&dbs, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -198,7 +289,11 @@ fn moodle_two_servers_in_one_stream_moodle4_and_moodle3() {
     let out = run(c, &two_server_input());
     assert_eq!(out.code, 0, "{out:?}");
     check_two_servers(&out.records());
-    assert!(out.stderr.contains("Moodle database old.example.org: no bigbluebuttonbn_recordings table"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("Moodle database old.example.org: no bigbluebuttonbn_recordings table"),
+        "{out:?}"
+    );
     assert!(out.stderr.contains("4 found, 1 not-found"), "{out:?}");
 }
 
@@ -209,13 +304,22 @@ fn moodle_sites_with_other_prefix_and_schema_chain_through_ignored_origins() {
     let m4 = moodle::moodle4("chain4");
     let m3 = moodle::site("chain3", Flavor::Moodle3, "oldmoodle", "m3_");
     let mut c = cmd("moodle-moderators");
-    c.arg("--db").arg(format!("old.example.org={}", m3.conninfo));
-    c.args(["--prefix", "m3_", "--schema", "oldmoodle", "--ignore-origin-server", "moodle.example.org"]);
+    c.arg("--db")
+        .arg(format!("old.example.org={}", m3.conninfo));
+    c.args([
+        "--prefix",
+        "m3_",
+        "--schema",
+        "oldmoodle",
+        "--ignore-origin-server",
+        "moodle.example.org",
+    ]);
     let step1 = run(c, &two_server_input());
     assert_eq!(step1.code, 0, "{step1:?}");
     assert_eq!(step1.records()[0]["moodle"], Value::Null);
     let mut c = cmd("moodle-moderators");
-    c.arg("--db").arg(format!("moodle.example.org={}", m4.conninfo));
+    c.arg("--db")
+        .arg(format!("moodle.example.org={}", m4.conninfo));
     c.args(["--ignore-origin-server", "old.example.org"]);
     let step2 = run(c, &step1.stdout);
     assert_eq!(step2.code, 0, "{step2:?}");
@@ -239,14 +343,23 @@ fn moodle_unknown_origin_passes_with_null_and_a_warning() {
     );
     assert_eq!(out.code, 0, "{out:?}");
     let r = out.records();
-    for i in 0..3 {
-        assert_eq!(r[i]["moodle"], Value::Null);
-        assert_eq!(r[i]["moderators"], json!([]));
+    for r in &r[..3] {
+        assert_eq!(r["moodle"], Value::Null);
+        assert_eq!(r["moderators"], json!([]));
     }
     assert_eq!(r[3]["moodle"]["activity_id"], 10);
-    assert_eq!(out.stderr.matches("no Moodle database for origin server \"elsewhere.example.org\"").count(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr
+            .matches("no Moodle database for origin server \"elsewhere.example.org\"")
+            .count(),
+        1,
+        "{out:?}"
+    );
     assert!(!out.stderr.contains("greenlight.example.org\""), "{out:?}");
-    assert!(out.stderr.contains("1 found, 1 ignored, 2 no-database"), "{out:?}");
+    assert!(
+        out.stderr.contains("1 found, 1 ignored, 2 no-database"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -254,7 +367,10 @@ fn moodle_site_admins_only_with_the_flag() {
     let db = moodle::moodle4("admins");
     let input = rec("r17", &mid(&seed(17), 2, 17), None);
     let out = moderators(&[("default", &db)], &["--site-admins"], &input);
-    assert_eq!(mods(&out.records()[0]), ["mmanager/role:manager", "admin/siteadmin"]);
+    assert_eq!(
+        mods(&out.records()[0]),
+        ["mmanager/role:manager", "admin/siteadmin"]
+    );
     let out = moderators(&[("default", &db)], &[], &input);
     assert_eq!(mods(&out.records()[0]), ["mmanager/role:manager"]);
 }
@@ -273,11 +389,21 @@ fn moodle_injection_shaped_values_are_bound_never_interpolated() {
     let r = out.records();
     assert_eq!(r[0]["moodle"]["activity_id"], 20);
     assert_eq!(r[0]["moodle"]["matched_by"], "recordingid");
-    assert_eq!(r[0]["moodle"]["activity_name"], "Quiz'); DROP TABLE mdl_bigbluebuttonbn; --");
-    assert_eq!(r[0]["moderators"][0]["firstname"], "Robert'); DROP TABLE mdl_user; --");
+    assert_eq!(
+        r[0]["moodle"]["activity_name"],
+        "Quiz'); DROP TABLE mdl_bigbluebuttonbn; --"
+    );
+    assert_eq!(
+        r[0]["moderators"][0]["firstname"],
+        "Robert'); DROP TABLE mdl_user; --"
+    );
     assert_eq!(r[1]["moodle"], Value::Null);
     assert_eq!(r[2]["moodle"], Value::Null);
-    let users: i64 = db.client().query_one("SELECT count(*) FROM mdl_user", &[]).unwrap().get(0);
+    let users: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM mdl_user", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(users, 11);
 }
 
@@ -289,19 +415,37 @@ fn moodle_unknown_keys_pass_through_in_order_and_bad_records_fail_alone() {
     let first = rec(REC10, &mid(SEED10, 2, 10), None);
     let input = format!("{first}{{\"meeting_id\":\"x\"}}\n[1]\n{{\"record_id\":5}}\n{first}");
     let mut c = cmd("moodle-moderators");
-    c.arg("--db").arg(format!("default={}", db.conninfo)).arg("--rejects").arg(&rejects);
+    c.arg("--db")
+        .arg(format!("default={}", db.conninfo))
+        .arg("--rejects")
+        .arg(&rejects);
     let out = run(c, &input);
     assert_eq!(out.code, 1, "{out:?}");
     let r = out.records();
     assert_eq!(r.len(), 2);
     let keys: Vec<&str> = r[0].keys().map(String::as_str).collect();
-    let mut want: Vec<String> = serde_json::from_str::<Obj>(&first).unwrap().keys().cloned().collect();
+    let mut want: Vec<String> = serde_json::from_str::<Obj>(&first)
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     want.extend(["moodle".to_string(), "moderators".to_string()]);
     assert_eq!(keys, want);
     assert_eq!(r[0]["x_from_jq"], json!({"a": [1, 2]}));
-    assert!(out.stderr.contains("line 2: record ?: missing field record_id"), "{out:?}");
-    assert!(out.stderr.contains("line 4: record 5: field record_id must be a string"), "{out:?}");
-    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 3);
+    assert!(
+        out.stderr
+            .contains("line 2: record ?: missing field record_id"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("line 4: record 5: field record_id must be a string"),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap().lines().count(),
+        3
+    );
     // rerun on its own output: same result
     let mut c = cmd("moodle-moderators");
     c.arg("--db").arg(format!("default={}", db.conninfo));
@@ -313,9 +457,16 @@ fn moodle_unknown_keys_pass_through_in_order_and_bad_records_fail_alone() {
 fn moodle_configuration_errors_are_fatal_and_passwords_stay_out_of_argv() {
     let db = moodle::moodle4("config");
     let input = rec(REC10, &mid(SEED10, 2, 10), None);
-    let out = moderators(&[], &["--db", "default=host=/tmp dbname=x password=hunter2"], &input);
+    let out = moderators(
+        &[],
+        &["--db", "default=host=/tmp dbname=x password=hunter2"],
+        &input,
+    );
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("password on the command line"), "{out:?}");
+    assert!(
+        out.stderr.contains("password on the command line"),
+        "{out:?}"
+    );
     assert!(!out.stderr.contains("hunter2"));
     let out = moderators(&[("default", &db)], &["--prefix", "mdl_; DROP"], &input);
     assert_eq!(out.code, 2, "{out:?}");
@@ -341,8 +492,14 @@ fn moodle_configuration_errors_are_fatal_and_passwords_stay_out_of_argv() {
 }
 
 fn queries_of(out: &Run) -> u64 {
-    let line = out.stderr.lines().find(|l| l.contains(" queries on ")).unwrap_or_else(|| panic!("{out:?}"));
-    line.split_whitespace().find_map(|w| w.parse().ok()).unwrap()
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains(" queries on "))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    line.split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap()
 }
 
 #[test]
@@ -353,7 +510,11 @@ fn moodle_query_count_does_not_depend_on_batch_content() {
         .map(|i| match i % 4 {
             0 => rec(REC10, &mid(SEED10, 2, 10), None),
             1 => rec(&format!("r{i}"), &mid(&seed(17), 2, 17), None),
-            2 => rec(&format!("r{i}"), &mid("d3964f9dad9f60363c81b688324d95b4ec7c8038", 2, 13), None),
+            2 => rec(
+                &format!("r{i}"),
+                &mid("d3964f9dad9f60363c81b688324d95b4ec7c8038", 2, 13),
+                None,
+            ),
             _ => rec(&format!("n{i}"), "not-moodle", None),
         })
         .collect();
@@ -380,7 +541,9 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdin.write_all(rec(REC10, &mid(SEED10, 2, 10), None).as_bytes()).unwrap();
+    stdin
+        .write_all(rec(REC10, &mid(SEED10, 2, 10), None).as_bytes())
+        .unwrap();
     stdin.flush().unwrap();
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
@@ -396,7 +559,15 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
         .unwrap()
         .get(0);
     assert_eq!(killed, 1);
-    let more = [rec("r11", &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11), None), rec("x", "y", None)].concat();
+    let more = [
+        rec(
+            "r11",
+            &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            None,
+        ),
+        rec("x", "y", None),
+    ]
+    .concat();
     let _ = stdin.write_all(more.as_bytes());
     drop(stdin);
     let mut rest = String::new();
@@ -405,21 +576,29 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(rest, "", "nothing emitted after the database went away");
-    assert!(stderr.contains("moodle-moderators: error: Moodle database default"), "{stderr}");
+    assert!(
+        stderr.contains("moodle-moderators: error: Moodle database default"),
+        "{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------- moodle-inform
 
 fn intro(db: &TestDb, id: i64) -> Option<String> {
     db.client()
-        .query_one("SELECT intro FROM mdl_bigbluebuttonbn WHERE id = $1", &[&id])
+        .query_one(
+            "SELECT intro FROM mdl_bigbluebuttonbn WHERE id = $1",
+            &[&id],
+        )
         .unwrap()
         .get(0)
 }
 
 fn inform(db: &TestDb, extra: &[&str], input: &str) -> Run {
     let mut c = cmd("moodle-inform");
-    c.arg("--db").arg(format!("default={}", db.conninfo)).args(extra);
+    c.arg("--db")
+        .arg(format!("default={}", db.conninfo))
+        .args(extra);
     run(c, input)
 }
 
@@ -454,19 +633,40 @@ fn moodle_inform_twice_gives_one_notice_then_remove_restores_intro_byte_for_byte
     let input = enriched(&db);
     let dir = tempfile::tempdir().unwrap();
     let msg = dir.path().join("notice.html");
-    std::fs::write(&msg, "<p>{name} ({start_date}) is now at <a href=\"{pod_url}\">Pod</a>, id {record_id}.</p>\n").unwrap();
-    let args = ["--message-file", msg.to_str().unwrap(), "--pod-url", "https://pod.example.org/import_video/?a=1&b=2"];
+    std::fs::write(
+        &msg,
+        "<p>{name} ({start_date}) is now at <a href=\"{pod_url}\">Pod</a>, id {record_id}.</p>\n",
+    )
+    .unwrap();
+    let args = [
+        "--message-file",
+        msg.to_str().unwrap(),
+        "--pod-url",
+        "https://pod.example.org/import_video/?a=1&b=2",
+    ];
     let first = inform(&db, &args, &input);
     assert_eq!(first.code, 0, "{first:?}");
-    assert_eq!(statuses(&first), ["updated", "updated", "updated", "updated", "no-activity"]);
+    assert_eq!(
+        statuses(&first),
+        ["updated", "updated", "updated", "updated", "no-activity"]
+    );
     let r = first.records();
-    assert_eq!(r[0]["moodle_inform"], json!({"status": "updated", "activity_id": 10, "course_id": 2, "notice_recordings": 2}));
+    assert_eq!(
+        r[0]["moodle_inform"],
+        json!({"status": "updated", "activity_id": 10, "course_id": 2, "notice_recordings": 2})
+    );
     assert_eq!(r[0]["x_from_jq"], json!({"a": [1, 2]}));
     let i10 = intro(&db, 10).unwrap();
-    assert!(i10.starts_with("<p>Weekly lecture.</p>\n<!-- bbbmig-notice:begin -->"), "{i10}");
+    assert!(
+        i10.starts_with("<p>Weekly lecture.</p>\n<!-- bbbmig-notice:begin -->"),
+        "{i10}"
+    );
     assert_eq!(i10.matches("bbbmig-notice:begin").count(), 1);
     assert!(i10.contains("Lecture &lt;1&gt; (2023-11-14) is now at <a href=\"https://pod.example.org/import_video/?a=1&amp;b=2\">"), "{i10}");
-    assert!(i10.contains(&format!("id {REC10}")) && i10.contains("id second-of-10"), "{i10}");
+    assert!(
+        i10.contains(&format!("id {REC10}")) && i10.contains("id second-of-10"),
+        "{i10}"
+    );
     let (cacherev, modified): (i64, i64) = {
         let row = db.client().query_one(
             "SELECT c.cacherev, b.timemodified FROM mdl_course c JOIN mdl_bigbluebuttonbn b ON b.course = c.id WHERE b.id = 10",
@@ -474,15 +674,35 @@ fn moodle_inform_twice_gives_one_notice_then_remove_restores_intro_byte_for_byte
         ).unwrap();
         (row.get(0), row.get(1))
     };
-    assert!(cacherev > 1700000000 && modified > 1700000000, "{cacherev} {modified}");
+    assert!(
+        cacherev > 1700000000 && modified > 1700000000,
+        "{cacherev} {modified}"
+    );
     let i20 = intro(&db, 20).unwrap();
-    assert!(!i20.contains("DROP TABLE mdl_user; --<"), "record id escaped in the marker: {i20}");
+    assert!(
+        !i20.contains("DROP TABLE mdl_user; --<"),
+        "record id escaped in the marker: {i20}"
+    );
 
     // a second run: one notice still, nothing written
     let second = inform(&db, &args, &input);
-    assert_eq!(statuses(&second), ["unchanged", "unchanged", "unchanged", "unchanged", "no-activity"], "{second:?}");
+    assert_eq!(
+        statuses(&second),
+        [
+            "unchanged",
+            "unchanged",
+            "unchanged",
+            "unchanged",
+            "no-activity"
+        ],
+        "{second:?}"
+    );
     assert_eq!(intro(&db, 10).unwrap(), i10);
-    let rev2: i64 = db.client().query_one("SELECT cacherev FROM mdl_course WHERE id = 2", &[]).unwrap().get(0);
+    let rev2: i64 = db
+        .client()
+        .query_one("SELECT cacherev FROM mdl_course WHERE id = 2", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(rev2, cacherev);
 
     // dry-run of the removal: says what it would do, writes nothing
@@ -490,7 +710,11 @@ fn moodle_inform_twice_gives_one_notice_then_remove_restores_intro_byte_for_byte
     assert_eq!(dry.code, 0, "{dry:?}");
     assert_eq!(dry.records()[0]["moodle_inform"]["status"], "dry-run");
     assert_eq!(dry.records()[0]["moodle_inform"]["would"], "removed");
-    assert!(dry.stderr.contains("would take out of the description of activity 10"), "{dry:?}");
+    assert!(
+        dry.stderr
+            .contains("would take out of the description of activity 10"),
+        "{dry:?}"
+    );
     assert_eq!(intro(&db, 10).unwrap(), i10);
 
     // removing one recording of activity 10 keeps the other's entry
@@ -501,9 +725,16 @@ fn moodle_inform_twice_gives_one_notice_then_remove_restores_intro_byte_for_byte
     assert!(intro(&db, 10).unwrap().contains("second-of-10"));
 
     let removed = inform(&db, &["--remove"], &input);
-    assert_eq!(statuses(&removed), ["unchanged", "removed", "removed", "removed", "no-activity"], "{removed:?}");
+    assert_eq!(
+        statuses(&removed),
+        ["unchanged", "removed", "removed", "removed", "no-activity"],
+        "{removed:?}"
+    );
     let after: Vec<Option<String>> = [10, 12, 20].iter().map(|i| intro(&db, *i)).collect();
-    assert_eq!(after, before, "descriptions restored byte for byte (NULL stays NULL)");
+    assert_eq!(
+        after, before,
+        "descriptions restored byte for byte (NULL stays NULL)"
+    );
 }
 
 #[test]
@@ -512,7 +743,10 @@ fn moodle_inform_dry_run_writes_nothing_and_bad_templates_are_fatal() {
     let input = enriched(&db);
     let dry = inform(&db, &["--dry-run"], &input);
     assert_eq!(dry.code, 0, "{dry:?}");
-    assert_eq!(statuses(&dry), ["dry-run", "dry-run", "dry-run", "dry-run", "no-activity"]);
+    assert_eq!(
+        statuses(&dry),
+        ["dry-run", "dry-run", "dry-run", "dry-run", "no-activity"]
+    );
     assert_eq!(dry.records()[0]["moodle_inform"]["would"], "updated");
     assert_eq!(intro(&db, 10).as_deref(), Some("<p>Weekly lecture.</p>"));
     assert_eq!(intro(&db, 12), None);
@@ -527,7 +761,11 @@ fn moodle_inform_dry_run_writes_nothing_and_bad_templates_are_fatal() {
     let other = input.replace("\"server\":\"default\"", "\"server\":\"elsewhere\"");
     let out = inform(&db, &[], &other);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("no database configured for Moodle server \"elsewhere\""), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("no database configured for Moodle server \"elsewhere\""),
+        "{out:?}"
+    );
     assert_eq!(statuses(&out), ["no-activity"]);
 }
 
@@ -535,7 +773,10 @@ fn flags(text: &str) -> std::collections::BTreeSet<String> {
     let text = text.replace('\\', "");
     let mut out = std::collections::BTreeSet::new();
     for (i, _) in text.match_indices("--") {
-        let name: String = text[i + 2..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+        let name: String = text[i + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+            .collect();
         if name.len() > 1 && !name.ends_with('-') {
             out.insert(name);
         }
@@ -550,7 +791,8 @@ fn moodle_man_pages_list_every_flag_of_help() {
         c.arg("--help");
         let help = run(c, "");
         assert_eq!(help.code, 0);
-        let man = std::fs::read_to_string(crate::support::root().join(format!("man/{tool}.1"))).unwrap();
+        let man =
+            std::fs::read_to_string(crate::support::root().join(format!("man/{tool}.1"))).unwrap();
         let (h, m) = (flags(&help.stdout), flags(&man));
         assert_eq!(h, m, "{tool}: --help and man page differ");
     }

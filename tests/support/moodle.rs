@@ -40,7 +40,9 @@ pub fn site(hint: &str, flavor: Flavor, schema: &str, prefix: &str) -> TestDb {
     let db = fresh_db(hint);
     let mut sql = String::new();
     if schema != "public" {
-        sql.push_str(&format!("CREATE SCHEMA {schema}; SET search_path = {schema};\n"));
+        sql.push_str(&format!(
+            "CREATE SCHEMA {schema}; SET search_path = {schema};\n"
+        ));
     }
     sql.push_str(&site_sql(flavor, prefix));
     db.exec(&sql);

@@ -33,7 +33,10 @@ pub fn parse_db_arg(s: &str) -> anyhow::Result<DbEntry> {
 }
 
 /// Every database of `--db` values and `--db-file` files; a name given twice is an error.
-pub fn collect(db_args: &[String], db_files: &[std::path::PathBuf]) -> anyhow::Result<Vec<DbEntry>> {
+pub fn collect(
+    db_args: &[String],
+    db_files: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<DbEntry>> {
     let mut out: Vec<DbEntry> = Vec::new();
     for a in db_args {
         out.push(parse_db_arg(a)?);
@@ -44,7 +47,10 @@ pub fn collect(db_args: &[String], db_files: &[std::path::PathBuf]) -> anyhow::R
         }
     }
     for (i, e) in out.iter().enumerate() {
-        if out[..i].iter().any(|o| o.name.eq_ignore_ascii_case(&e.name)) {
+        if out[..i]
+            .iter()
+            .any(|o| o.name.eq_ignore_ascii_case(&e.name))
+        {
             bail!("database {} is configured twice", e.name);
         }
     }
@@ -75,7 +81,9 @@ impl Tables {
             || !schema.chars().all(ok)
             || schema.starts_with(|c: char| c.is_ascii_digit())
         {
-            bail!("bad --schema {schema:?}: lowercase letters, digits and _, not starting with a digit");
+            bail!(
+                "bad --schema {schema:?}: lowercase letters, digits and _, not starting with a digit"
+            );
         }
         Ok(Tables {
             schema: schema.to_string(),
@@ -107,7 +115,10 @@ mod tests {
         assert!(Tables::new("public", "a_very_long_prefix_over_20").is_err());
         assert!(Tables::new("1x", "mdl_").is_err());
         assert!(Tables::new("pub lic", "mdl_").is_err());
-        assert_eq!(Tables::new("s", "m2_").unwrap().t("user"), "\"s\".\"m2_user\"");
+        assert_eq!(
+            Tables::new("s", "m2_").unwrap().t("user"),
+            "\"s\".\"m2_user\""
+        );
     }
 
     #[test]

@@ -141,13 +141,18 @@ impl Enricher {
             Ok(o) => o,
             Err(e) => return Route::Failed(e),
         };
-        if let Some(o) = &origin {
-            if self.opts.ignore.iter().any(|i| i.eq_ignore_ascii_case(o)) {
-                return Route::Ignored;
-            }
+        if let Some(o) = &origin
+            && self.opts.ignore.iter().any(|i| i.eq_ignore_ascii_case(o))
+        {
+            return Route::Ignored;
         }
         let name = origin.as_deref().unwrap_or(DEFAULT);
-        match self.opts.dbs.iter().position(|d| d.name.eq_ignore_ascii_case(name)) {
+        match self
+            .opts
+            .dbs
+            .iter()
+            .position(|d| d.name.eq_ignore_ascii_case(name))
+        {
             Some(s) => Route::Site(s, Key { record_id, meeting }),
             None => {
                 if self.warned.insert(format!("origin {name}")) {
@@ -180,7 +185,12 @@ impl Enricher {
         let Some((site, settings)) = self.sites.get_mut(&s) else {
             unreachable!("connected above")
         };
-        let Site { client, queries, name, .. } = site;
+        let Site {
+            client,
+            queries,
+            name,
+            ..
+        } = site;
         let mut tx = client
             .build_transaction()
             .read_only(true)
@@ -188,7 +198,14 @@ impl Enricher {
             .start()
             .with_context(|| format!("Moodle database {name}"))
             .map_err(fatal)?;
-        let found = lookup::find(&mut tx, queries, name, &tables, settings.has_recordings, keys)?;
+        let found = lookup::find(
+            &mut tx,
+            queries,
+            name,
+            &tables,
+            settings.has_recordings,
+            keys,
+        )?;
         let mut ids: Vec<i64> = found.iter().flatten().map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -196,19 +213,26 @@ impl Enricher {
         let mut grants = HashMap::new();
         for a in acts.values() {
             let parsed = rules::parse(a.participants.as_deref());
-            if let Parsed::Invalid(e) = &parsed {
-                if self.warned.insert(format!("json {name} {}", a.id)) {
-                    log::warn!(
-                        "Moodle database {name}: activity {} has participant rules that are not JSON ({e}): \
-                         using the site default, as Moodle does",
-                        a.id
-                    );
-                }
+            if let Parsed::Invalid(e) = &parsed
+                && self.warned.insert(format!("json {name} {}", a.id))
+            {
+                log::warn!(
+                    "Moodle database {name}: activity {} has participant rules that are not JSON ({e}): \
+                     using the site default, as Moodle does",
+                    a.id
+                );
             }
-            grants.insert(a.id, rules::grants(&parsed, settings, a.owner, a.owner_enrolled));
+            grants.insert(
+                a.id,
+                rules::grants(&parsed, settings, a.owner, a.owner_enrolled),
+            );
         }
         let no_admins = Vec::new();
-        let siteadmins = if admins { &settings.siteadmins } else { &no_admins };
+        let siteadmins = if admins {
+            &settings.siteadmins
+        } else {
+            &no_admins
+        };
         let mods = expand::moderators(&mut tx, queries, name, &tables, &acts, &grants, siteadmins)?;
         tx.commit()
             .with_context(|| format!("Moodle database {name}"))

@@ -66,7 +66,9 @@ pub fn moderators(
     let mut all_ctxs = BTreeSet::new();
     let mut user_ids: BTreeSet<i64> = siteadmins.iter().copied().collect();
     for (id, gs) in grants {
-        let Some(a) = activities.get(id) else { continue };
+        let Some(a) = activities.get(id) else {
+            continue;
+        };
         for g in gs {
             match g {
                 Grant::User(u) | Grant::Owner(u) => {
@@ -116,14 +118,18 @@ pub fn moderators(
 
     let mut out = HashMap::new();
     for (id, gs) in grants {
-        let Some(a) = activities.get(id) else { continue };
+        let Some(a) = activities.get(id) else {
+            continue;
+        };
         // (rank, user, source): explicit users and the owner first, then roles in rule
         // order, then `all`, then site admins; by name within a rank.
         let mut found: Vec<(usize, User, String)> = Vec::new();
         for (i, g) in gs.iter().enumerate() {
             match g {
                 Grant::User(u) => found.extend(users.get(u).map(|u| (0, u.clone(), "user".into()))),
-                Grant::Owner(u) => found.extend(users.get(u).map(|u| (0, u.clone(), "owner".into()))),
+                Grant::Owner(u) => {
+                    found.extend(users.get(u).map(|u| (0, u.clone(), "owner".into())))
+                }
                 Grant::Role(r, short) => {
                     for (ctx, role, u) in &assignments {
                         if role == r && a.ctx_path.contains(ctx) {

@@ -139,15 +139,27 @@ impl Informer {
     }
 
     /// One transaction for one activity: read the description (locked), compute, write.
-    fn activity(&mut self, s: usize, activity: i64, items: &[&Work]) -> anyhow::Result<Vec<anyhow::Result<Value>>> {
+    fn activity(
+        &mut self,
+        s: usize,
+        activity: i64,
+        items: &[&Work],
+    ) -> anyhow::Result<Vec<anyhow::Result<Value>>> {
         if !self.sites.contains_key(&s) {
             let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
             self.sites.insert(s, site);
         }
         let t = self.opts.tables.clone();
         let (remove, dry_run) = (self.opts.remove, self.opts.dry_run);
-        let Some(site) = self.sites.get_mut(&s) else { unreachable!("connected above") };
-        let Site { client, queries, name, .. } = site;
+        let Some(site) = self.sites.get_mut(&s) else {
+            unreachable!("connected above")
+        };
+        let Site {
+            client,
+            queries,
+            name,
+            ..
+        } = site;
         let mut tx = client
             .build_transaction()
             .read_only(dry_run)
@@ -167,9 +179,13 @@ impl Informer {
         )?;
         let Some(row) = rows.first() else {
             tx.rollback().ok();
-            return Ok(items.iter().map(|_| Ok(json!({"status": "no-activity", "activity_id": activity}))).collect());
+            return Ok(items
+                .iter()
+                .map(|_| Ok(json!({"status": "no-activity", "activity_id": activity})))
+                .collect());
         };
-        let (intro, format, course): (Option<String>, i32, i64) = (row.get(0), row.get(1), row.get(2));
+        let (intro, format, course): (Option<String>, i32, i64) =
+            (row.get(0), row.get(1), row.get(2));
         let with = |status: &str, extra: Value| {
             let mut o = serde_json::Map::new();
             o.insert("status".into(), json!(status));
@@ -184,7 +200,12 @@ impl Informer {
             tx.rollback().ok();
             return Ok(items
                 .iter()
-                .map(|_| Ok(with("skipped", json!({"reason": "the description is plain text (introformat 2)"}))))
+                .map(|_| {
+                    Ok(with(
+                        "skipped",
+                        json!({"reason": "the description is plain text (introformat 2)"}),
+                    ))
+                })
                 .collect());
         }
         let mut wrong_course = Vec::new();
@@ -209,7 +230,10 @@ impl Informer {
                 &mut tx,
                 queries,
                 name,
-                &format!("UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1", t.t("bigbluebuttonbn")),
+                &format!(
+                    "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
+                    t.t("bigbluebuttonbn")
+                ),
                 &[&activity, &new, &now],
             )?;
             run(
@@ -237,7 +261,10 @@ impl Informer {
                 "moodle-inform: dry-run: database {name}: would {what} the description of activity {activity} \
                  (course {course}) a notice listing {listed} recording(s)"
             );
-            log::info!("activity {activity}: new description: {}", new.as_deref().unwrap_or("NULL"));
+            log::info!(
+                "activity {activity}: new description: {}",
+                new.as_deref().unwrap_or("NULL")
+            );
         }
         Ok(items
             .iter()

@@ -22,7 +22,10 @@ pub fn parse(s: &str) -> Option<MeetingId> {
             if !g.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            (&rest[..open], if g.is_empty() { None } else { g.parse().ok() })
+            (
+                &rest[..open],
+                if g.is_empty() { None } else { g.parse().ok() },
+            )
         }
         None => (s, None),
     };

@@ -245,9 +245,19 @@ mod tests {
             assert_eq!(count(one.as_deref()), 1);
             let again = apply(one.as_deref(), &[e("r1", "<p>A</p>")], &[]);
             assert_eq!(again, one, "rerun changes nothing");
-            let two = apply(one.as_deref(), &[e("r2", "<p>B</p>"), e("r1", "<p>A2</p>")], &[]);
+            let two = apply(
+                one.as_deref(),
+                &[e("r2", "<p>B</p>"), e("r1", "<p>A2</p>")],
+                &[],
+            );
             assert_eq!(count(two.as_deref()), 2);
-            assert_eq!(two.as_deref().unwrap().matches("bbbmig-notice:begin").count(), 1);
+            assert_eq!(
+                two.as_deref()
+                    .unwrap()
+                    .matches("bbbmig-notice:begin")
+                    .count(),
+                1
+            );
             let back = apply(two.as_deref(), &[], &["r1".into(), "r2".into()]);
             assert_eq!(back.as_deref(), orig, "{orig:?}");
         }
@@ -271,8 +281,16 @@ mod tests {
             )
             .unwrap(),
         );
-        let out = render("{name} {start_date} {course_shortname} {{x}} {pod_url}\n", &rec, Some("https://p/?a=1&b=2")).unwrap();
-        assert_eq!(out, "&lt;b&gt;Q&amp;A&lt;/b&gt; 2023-11-14 PHY101 {x} https://p/?a=1&amp;b=2");
+        let out = render(
+            "{name} {start_date} {course_shortname} {{x}} {pod_url}\n",
+            &rec,
+            Some("https://p/?a=1&b=2"),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "&lt;b&gt;Q&amp;A&lt;/b&gt; 2023-11-14 PHY101 {x} https://p/?a=1&amp;b=2"
+        );
         assert!(check_template("{nope}").is_err());
         assert!(check_template("{name").is_err());
         assert!(check_template("a } b").is_err());
@@ -281,7 +299,10 @@ mod tests {
 
     #[test]
     fn keys_cannot_close_a_comment() {
-        assert_eq!(entry_key("7b52009b-1700000000000"), "7b52009b-1700000000000");
+        assert_eq!(
+            entry_key("7b52009b-1700000000000"),
+            "7b52009b-1700000000000"
+        );
         let k = entry_key("x --> <script>");
         assert!(k.starts_with('x') && k.chars().all(|c| c.is_ascii_alphanumeric()));
     }

@@ -64,24 +64,34 @@ pub fn parse(text: Option<&str>) -> Parsed {
     let rules = items
         .iter()
         .filter(|r| text_of(r.get("role")).as_deref() == Some("moderator"))
-        .filter_map(|r| Some((text_of(r.get("selectiontype"))?, text_of(r.get("selectionid"))?)))
+        .filter_map(|r| {
+            Some((
+                text_of(r.get("selectiontype"))?,
+                text_of(r.get("selectionid"))?,
+            ))
+        })
         .collect();
     Parsed::Rules(rules)
 }
 
 /// Moodle's `roles::get_role`: a numeric id of an existing role, else a shortname.
 pub fn role(settings: &Settings, sel: &str) -> Option<(i64, String)> {
-    if let Ok(id) = sel.parse::<i64>() {
-        if let Some(r) = settings.roles.iter().find(|r| r.0 == id) {
-            return Some(r.clone());
-        }
+    if let Ok(id) = sel.parse::<i64>()
+        && let Some(r) = settings.roles.iter().find(|r| r.0 == id)
+    {
+        return Some(r.clone());
     }
     settings.roles.iter().find(|r| r.1 == sel).cloned()
 }
 
 /// The grants of one activity: its rules, or for empty rules the site default (`0` = the
 /// owner when enrolled in the course, other values = role ids).
-pub fn grants(parsed: &Parsed, settings: &Settings, owner: Option<i64>, owner_enrolled: bool) -> Vec<Grant> {
+pub fn grants(
+    parsed: &Parsed,
+    settings: &Settings,
+    owner: Option<i64>,
+    owner_enrolled: bool,
+) -> Vec<Grant> {
     let mut out = Vec::new();
     match parsed {
         Parsed::Rules(rules) => {
@@ -124,7 +134,11 @@ mod tests {
 
     fn settings() -> Settings {
         Settings {
-            roles: vec![(3, "editingteacher".into()), (4, "teacher".into()), (5, "student".into())],
+            roles: vec![
+                (3, "editingteacher".into()),
+                (4, "teacher".into()),
+                (5, "student".into()),
+            ],
             moderator_default: vec!["0".into()],
             ..Default::default()
         }
@@ -156,7 +170,14 @@ mod tests {
 
     #[test]
     fn empty_null_and_invalid_fall_back_to_the_owner() {
-        for t in [None, Some(""), Some("  "), Some("[]"), Some("{}"), Some("[{bad json")] {
+        for t in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("[]"),
+            Some("{}"),
+            Some("[{bad json"),
+        ] {
             let g = grants(&parse(t), &settings(), Some(7), true);
             assert_eq!(g, vec![Grant::Owner(7)], "{t:?}");
             assert!(grants(&parse(t), &settings(), Some(7), false).is_empty());
@@ -167,7 +188,9 @@ mod tests {
 
     #[test]
     fn viewer_only_rules_are_not_empty() {
-        let p = parse(Some(r#"[{"selectiontype":"all","selectionid":"all","role":"viewer"}]"#));
+        let p = parse(Some(
+            r#"[{"selectiontype":"all","selectionid":"all","role":"viewer"}]"#,
+        ));
         assert!(grants(&p, &settings(), Some(7), true).is_empty());
     }
 

@@ -35,7 +35,12 @@ pub struct Settings {
 impl Site {
     /// Connects; `read_only` makes every transaction of the session read-only.
     /// A connection failure is fatal.
-    pub fn connect(entry: &DbEntry, tables: &Tables, tool: &str, read_only: bool) -> anyhow::Result<Site> {
+    pub fn connect(
+        entry: &DbEntry,
+        tables: &Tables,
+        tool: &str,
+        read_only: bool,
+    ) -> anyhow::Result<Site> {
         let mut client = pg::connect(&entry.conninfo)
             .with_context(|| format!("Moodle database {}", entry.name))
             .map_err(fatal)?;
@@ -64,8 +69,14 @@ impl Site {
         )?;
         let has_recordings: bool = probe.first().map(|r| r.get(0)).unwrap_or(false);
         let cfg = self.query(
-            &format!("SELECT name::text, value::text FROM {} WHERE name = ANY($1)", t.t("config")),
-            &[&vec!["siteadmins", "bigbluebuttonbn_participant_moderator_default"]],
+            &format!(
+                "SELECT name::text, value::text FROM {} WHERE name = ANY($1)",
+                t.t("config")
+            ),
+            &[&vec![
+                "siteadmins",
+                "bigbluebuttonbn_participant_moderator_default",
+            ]],
         )?;
         let mut s = Settings {
             has_recordings,
@@ -82,7 +93,10 @@ impl Site {
             }
         }
         let roles = self.query(
-            &format!("SELECT id::bigint, shortname::text FROM {} ORDER BY id", t.t("role")),
+            &format!(
+                "SELECT id::bigint, shortname::text FROM {} ORDER BY id",
+                t.t("role")
+            ),
             &[],
         )?;
         s.roles = roles.iter().map(|r| (r.get(0), r.get(1))).collect();
@@ -90,11 +104,7 @@ impl Site {
     }
 
     /// Runs one query outside any explicit transaction; counts it.
-    pub fn query(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> anyhow::Result<Vec<Row>> {
+    pub fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> anyhow::Result<Vec<Row>> {
         run(&mut self.client, &mut self.queries, &self.name, sql, params)
     }
 }
