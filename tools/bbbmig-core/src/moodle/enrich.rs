@@ -54,7 +54,7 @@ impl Enricher {
 
     /// Statements sent to all databases so far.
     pub fn queries(&self) -> u64 {
-        self.sites.values().map(|(s, _)| s.queries).sum()
+        self.sites.values().map(|(s, _)| s.queries.count).sum()
     }
 
     /// Databases connected so far.

@@ -5,7 +5,7 @@
 use super::config::Tables;
 use super::lookup::Activity;
 use super::rules::Grant;
-use super::site::run;
+use super::site::{Meter, run};
 use postgres::GenericClient;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -53,7 +53,7 @@ struct User {
 /// `siteadmins` are added to every activity when given.
 pub fn moderators(
     c: &mut impl GenericClient,
-    queries: &mut u64,
+    queries: &mut Meter,
     site: &str,
     t: &Tables,
     activities: &HashMap<i64, Activity>,

@@ -4,7 +4,7 @@
 
 use super::config::Tables;
 use super::meetingid::MeetingId;
-use super::site::run;
+use super::site::{Meter, run};
 use postgres::GenericClient;
 use std::collections::HashMap;
 
@@ -62,7 +62,7 @@ pub struct Activity {
 /// Finds the activity of each key (same order; None = not found). One query.
 pub fn find(
     c: &mut impl GenericClient,
-    queries: &mut u64,
+    queries: &mut Meter,
     site: &str,
     t: &Tables,
     has_recordings: bool,
@@ -121,10 +121,12 @@ pub fn find(
     Ok(out)
 }
 
-/// Reads the activities with these ids. One query.
+/// Reads the activities with these ids. One query. The owner is the user of the `Add` log
+/// (Moodle's `get_instance_ownerid`), looked up by course too so that the log's
+/// `(courseid, bigbluebuttonbnid)` index serves it (restore rewrites both columns).
 pub fn activities(
     c: &mut impl GenericClient,
-    queries: &mut u64,
+    queries: &mut Meter,
     site: &str,
     t: &Tables,
     ids: &[i64],
@@ -132,8 +134,7 @@ pub fn activities(
     let sql = format!(
         "SELECT b.id::bigint, b.course::bigint, b.name::text, c.shortname::text, b.participants::text,
                 mctx.id::bigint, mctx.path::text, cctx.id::bigint, cctx.path::text, o.userid::bigint,
-                EXISTS (SELECT 1 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid
-                         WHERE e.courseid = b.course AND ue.userid = o.userid)
+                en.enrolled IS NOT NULL
            FROM {bbb} b
            LEFT JOIN {course} c ON c.id = b.course
            LEFT JOIN LATERAL (
@@ -143,8 +144,12 @@ pub fn activities(
            LEFT JOIN {ctx} cctx ON cctx.contextlevel = 50 AND cctx.instanceid = b.course
            LEFT JOIN LATERAL (
                 SELECT l.userid FROM {logs} l
-                 WHERE l.bigbluebuttonbnid = b.id AND l.log = 'Add' AND l.userid IS NOT NULL
+                 WHERE l.courseid = b.course AND l.bigbluebuttonbnid = b.id
+                   AND l.log = 'Add' AND l.userid IS NOT NULL
                  ORDER BY l.id LIMIT 1) o ON true
+           LEFT JOIN LATERAL (
+                SELECT true AS enrolled FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid
+                 WHERE ue.userid = o.userid AND e.courseid = b.course LIMIT 1) en ON true
           WHERE b.id = ANY($1)",
         ue = t.t("user_enrolments"),
         enrol = t.t("enrol"),

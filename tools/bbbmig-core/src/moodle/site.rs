@@ -5,7 +5,8 @@ use crate::error::fatal;
 use crate::pg;
 use anyhow::Context;
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, Row};
+use postgres::{Client, GenericClient, Row, Statement};
+use std::collections::HashMap;
 
 /// A connected Moodle site.
 pub struct Site {
@@ -15,8 +16,17 @@ pub struct Site {
     pub client: Client,
     /// Table naming.
     pub tables: Tables,
-    /// Statements sent so far (the benchmark's figure).
-    pub queries: u64,
+    /// Queries sent so far and the prepared statements.
+    pub queries: Meter,
+}
+
+/// Counts the queries sent to one database (the benchmark's figure) and keeps each SQL
+/// text prepared once per connection, so that batches do not plan it again.
+#[derive(Default)]
+pub struct Meter {
+    /// Queries sent.
+    pub count: u64,
+    prepared: HashMap<String, Statement>,
 }
 
 /// What moodle-moderators needs to know about a site once.
@@ -56,7 +66,10 @@ impl Site {
             name: entry.name.clone(),
             client,
             tables: tables.clone(),
-            queries: 1,
+            queries: Meter {
+                count: 1,
+                ..Default::default()
+            },
         })
     }
 
@@ -109,17 +122,40 @@ impl Site {
     }
 }
 
-/// Runs one query on a connection or transaction and counts it in `queries`. Any database
-/// error is fatal: the database is gone, or it is not the Moodle we expect.
+/// Runs one query on a connection or transaction (of the meter's connection) and counts
+/// it. Any database error is fatal: the database is gone, or it is not the Moodle we expect.
 pub fn run(
     c: &mut impl GenericClient,
-    queries: &mut u64,
+    meter: &mut Meter,
     site: &str,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> anyhow::Result<Vec<Row>> {
-    *queries += 1;
-    c.query(sql, params)
+    meter.count += 1;
+    let start = std::time::Instant::now();
+    let stmt = match meter.prepared.get(sql) {
+        Some(s) => s.clone(),
+        None => {
+            let s = c
+                .prepare(sql)
+                .with_context(|| format!("Moodle database {site}"))
+                .map_err(fatal)?;
+            meter.prepared.insert(sql.to_string(), s.clone());
+            s
+        }
+    };
+    let rows = c
+        .query(&stmt, params)
         .with_context(|| format!("Moodle database {site}"))
-        .map_err(fatal)
+        .map_err(fatal)?;
+    log::debug!(
+        "Moodle database {site}: {} rows in {} ms from {}",
+        rows.len(),
+        start.elapsed().as_millis(),
+        sql.split_whitespace()
+            .take(12)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(rows)
 }
