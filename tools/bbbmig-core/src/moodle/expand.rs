@@ -98,10 +98,15 @@ pub fn moderators(
         ra = t.t("role_assignments"),
         user = t.t("user")
     );
-    let mut assignments: Vec<(i64, i64, User)> = Vec::new();
+    // context id → (role id, user) of the assignments there
+    let mut by_ctx: HashMap<i64, Vec<(i64, User)>> = HashMap::new();
     for r in run(c, queries, site, &sql, &[&ctxs, &roles, &all_ctxs])? {
-        assignments.push((r.get(0), r.get(1), user_of(&r, 2)));
+        by_ctx
+            .entry(r.get(0))
+            .or_default()
+            .push((r.get(1), user_of(&r, 2)));
     }
+    let at = |ctx: &i64| by_ctx.get(ctx).map(Vec::as_slice).unwrap_or_default();
     let sql = format!(
         "SELECT u.id::bigint, u.username::text, u.email::text, u.firstname::text, u.lastname::text
            FROM {user} u WHERE u.id = ANY($1) AND u.deleted = 0 AND u.suspended = 0",
@@ -131,17 +136,15 @@ pub fn moderators(
                     found.extend(users.get(u).map(|u| (0, u.clone(), "owner".into())))
                 }
                 Grant::Role(r, short) => {
-                    for (ctx, role, u) in &assignments {
-                        if role == r && a.ctx_path.contains(ctx) {
+                    for (role, u) in a.ctx_path.iter().flat_map(at) {
+                        if role == r {
                             found.push((1 + i, u.clone(), format!("role:{short}")));
                         }
                     }
                 }
                 Grant::All => {
-                    for (ctx, _, u) in &assignments {
-                        if a.member_ctxs.contains(ctx) {
-                            found.push((1000, u.clone(), "all".into()));
-                        }
+                    for (_, u) in a.member_ctxs.iter().flat_map(at) {
+                        found.push((1000, u.clone(), "all".into()));
                     }
                 }
             }
