@@ -797,3 +797,35 @@ fn moodle_man_pages_list_every_flag_of_help() {
         assert_eq!(h, m, "{tool}: --help and man page differ");
     }
 }
+
+#[test]
+fn moodle_inform_gone_activity_and_unreachable_database() {
+    let db = moodle::moodle4("informgone");
+    let input = enriched(&db);
+    db.exec("DELETE FROM mdl_bigbluebuttonbn WHERE id = 20");
+    let out = inform(&db, &[], &input);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        statuses(&out),
+        [
+            "updated",
+            "updated",
+            "updated",
+            "no-activity",
+            "no-activity"
+        ]
+    );
+    let mut c = cmd("moodle-inform");
+    c.arg("--db").arg(format!(
+        "default={}",
+        db.conninfo.replace(&db.name, "no_such_moodle")
+    ));
+    let out = run(c, &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.contains("moodle-inform: error: ")
+            && out.stderr.contains("Moodle database default"),
+        "{out:?}"
+    );
+}
