@@ -829,3 +829,40 @@ fn moodle_inform_gone_activity_and_unreachable_database() {
         "{out:?}"
     );
 }
+
+#[test]
+fn moodle_pipeline_from_bbb_list_through_moderators_to_inform() {
+    let db = moodle::moodle4("pipe");
+    let mut c = cmd("bbb-list");
+    c.arg("--from-xml")
+        .arg(crate::support::fixture("moodle/getrecordings.xml"));
+    let listed = run(c, "");
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let mods = moderators(
+        &[("moodle.example.org", &db)],
+        &["--ignore-origin-server", "gl.example.org"],
+        &listed.stdout,
+    );
+    assert_eq!(mods.code, 0, "{mods:?}");
+    let r = mods.records();
+    let moodle_rec = r
+        .iter()
+        .find(|x| x["moodle"] != Value::Null)
+        .expect("one Moodle recording");
+    assert_eq!(moodle_rec["moodle"]["activity_id"], 10);
+    assert_eq!(moodle_rec["moderators"].as_array().unwrap().len(), 3);
+    let mut c = cmd("moodle-inform");
+    c.arg("--db")
+        .arg(format!("moodle.example.org={}", db.conninfo));
+    c.args(["--pod-url", "https://pod.example.org/import_video/"]);
+    let informed = run(c, &mods.stdout);
+    assert_eq!(informed.code, 0, "{informed:?}");
+    let mut st = statuses(&informed);
+    st.sort();
+    assert_eq!(st, ["no-activity", "updated"]);
+    let i10 = intro(&db, 10).unwrap();
+    assert!(
+        i10.contains("The recording <strong>Lecture room</strong> of 2023-11-14"),
+        "{i10}"
+    );
+}
