@@ -802,14 +802,22 @@ fn moodle_man_pages_list_every_flag_of_help() {
 fn moodle_inform_gone_activity_and_unreachable_database() {
     let db = moodle::moodle4("informgone");
     let input = enriched(&db);
-    db.exec("DELETE FROM mdl_bigbluebuttonbn WHERE id = 20");
+    db.exec(
+        "DELETE FROM mdl_bigbluebuttonbn WHERE id = 20; \
+         UPDATE mdl_bigbluebuttonbn SET introformat = 2 WHERE id = 12",
+    );
     let out = inform(&db, &[], &input);
     assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        intro(&db, 12),
+        None,
+        "a plain-text description is left alone"
+    );
     assert_eq!(
         statuses(&out),
         [
             "updated",
-            "updated",
+            "skipped",
             "updated",
             "no-activity",
             "no-activity"
