@@ -1,1 +1,876 @@
-//! Tests of the moodle tools (placeholder until its issue lands).
+//! Tests of moodle-moderators and moodle-inform against real Moodle databases (Moodle 4 and a
+//! 3.x-style one) in the throwaway PostgreSQL server.
+
+use crate::support::moodle::{self, Flavor};
+use crate::support::pg::TestDb;
+use crate::support::{Run, cmd, run};
+use serde_json::{Map, Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+
+type Obj = Map<String, Value>;
+
+const SEED10: &str = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3";
+const REC10: &str = "7b52009b64fd0a2a49e6d8a939753077792b0554-1700000000000";
+
+/// A record in bbb-list's shape, with a key added by jq that must ride through.
+fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
+    let mut metadata = json!({"bbb-origin": "Moodle", "meetingName": "Lecture"});
+    if let Some(o) = origin {
+        metadata["bbb-origin-server-name"] = json!(o);
+    }
+    let url = format!("https://bbb.example.org/playback/presentation/2.3/{record_id}");
+    let r = json!({
+        "record_id": record_id,
+        "meeting_id": meeting_id,
+        "internal_meeting_id": record_id,
+        "name": "Lecture <1>",
+        "state": "published",
+        "published": true,
+        "start_time": "2023-11-14T22:13:20Z",
+        "end_time": "2023-11-14T23:13:20Z",
+        "metadata": metadata,
+        "playback": [{"type": "presentation", "url": url}],
+        "presentation_url": url,
+        "video_url": null,
+        "source_url": url,
+        "server": "https://bbb.example.org/bigbluebutton/",
+        "origin_server": origin,
+        "x_from_jq": {"a": [1, 2]},
+    });
+    format!("{r}\n")
+}
+
+fn mid(seed: &str, course: i64, id: i64) -> String {
+    format!("{seed}-{course}-{id}[0]")
+}
+
+fn seed(n: i64) -> String {
+    format!("e{n}").repeat(20)[..40].to_string()
+}
+
+fn moderators(dbs: &[(&str, &TestDb)], extra: &[&str], input: &str) -> Run {
+    let mut c = cmd("moodle-moderators");
+    for (name, db) in dbs {
+        c.arg("--db").arg(format!("{name}={}", db.conninfo));
+    }
+    c.args(extra);
+    run(c, input)
+}
+
+/// `username/source` of each moderator.
+fn mods(r: &Obj) -> Vec<String> {
+    r["moderators"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no moderators array in {r:?}"))
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["username"].as_str().unwrap(),
+                m["source"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn moodle_every_rule_shape_gives_every_moderator_as_moodle_does() {
+    let db = moodle::moodle4("rules");
+    let cases: Vec<(String, String, &str, Vec<&str>)> = vec![
+        // role rule by id (course and category contexts) + user rule; deleted and
+        // suspended editing teachers left out
+        (
+            REC10.into(),
+            mid(SEED10, 2, 10),
+            "recordingid",
+            vec![
+                "oowner/user",
+                "ccat/role:editingteacher",
+                "tteacher/role:editingteacher",
+            ],
+        ),
+        // empty rules: the owner from the Add log, who is enrolled
+        (
+            "r11".into(),
+            mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            "meetingid",
+            vec!["oowner/owner"],
+        ),
+        // role by shortname, role id as a JSON number, a teacher assigned in the module context
+        (
+            "rec-12-orig".into(),
+            "not-from-moodle".into(),
+            "recordingid",
+            vec![
+                "ccat/role:editingteacher",
+                "tteacher/role:editingteacher",
+                "nteacher/role:teacher",
+                "oowner/role:teacher",
+                "sstudent/role:teacher",
+            ],
+        ),
+        // all = moderator: everyone with a role in the course or the activity
+        (
+            "r13".into(),
+            mid("d3964f9dad9f60363c81b688324d95b4ec7c8038", 2, 13),
+            "meetingid",
+            vec![
+                "nteacher/all",
+                "oowner/all",
+                "sstudent/all",
+                "bobby/all",
+                "tteacher/all",
+            ],
+        ),
+        // NULL rules: owner fallback; status 3 row counts
+        (
+            "rec-15-notified".into(),
+            mid(&seed(15), 2, 15),
+            "recordingid",
+            vec!["nteacher/owner"],
+        ),
+        // rules that are not JSON: owner fallback, as Moodle's json_decode gives null
+        (
+            "r16".into(),
+            mid(&seed(16), 2, 16),
+            "meetingid",
+            vec!["tteacher/owner"],
+        ),
+        // a role rule matched by a system-level assignment
+        (
+            "r17".into(),
+            mid(&seed(17), 2, 17),
+            "meetingid",
+            vec!["mmanager/role:manager"],
+        ),
+        // user rules naming a deleted and a suspended user
+        (
+            "r18".into(),
+            mid(&seed(18), 2, 18),
+            "meetingid",
+            vec!["sstudent/user"],
+        ),
+        // empty rules and an owner who is not enrolled: nobody
+        ("r19".into(), mid(&seed(19), 2, 19), "meetingid", vec![]),
+    ];
+    let input: String = cases.iter().map(|(r, m, _, _)| rec(r, m, None)).collect();
+    let out = moderators(&[("default", &db)], &["--batch", "4"], &input);
+    assert_eq!(out.code, 0, "{out:?}");
+    let recs = out.records();
+    assert_eq!(recs.len(), cases.len(), "{out:?}");
+    for (r, (id, _, by, want)) in recs.iter().zip(&cases) {
+        assert_eq!(r["record_id"], json!(id));
+        assert_eq!(r["moodle"]["matched_by"], json!(by), "{id}: {r:?}");
+        assert_eq!(mods(r), *want, "{id}");
+    }
+    assert_eq!(
+        recs[0]["moodle"],
+        json!({"server": "default", "activity_id": 10, "course_id": 2, "course_shortname": "PHY101",
+               "activity_name": "Lecture room", "matched_by": "recordingid"})
+    );
+    assert_eq!(
+        recs[0]["moderators"][0],
+        json!({"username": "oowner", "email": "olga.owner@example.org", "firstname": "Olga",
+               "lastname": "Owner", "source": "user"})
+    );
+    assert!(
+        out.stderr
+            .contains("activity 16 has participant rules that are not JSON"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("9 found"), "{out:?}");
+}
+
+#[test]
+fn moodle_restored_and_imported_copies_resolve_to_the_right_activity() {
+    let db = moodle::moodle4("copies");
+    let input = [
+        // same recordingid in activity 10 and its restored copy 14: the meetingID decides
+        rec(REC10, &mid(SEED10, 3, 14), None),
+        // same seed, id 14: activity 14 by meetingID when there is no recordings row
+        rec("other", &mid(SEED10, 3, 14), None),
+        // seed of 10 with the id of 11: seed and id must both match
+        rec("nope", &mid(SEED10, 2, 11), None),
+        // an awaiting (status 0) row does not count; the meetingID does
+        rec(
+            "rec-11-awaiting",
+            &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            None,
+        ),
+        // not from Moodle at all
+        rec(
+            "greenlight-1",
+            "abcdefghijabcdefghijabcdefghijabcdefghij",
+            None,
+        ),
+    ]
+    .concat();
+    let out = moderators(&[("default", &db)], &[], &input);
+    assert_eq!(out.code, 0, "{out:?}");
+    let r = out.records();
+    assert_eq!(r[0]["moodle"]["activity_id"], 14);
+    assert_eq!(r[0]["moodle"]["matched_by"], "recordingid");
+    assert_eq!(r[0]["moodle"]["course_shortname"], "PHY101-2");
+    assert_eq!(
+        mods(&r[0]),
+        ["ccat/role:editingteacher", "tteacher/role:editingteacher"]
+    );
+    assert_eq!(r[1]["moodle"]["activity_id"], 14);
+    assert_eq!(r[1]["moodle"]["matched_by"], "meetingid");
+    assert_eq!(r[2]["moodle"], Value::Null);
+    assert_eq!(r[2]["moderators"], json!([]));
+    assert_eq!(r[3]["moodle"]["activity_id"], 11);
+    assert_eq!(r[3]["moodle"]["matched_by"], "meetingid");
+    assert_eq!(r[4]["moodle"], Value::Null);
+    assert!(out.stderr.contains("3 found, 2 not-found"), "{out:?}");
+}
+
+fn two_server_input() -> String {
+    [
+        rec(REC10, &mid(SEED10, 2, 10), Some("moodle.example.org")),
+        rec(
+            "chem-1",
+            "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed-2-30",
+            Some("old.example.org"),
+        ),
+        rec(
+            "r11",
+            &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            Some("moodle.example.org"),
+        ),
+        rec(
+            "chem-2",
+            "beefcafebeefcafebeefcafebeefcafebeefcafe-2-31[0]",
+            Some("old.example.org"),
+        ),
+        // right id, wrong seed
+        rec(
+            "chem-3",
+            "0000feedf00dfeedf00dfeedf00dfeedf00dfeed-2-30",
+            Some("old.example.org"),
+        ),
+    ]
+    .concat()
+}
+
+fn check_two_servers(r: &[Obj]) {
+    assert_eq!(r.len(), 5);
+    assert_eq!(r[0]["moodle"]["server"], "moodle.example.org");
+    assert_eq!(mods(&r[0])[0], "oowner/user");
+    assert_eq!(r[1]["moodle"]["server"], "old.example.org");
+    assert_eq!(r[1]["moodle"]["course_shortname"], "CHEM200");
+    assert_eq!(r[1]["moodle"]["matched_by"], "meetingid");
+    assert_eq!(mods(&r[1]), ["carol/user", "alice/role:editingteacher"]);
+    assert_eq!(r[2]["moodle"]["activity_id"], 11);
+    assert_eq!(r[3]["moodle"]["activity_id"], 31);
+    assert_eq!(mods(&r[3]), ["alice/all", "bob/all", "carol/all"]);
+    assert_eq!(r[4]["moodle"], Value::Null, "wrong seed");
+}
+
+#[test]
+fn moodle_two_servers_in_one_stream_moodle4_and_moodle3() {
+    let m4 = moodle::moodle4("two4");
+    let m3 = moodle::site("two3", Flavor::Moodle3, "public", "mdl_");
+    let dir = tempfile::tempdir().unwrap();
+    let dbs = dir.path().join("moodle.dbs");
+    std::fs::write(
+        &dbs,
+        format!(
+            "# two Moodle sites\nmoodle.example.org = {}\n\nold.example.org={}\n",
+            m4.conninfo, m3.conninfo
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&dbs, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db-file").arg(&dbs).arg("-v");
+    let out = run(c, &two_server_input());
+    assert_eq!(out.code, 0, "{out:?}");
+    check_two_servers(&out.records());
+    assert!(
+        out.stderr
+            .contains("Moodle database old.example.org: no bigbluebuttonbn_recordings table"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("4 found, 1 not-found"), "{out:?}");
+}
+
+#[test]
+fn moodle_sites_with_other_prefix_and_schema_chain_through_ignored_origins() {
+    // --prefix and --schema hold for every database of a run; sites named differently are
+    // handled by two runs, each ignoring the other's origin (ignored records keep their keys).
+    let m4 = moodle::moodle4("chain4");
+    let m3 = moodle::site("chain3", Flavor::Moodle3, "oldmoodle", "m3_");
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db")
+        .arg(format!("old.example.org={}", m3.conninfo));
+    c.args([
+        "--prefix",
+        "m3_",
+        "--schema",
+        "oldmoodle",
+        "--ignore-origin-server",
+        "moodle.example.org",
+    ]);
+    let step1 = run(c, &two_server_input());
+    assert_eq!(step1.code, 0, "{step1:?}");
+    assert_eq!(step1.records()[0]["moodle"], Value::Null);
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db")
+        .arg(format!("moodle.example.org={}", m4.conninfo));
+    c.args(["--ignore-origin-server", "old.example.org"]);
+    let step2 = run(c, &step1.stdout);
+    assert_eq!(step2.code, 0, "{step2:?}");
+    check_two_servers(&step2.records());
+}
+
+#[test]
+fn moodle_unknown_origin_passes_with_null_and_a_warning() {
+    let db = moodle::moodle4("unknown");
+    let input = [
+        rec("a", &mid(SEED10, 2, 10), Some("elsewhere.example.org")),
+        rec("b", &mid(SEED10, 2, 10), Some("elsewhere.example.org")),
+        rec("c", &mid(SEED10, 2, 10), Some("greenlight.example.org")),
+        rec("d", &mid(SEED10, 2, 10), Some("moodle.example.org")),
+    ]
+    .concat();
+    let out = moderators(
+        &[("moodle.example.org", &db)],
+        &["--ignore-origin-server", "greenlight.example.org"],
+        &input,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let r = out.records();
+    for r in &r[..3] {
+        assert_eq!(r["moodle"], Value::Null);
+        assert_eq!(r["moderators"], json!([]));
+    }
+    assert_eq!(r[3]["moodle"]["activity_id"], 10);
+    assert_eq!(
+        out.stderr
+            .matches("no Moodle database for origin server \"elsewhere.example.org\"")
+            .count(),
+        1,
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("greenlight.example.org\""), "{out:?}");
+    assert!(
+        out.stderr.contains("1 found, 1 ignored, 2 no-database"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn moodle_site_admins_only_with_the_flag() {
+    let db = moodle::moodle4("admins");
+    let input = rec("r17", &mid(&seed(17), 2, 17), None);
+    let out = moderators(&[("default", &db)], &["--site-admins"], &input);
+    assert_eq!(
+        mods(&out.records()[0]),
+        ["mmanager/role:manager", "admin/siteadmin"]
+    );
+    let out = moderators(&[("default", &db)], &[], &input);
+    assert_eq!(mods(&out.records()[0]), ["mmanager/role:manager"]);
+}
+
+#[test]
+fn moodle_injection_shaped_values_are_bound_never_interpolated() {
+    let db = moodle::moodle4("inject");
+    let input = [
+        rec("x'); DROP TABLE mdl_user; --", &mid(&seed(20), 2, 20), None),
+        rec("'; DELETE FROM mdl_user; --", "x'--2-10[0]", None),
+        rec("r\"1", &format!("{}\"-2-20", seed(20)), None),
+    ]
+    .concat();
+    let out = moderators(&[("default", &db)], &[], &input);
+    assert_eq!(out.code, 0, "{out:?}");
+    let r = out.records();
+    assert_eq!(r[0]["moodle"]["activity_id"], 20);
+    assert_eq!(r[0]["moodle"]["matched_by"], "recordingid");
+    assert_eq!(
+        r[0]["moodle"]["activity_name"],
+        "Quiz'); DROP TABLE mdl_bigbluebuttonbn; --"
+    );
+    assert_eq!(
+        r[0]["moderators"][0]["firstname"],
+        "Robert'); DROP TABLE mdl_user; --"
+    );
+    assert_eq!(r[1]["moodle"], Value::Null);
+    assert_eq!(r[2]["moodle"], Value::Null);
+    let users: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM mdl_user", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 11);
+}
+
+#[test]
+fn moodle_unknown_keys_pass_through_in_order_and_bad_records_fail_alone() {
+    let db = moodle::moodle4("pass");
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.ndjson");
+    let first = rec(REC10, &mid(SEED10, 2, 10), None);
+    let input = format!("{first}{{\"meeting_id\":\"x\"}}\n[1]\n{{\"record_id\":5}}\n{first}");
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db")
+        .arg(format!("default={}", db.conninfo))
+        .arg("--rejects")
+        .arg(&rejects);
+    let out = run(c, &input);
+    assert_eq!(out.code, 1, "{out:?}");
+    let r = out.records();
+    assert_eq!(r.len(), 2);
+    let keys: Vec<&str> = r[0].keys().map(String::as_str).collect();
+    let mut want: Vec<String> = serde_json::from_str::<Obj>(&first)
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    want.extend(["moodle".to_string(), "moderators".to_string()]);
+    assert_eq!(keys, want);
+    assert_eq!(r[0]["x_from_jq"], json!({"a": [1, 2]}));
+    assert!(
+        out.stderr
+            .contains("line 2: record ?: missing field record_id"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("line 4: record 5: field record_id must be a string"),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap().lines().count(),
+        3
+    );
+    // rerun on its own output: same result
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db").arg(format!("default={}", db.conninfo));
+    let again = run(c, &out.stdout);
+    assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn moodle_configuration_errors_are_fatal_and_passwords_stay_out_of_argv() {
+    let db = moodle::moodle4("config");
+    let input = rec(REC10, &mid(SEED10, 2, 10), None);
+    let out = moderators(
+        &[],
+        &["--db", "default=host=/tmp dbname=x password=hunter2"],
+        &input,
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("password on the command line"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("hunter2"));
+    let out = moderators(&[("default", &db)], &["--prefix", "mdl_; DROP"], &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("bad --prefix"), "{out:?}");
+    let out = moderators(&[("default", &db)], &["--schema", "a\"b"], &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("dbs");
+    std::fs::write(&f, format!("default={} password=hunter2\n", db.conninfo)).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db-file").arg(&f);
+    let out = run(c, &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("readable by others"), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let out = moderators(&[], &[], &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    // wrong prefix: the tables are not there, a clear fatal error
+    let out = moderators(&[("default", &db)], &["--prefix", "zz_"], &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("Moodle database default"), "{out:?}");
+}
+
+fn queries_of(out: &Run) -> u64 {
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains(" queries on "))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    line.split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn moodle_query_count_does_not_depend_on_batch_content() {
+    let db = moodle::moodle4("count");
+    let few = rec(REC10, &mid(SEED10, 2, 10), None);
+    let many: String = (0..40)
+        .map(|i| match i % 4 {
+            0 => rec(REC10, &mid(SEED10, 2, 10), None),
+            1 => rec(&format!("r{i}"), &mid(&seed(17), 2, 17), None),
+            2 => rec(
+                &format!("r{i}"),
+                &mid("d3964f9dad9f60363c81b688324d95b4ec7c8038", 2, 13),
+                None,
+            ),
+            _ => rec(&format!("n{i}"), "not-moodle", None),
+        })
+        .collect();
+    let a = moderators(&[("default", &db)], &["-v", "--batch", "100"], &few);
+    let b = moderators(&[("default", &db)], &["-v", "--batch", "100"], &many);
+    assert_eq!(b.records().len(), 40);
+    assert_eq!(queries_of(&a), queries_of(&b), "{a:?}\n{b:?}");
+    let c = moderators(&[("default", &db)], &["-v", "--batch", "10"], &many);
+    // 4 batches instead of 1: three more rounds of 4 queries
+    assert_eq!(queries_of(&c), queries_of(&b) + 3 * 4, "{c:?}");
+}
+
+#[test]
+fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
+    let db = moodle::moodle4("stop");
+    let mut child = cmd("moodle-moderators")
+        .arg("--db")
+        .arg(format!("default={}", db.conninfo))
+        .args(["--batch", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin
+        .write_all(rec(REC10, &mid(SEED10, 2, 10), None).as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let first: Obj = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["moodle"]["activity_id"], 10);
+    // the database goes away under the running tool
+    let killed: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&db.name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    let more = [
+        rec(
+            "r11",
+            &mid("b1d5781111d84f7b3fe45a0852e59758cd7a87e5", 2, 11),
+            None,
+        ),
+        rec("x", "y", None),
+    ]
+    .concat();
+    let _ = stdin.write_all(more.as_bytes());
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(rest, "", "nothing emitted after the database went away");
+    assert!(
+        stderr.contains("moodle-moderators: error: Moodle database default"),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------- moodle-inform
+
+fn intro(db: &TestDb, id: i64) -> Option<String> {
+    db.client()
+        .query_one(
+            "SELECT intro FROM mdl_bigbluebuttonbn WHERE id = $1",
+            &[&id],
+        )
+        .unwrap()
+        .get(0)
+}
+
+fn inform(db: &TestDb, extra: &[&str], input: &str) -> Run {
+    let mut c = cmd("moodle-inform");
+    c.arg("--db")
+        .arg(format!("default={}", db.conninfo))
+        .args(extra);
+    run(c, input)
+}
+
+fn statuses(out: &Run) -> Vec<String> {
+    out.records()
+        .iter()
+        .map(|r| r["moodle_inform"]["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Records for activities 10 (two recordings), 12 (NULL intro) and 20 (quotes and tags),
+/// plus one without activity, enriched by moodle-moderators.
+fn enriched(db: &TestDb) -> String {
+    let input = [
+        rec(REC10, &mid(SEED10, 2, 10), None),
+        rec("rec-12-orig", "x", None),
+        rec("second-of-10", &mid(SEED10, 2, 10), None),
+        rec("x'); DROP TABLE mdl_user; --", &mid(&seed(20), 2, 20), None),
+        rec("none", "not-moodle", None),
+    ]
+    .concat();
+    let out = moderators(&[("default", db)], &[], &input);
+    assert_eq!(out.code, 0, "{out:?}");
+    out.stdout
+}
+
+#[test]
+fn moodle_inform_twice_gives_one_notice_then_remove_restores_intro_byte_for_byte() {
+    let db = moodle::moodle4("inform");
+    let before: Vec<Option<String>> = [10, 12, 20].iter().map(|i| intro(&db, *i)).collect();
+    assert_eq!(before[1], None);
+    let input = enriched(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("notice.html");
+    std::fs::write(
+        &msg,
+        "<p>{name} ({start_date}) is now at <a href=\"{pod_url}\">Pod</a>, id {record_id}.</p>\n",
+    )
+    .unwrap();
+    let args = [
+        "--message-file",
+        msg.to_str().unwrap(),
+        "--pod-url",
+        "https://pod.example.org/import_video/?a=1&b=2",
+    ];
+    let first = inform(&db, &args, &input);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert_eq!(
+        statuses(&first),
+        ["updated", "updated", "updated", "updated", "no-activity"]
+    );
+    let r = first.records();
+    assert_eq!(
+        r[0]["moodle_inform"],
+        json!({"status": "updated", "activity_id": 10, "course_id": 2, "notice_recordings": 2})
+    );
+    assert_eq!(r[0]["x_from_jq"], json!({"a": [1, 2]}));
+    let i10 = intro(&db, 10).unwrap();
+    assert!(
+        i10.starts_with("<p>Weekly lecture.</p>\n<!-- bbbmig-notice:begin -->"),
+        "{i10}"
+    );
+    assert_eq!(i10.matches("bbbmig-notice:begin").count(), 1);
+    assert!(i10.contains("Lecture &lt;1&gt; (2023-11-14) is now at <a href=\"https://pod.example.org/import_video/?a=1&amp;b=2\">"), "{i10}");
+    assert!(
+        i10.contains(&format!("id {REC10}")) && i10.contains("id second-of-10"),
+        "{i10}"
+    );
+    let (cacherev, modified): (i64, i64) = {
+        let row = db.client().query_one(
+            "SELECT c.cacherev, b.timemodified FROM mdl_course c JOIN mdl_bigbluebuttonbn b ON b.course = c.id WHERE b.id = 10",
+            &[],
+        ).unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(
+        cacherev > 1700000000 && modified > 1700000000,
+        "{cacherev} {modified}"
+    );
+    let i20 = intro(&db, 20).unwrap();
+    assert!(
+        !i20.contains("DROP TABLE mdl_user; --<"),
+        "record id escaped in the marker: {i20}"
+    );
+
+    // a second run: one notice still, nothing written
+    let second = inform(&db, &args, &input);
+    assert_eq!(
+        statuses(&second),
+        [
+            "unchanged",
+            "unchanged",
+            "unchanged",
+            "unchanged",
+            "no-activity"
+        ],
+        "{second:?}"
+    );
+    assert_eq!(intro(&db, 10).unwrap(), i10);
+    let rev2: i64 = db
+        .client()
+        .query_one("SELECT cacherev FROM mdl_course WHERE id = 2", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rev2, cacherev);
+
+    // dry-run of the removal: says what it would do, writes nothing
+    let dry = inform(&db, &["--remove", "--dry-run"], &input);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert_eq!(dry.records()[0]["moodle_inform"]["status"], "dry-run");
+    assert_eq!(dry.records()[0]["moodle_inform"]["would"], "removed");
+    assert!(
+        dry.stderr
+            .contains("would take out of the description of activity 10"),
+        "{dry:?}"
+    );
+    assert_eq!(intro(&db, 10).unwrap(), i10);
+
+    // removing one recording of activity 10 keeps the other's entry
+    let lines: Vec<&str> = input.lines().collect();
+    let one = inform(&db, &["--remove"], &format!("{}\n", lines[0]));
+    assert_eq!(statuses(&one), ["removed"]);
+    assert_eq!(one.records()[0]["moodle_inform"]["notice_recordings"], 1);
+    assert!(intro(&db, 10).unwrap().contains("second-of-10"));
+
+    let removed = inform(&db, &["--remove"], &input);
+    assert_eq!(
+        statuses(&removed),
+        ["unchanged", "removed", "removed", "removed", "no-activity"],
+        "{removed:?}"
+    );
+    let after: Vec<Option<String>> = [10, 12, 20].iter().map(|i| intro(&db, *i)).collect();
+    assert_eq!(
+        after, before,
+        "descriptions restored byte for byte (NULL stays NULL)"
+    );
+}
+
+#[test]
+fn moodle_inform_dry_run_writes_nothing_and_bad_templates_are_fatal() {
+    let db = moodle::moodle4("informdry");
+    let input = enriched(&db);
+    let dry = inform(&db, &["--dry-run"], &input);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert_eq!(
+        statuses(&dry),
+        ["dry-run", "dry-run", "dry-run", "dry-run", "no-activity"]
+    );
+    assert_eq!(dry.records()[0]["moodle_inform"]["would"], "updated");
+    assert_eq!(intro(&db, 10).as_deref(), Some("<p>Weekly lecture.</p>"));
+    assert_eq!(intro(&db, 12), None);
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("bad.html");
+    std::fs::write(&msg, "<p>{nmae}</p>").unwrap();
+    let out = inform(&db, &["--message-file", msg.to_str().unwrap()], &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("unknown placeholder {nmae}"), "{out:?}");
+    assert!(out.stdout.is_empty());
+    // a record naming a server that is not configured fails alone
+    let other = input.replace("\"server\":\"default\"", "\"server\":\"elsewhere\"");
+    let out = inform(&db, &[], &other);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("no database configured for Moodle server \"elsewhere\""),
+        "{out:?}"
+    );
+    assert_eq!(statuses(&out), ["no-activity"]);
+}
+
+fn flags(text: &str) -> std::collections::BTreeSet<String> {
+    let text = text.replace('\\', "");
+    let mut out = std::collections::BTreeSet::new();
+    for (i, _) in text.match_indices("--") {
+        let name: String = text[i + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+            .collect();
+        if name.len() > 1 && !name.ends_with('-') {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn moodle_man_pages_list_every_flag_of_help() {
+    for tool in ["moodle-moderators", "moodle-inform"] {
+        let mut c = cmd(tool);
+        c.arg("--help");
+        let help = run(c, "");
+        assert_eq!(help.code, 0);
+        let man =
+            std::fs::read_to_string(crate::support::root().join(format!("man/{tool}.1"))).unwrap();
+        let (h, m) = (flags(&help.stdout), flags(&man));
+        assert_eq!(h, m, "{tool}: --help and man page differ");
+    }
+}
+
+#[test]
+fn moodle_inform_gone_activity_and_unreachable_database() {
+    let db = moodle::moodle4("informgone");
+    let input = enriched(&db);
+    db.exec(
+        "DELETE FROM mdl_bigbluebuttonbn WHERE id = 20; \
+         UPDATE mdl_bigbluebuttonbn SET introformat = 2 WHERE id = 12",
+    );
+    let out = inform(&db, &[], &input);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        intro(&db, 12),
+        None,
+        "a plain-text description is left alone"
+    );
+    assert_eq!(
+        statuses(&out),
+        [
+            "updated",
+            "skipped",
+            "updated",
+            "no-activity",
+            "no-activity"
+        ]
+    );
+    let mut c = cmd("moodle-inform");
+    c.arg("--db").arg(format!(
+        "default={}",
+        db.conninfo.replace(&db.name, "no_such_moodle")
+    ));
+    let out = run(c, &input);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.contains("moodle-inform: error: ")
+            && out.stderr.contains("Moodle database default"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn moodle_pipeline_from_bbb_list_through_moderators_to_inform() {
+    let db = moodle::moodle4("pipe");
+    let mut c = cmd("bbb-list");
+    c.arg("--from-xml")
+        .arg(crate::support::fixture("moodle/getrecordings.xml"));
+    let listed = run(c, "");
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let mods = moderators(
+        &[("moodle.example.org", &db)],
+        &["--ignore-origin-server", "gl.example.org"],
+        &listed.stdout,
+    );
+    assert_eq!(mods.code, 0, "{mods:?}");
+    let r = mods.records();
+    let moodle_rec = r
+        .iter()
+        .find(|x| x["moodle"] != Value::Null)
+        .expect("one Moodle recording");
+    assert_eq!(moodle_rec["moodle"]["activity_id"], 10);
+    assert_eq!(moodle_rec["moderators"].as_array().unwrap().len(), 3);
+    let mut c = cmd("moodle-inform");
+    c.arg("--db")
+        .arg(format!("moodle.example.org={}", db.conninfo));
+    c.args(["--pod-url", "https://pod.example.org/import_video/"]);
+    let informed = run(c, &mods.stdout);
+    assert_eq!(informed.code, 0, "{informed:?}");
+    let mut st = statuses(&informed);
+    st.sort();
+    assert_eq!(st, ["no-activity", "updated"]);
+    let i10 = intro(&db, 10).unwrap();
+    assert!(
+        i10.contains("The recording <strong>Lecture room</strong> of 2023-11-14"),
+        "{i10}"
+    );
+}

@@ -1,8 +1,81 @@
-//! `moodle-inform`: placeholder until its issue lands; exits 2.
-fn main() -> std::process::ExitCode {
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"moodle-inform: error: not built yet\n",
-    );
-    std::process::ExitCode::from(2)
+//! `moodle-inform`: put a notice about each recording in its Moodle activity's description. See moodle-inform(1).
+
+use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::moodle::batch::for_each_batch;
+use bbbmig_core::moodle::config::{self, Tables};
+use bbbmig_core::moodle::inform::{Informer, Options};
+use bbbmig_core::moodle::notice;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "Examples:
+  bbb-list | moodle-moderators --db-file moodle.dbs | pod-import --admin 1 | moodle-inform --db-file moodle.dbs
+  moodle-inform --db-file moodle.dbs --message-file notice.html --pod-url https://pod.example.org/import_video/ recs.ndjson
+  moodle-inform --db-file moodle.dbs --dry-run recs.ndjson     show what would change
+  moodle-inform --db-file moodle.dbs --remove recs.ndjson      take the notices out again";
+
+/// Append a notice about each recording to the description of its Moodle activity (one
+/// notice per activity, listing its recordings), or take it out again.
+#[derive(clap::Parser, Debug)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    /// Moodle database named NAME in the records' moodle.server; no password here. Repeatable.
+    #[arg(long, value_name = "NAME=CONNINFO")]
+    db: Vec<String>,
+    /// Read NAME=CONNINFO lines (passwords allowed) from FILE, not readable by others. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    db_file: Vec<PathBuf>,
+    /// Moodle table prefix ($CFG->prefix).
+    #[arg(long, value_name = "PREFIX", default_value = "mdl_")]
+    prefix: String,
+    /// PostgreSQL schema of the Moodle tables.
+    #[arg(long, value_name = "SCHEMA", default_value = "public")]
+    schema: String,
+    /// HTML message for one recording, with placeholders such as {name}, {start_date},
+    /// {source_url}, {pod_url} (see the man page); default: a short English sentence.
+    #[arg(long, value_name = "FILE")]
+    message_file: Option<PathBuf>,
+    /// Value of {pod_url} (default: the record's pod_import.url).
+    #[arg(long, value_name = "URL")]
+    pod_url: Option<String>,
+    /// Take the recordings out of the notice; the last one out restores the description.
+    #[arg(long)]
+    remove: bool,
+    /// Read and compute everything, write nothing, say on stderr what would change.
+    #[arg(long)]
+    dry_run: bool,
+    /// Records read at once (activities touched by several of them get one transaction).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    batch: usize,
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl cli::ToolArgs for Args {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+}
+
+fn main() -> ExitCode {
+    cli::run("moodle-inform", |args: Args, out| {
+        let template = match &args.message_file {
+            Some(p) => config::read_text(p)?,
+            None => notice::DEFAULT_MESSAGE.to_string(),
+        };
+        notice::check_template(&template)?;
+        let mut stage = Informer::new(Options {
+            dbs: config::collect(&args.db, &args.db_file)?,
+            tables: Tables::new(&args.schema, &args.prefix)?,
+            template,
+            pod_url: args.pod_url.clone(),
+            remove: args.remove,
+            dry_run: args.dry_run,
+        });
+        for_each_batch(out, &args.input, args.batch, |out, batch| {
+            stage.process(out, batch)
+        })
+    })
 }

@@ -1,8 +1,70 @@
-//! `moodle-moderators`: placeholder until its issue lands; exits 2.
-fn main() -> std::process::ExitCode {
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"moodle-moderators: error: not built yet\n",
-    );
-    std::process::ExitCode::from(2)
+//! `moodle-moderators`: add each recording's Moodle activity and all its moderators. See moodle-moderators(1).
+
+use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::moodle::batch::for_each_batch;
+use bbbmig_core::moodle::config::{self, Tables};
+use bbbmig_core::moodle::enrich::{Enricher, Options};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "Examples:
+  bbb-list | moodle-moderators --db-file moodle.dbs | pod-import --admin 1
+  moodle-moderators --db moodle.example.org='host=db1 dbname=moodle user=reader' < recs.ndjson
+  moodle-moderators --db default='dbname=moodle' --ignore-origin-server gl.example.org recs.ndjson
+  moodle-moderators --db-file moodle.dbs --prefix m_ --schema moodle -v recs.ndjson | jq .moderators";
+
+/// Find the Moodle activity that made each BigBlueButton recording and add its moderators,
+/// reading one or more Moodle PostgreSQL databases (read-only, batched queries).
+#[derive(clap::Parser, Debug)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    /// Moodle database for recordings whose bbb-origin-server-name is NAME (`default`: for
+    /// recordings without one); no password here (PGPASSWORD, ~/.pgpass or --db-file). Repeatable.
+    #[arg(long, value_name = "NAME=CONNINFO")]
+    db: Vec<String>,
+    /// Read NAME=CONNINFO lines (# comments allowed, passwords allowed) from FILE, which
+    /// must not be readable by others. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    db_file: Vec<PathBuf>,
+    /// Origin server that is not a Moodle: its recordings pass with moodle null (repeatable).
+    #[arg(long, value_name = "NAME")]
+    ignore_origin_server: Vec<String>,
+    /// Moodle table prefix ($CFG->prefix).
+    #[arg(long, value_name = "PREFIX", default_value = "mdl_")]
+    prefix: String,
+    /// PostgreSQL schema of the Moodle tables ($CFG->dboptions['dbschema']).
+    #[arg(long, value_name = "SCHEMA", default_value = "public")]
+    schema: String,
+    /// Records per batch: one read-only transaction and four queries per database and batch.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    batch: usize,
+    /// Also list the site administrators (Moodle makes them moderators of every activity).
+    #[arg(long)]
+    site_admins: bool,
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl cli::ToolArgs for Args {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+}
+
+fn main() -> ExitCode {
+    cli::run("moodle-moderators", |args: Args, out| {
+        let mut stage = Enricher::new(Options {
+            dbs: config::collect(&args.db, &args.db_file)?,
+            tables: Tables::new(&args.schema, &args.prefix)?,
+            ignore: args.ignore_origin_server.clone(),
+            site_admins: args.site_admins,
+        });
+        let res = for_each_batch(out, &args.input, args.batch, |out, batch| {
+            stage.process(out, batch)
+        });
+        stage.log_queries();
+        res
+    })
 }

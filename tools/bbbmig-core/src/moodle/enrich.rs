@@ -1,0 +1,287 @@
+//! The moodle-moderators stage: routes each record to the Moodle database of its origin
+//! server, finds its activity and moderators one batch at a time, adds `moodle` and
+//! `moderators`.
+
+use super::batch::Pending;
+use super::config::{DEFAULT, DbEntry, Tables};
+use super::expand;
+use super::lookup::{self, Key};
+use super::meetingid;
+use super::rules::{self, Parsed};
+use super::site::{Settings, Site};
+use crate::cli::Out;
+use crate::error::fatal;
+use crate::record::Record;
+use anyhow::Context;
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// How the stage is configured.
+pub struct Options {
+    /// The Moodle databases, by origin server name.
+    pub dbs: Vec<DbEntry>,
+    /// Table naming of every database.
+    pub tables: Tables,
+    /// Origin servers that are not Moodle: their records pass with `moodle: null`.
+    pub ignore: Vec<String>,
+    /// Count site admins as moderators of every activity (as Moodle does).
+    pub site_admins: bool,
+}
+
+/// The stage, holding one connection per database once used.
+pub struct Enricher {
+    opts: Options,
+    sites: HashMap<usize, (Site, Settings)>,
+    warned: HashSet<String>,
+}
+
+enum Route {
+    Failed(anyhow::Error),
+    Ignored,
+    NoDb,
+    Site(usize, Key),
+}
+
+impl Enricher {
+    /// A stage that connects lazily, on the first record for each database.
+    pub fn new(opts: Options) -> Enricher {
+        Enricher {
+            opts,
+            sites: HashMap::new(),
+            warned: HashSet::new(),
+        }
+    }
+
+    /// Statements sent to all databases so far.
+    pub fn queries(&self) -> u64 {
+        self.sites.values().map(|(s, _)| s.queries.count).sum()
+    }
+
+    /// Databases connected so far.
+    pub fn connected(&self) -> usize {
+        self.sites.len()
+    }
+
+    /// Says (with -v) how many queries the run sent.
+    pub fn log_queries(&self) {
+        log::info!(
+            "{} queries on {} database(s)",
+            self.queries(),
+            self.connected()
+        );
+    }
+
+    /// Handles one batch: a read-only transaction and four queries per database that has
+    /// records in it, then every record emitted (or failed) in input order.
+    pub fn process(&mut self, out: &mut Out, batch: Vec<Pending>) -> anyhow::Result<()> {
+        let routes: Vec<Route> = batch.iter().map(|p| self.route(&p.rec)).collect();
+        let mut per_site: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, r) in routes.iter().enumerate() {
+            if let Route::Site(s, _) = r {
+                per_site.entry(*s).or_default().push(i);
+            }
+        }
+        let mut results: HashMap<usize, (Value, Value)> = HashMap::new();
+        let mut sites: Vec<usize> = per_site.keys().copied().collect();
+        sites.sort_unstable();
+        for s in sites {
+            let idx = &per_site[&s];
+            let keys: Vec<Key> = idx
+                .iter()
+                .filter_map(|i| match &routes[*i] {
+                    Route::Site(_, k) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect();
+            let found = self.lookup_site(s, &keys)?;
+            for (i, r) in idx.iter().zip(found) {
+                results.insert(*i, r);
+            }
+        }
+        for (i, (p, route)) in batch.into_iter().zip(routes).enumerate() {
+            let Pending { line, mut rec } = p;
+            let (moodle, mods, status) = match route {
+                Route::Failed(e) => {
+                    out.fail(line, Some(&rec), &e)?;
+                    continue;
+                }
+                Route::Ignored => (Value::Null, json!([]), "ignored"),
+                Route::NoDb => (Value::Null, json!([]), "no-database"),
+                Route::Site(..) => match results.remove(&i) {
+                    Some((m, mods)) if !m.is_null() => (m, mods, "found"),
+                    _ => {
+                        log::info!("record {}: no Moodle activity found", rec.id_for_messages());
+                        (Value::Null, json!([]), "not-found")
+                    }
+                },
+            };
+            // An ignored origin keeps what an earlier run (another site naming) found.
+            if status != "ignored" || !rec.0.contains_key("moodle") {
+                rec.set("moodle", moodle);
+            }
+            if status != "ignored" || !rec.0.contains_key("moderators") {
+                rec.set("moderators", mods);
+            }
+            out.count(status);
+            out.emit(&rec)?;
+        }
+        Ok(())
+    }
+
+    fn route(&mut self, rec: &Record) -> Route {
+        let record_id = match rec.required_str("record_id") {
+            Ok(r) => r.to_string(),
+            Err(e) => return Route::Failed(e),
+        };
+        let meeting = match rec.str_field("meeting_id") {
+            Ok(m) => m.and_then(meetingid::parse),
+            Err(e) => return Route::Failed(e),
+        };
+        let origin = match origin_server(rec) {
+            Ok(o) => o,
+            Err(e) => return Route::Failed(e),
+        };
+        if let Some(o) = &origin
+            && self.opts.ignore.iter().any(|i| i.eq_ignore_ascii_case(o))
+        {
+            return Route::Ignored;
+        }
+        let name = origin.as_deref().unwrap_or(DEFAULT);
+        match self
+            .opts
+            .dbs
+            .iter()
+            .position(|d| d.name.eq_ignore_ascii_case(name))
+        {
+            Some(s) => Route::Site(s, Key { record_id, meeting }),
+            None => {
+                if self.warned.insert(format!("origin {name}")) {
+                    log::warn!(
+                        "no Moodle database for origin server {name:?} (first seen on record {record_id}): \
+                         its recordings get moodle: null (add --db {name}=CONNINFO, or --ignore-origin-server {name})"
+                    );
+                }
+                Route::NoDb
+            }
+        }
+    }
+
+    /// The `moodle` and `moderators` values of each key of one database (null, [] when not found).
+    fn lookup_site(&mut self, s: usize, keys: &[Key]) -> anyhow::Result<Vec<(Value, Value)>> {
+        if !self.sites.contains_key(&s) {
+            let entry = &self.opts.dbs[s];
+            let mut site = Site::connect(entry, &self.opts.tables, "moodle-moderators", true)?;
+            let settings = site.settings()?;
+            if !settings.has_recordings {
+                log::info!(
+                    "Moodle database {}: no bigbluebuttonbn_recordings table (Moodle before 4.0): matching by meetingID only",
+                    entry.name
+                );
+            }
+            self.sites.insert(s, (site, settings));
+        }
+        let tables = self.opts.tables.clone();
+        let admins = self.opts.site_admins;
+        let Some((site, settings)) = self.sites.get_mut(&s) else {
+            unreachable!("connected above")
+        };
+        let Site {
+            client,
+            queries,
+            name,
+            ..
+        } = site;
+        let mut tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .with_context(|| format!("Moodle database {name}"))
+            .map_err(fatal)?;
+        let found = lookup::find(
+            &mut tx,
+            queries,
+            name,
+            &tables,
+            settings.has_recordings,
+            keys,
+        )?;
+        let mut ids: Vec<i64> = found.iter().flatten().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let acts = lookup::activities(&mut tx, queries, name, &tables, &ids)?;
+        let mut grants = HashMap::new();
+        for a in acts.values() {
+            let parsed = rules::parse(a.participants.as_deref());
+            if let Parsed::Invalid(e) = &parsed
+                && self.warned.insert(format!("json {name} {}", a.id))
+            {
+                log::warn!(
+                    "Moodle database {name}: activity {} has participant rules that are not JSON ({e}): \
+                     using the site default, as Moodle does",
+                    a.id
+                );
+            }
+            grants.insert(
+                a.id,
+                rules::grants(&parsed, settings, a.owner, a.owner_enrolled),
+            );
+        }
+        let no_admins = Vec::new();
+        let siteadmins = if admins {
+            &settings.siteadmins
+        } else {
+            &no_admins
+        };
+        let mods = expand::moderators(&mut tx, queries, name, &tables, &acts, &grants, siteadmins)?;
+        tx.commit()
+            .with_context(|| format!("Moodle database {name}"))
+            .map_err(fatal)?;
+        Ok(found
+            .into_iter()
+            .map(|hit| {
+                let Some((id, by)) = hit else {
+                    return (Value::Null, json!([]));
+                };
+                let Some(a) = acts.get(&id) else {
+                    return (Value::Null, json!([]));
+                };
+                let moodle = json!({
+                    "server": name.as_str(),
+                    "activity_id": a.id,
+                    "course_id": a.course,
+                    "course_shortname": a.course_shortname,
+                    "activity_name": a.name,
+                    "matched_by": by.as_str(),
+                });
+                let m: Vec<Value> = mods
+                    .get(&id)
+                    .map(|v| v.iter().map(expand::Moderator::to_json).collect())
+                    .unwrap_or_default();
+                (moodle, Value::Array(m))
+            })
+            .collect())
+    }
+}
+
+/// The record's `origin_server`, or its metadata `bbb-origin-server-name` (any case) when
+/// the record has no `origin_server` key; None when neither is there.
+pub fn origin_server(rec: &Record) -> anyhow::Result<Option<String>> {
+    if rec.0.contains_key("origin_server") {
+        return Ok(rec
+            .str_field("origin_server")?
+            .filter(|s| !s.is_empty())
+            .map(String::from));
+    }
+    Ok(rec
+        .0
+        .get("metadata")
+        .and_then(Value::as_object)
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("bbb-origin-server-name"))
+                .and_then(|(_, v)| v.as_str())
+        })
+        .filter(|s| !s.is_empty())
+        .map(String::from))
+}

@@ -1,0 +1,309 @@
+//! The notice in an activity description: a template filled per recording, and the block
+//! between HTML comment markers that a rerun replaces and `--remove` takes out, giving
+//! back the description byte for byte.
+//!
+//! Layout appended to the description (a `\n` first when it was not empty):
+//! `<!-- bbbmig-notice:begin -->` (`begin null` when the description was NULL)
+//! `<div class="bbbmig-notice">` then one `<!-- bbbmig-recording:KEY -->…<!-- /bbbmig-recording -->`
+//! line per recording, then `</div><!-- bbbmig-notice:end -->`.
+
+use crate::record::Record;
+use anyhow::bail;
+use serde_json::Value;
+
+const BEGIN: &str = "<!-- bbbmig-notice:begin -->";
+const BEGIN_NULL: &str = "<!-- bbbmig-notice:begin null -->";
+const END: &str = "<!-- bbbmig-notice:end -->";
+const ENTRY_OPEN: &str = "<!-- bbbmig-recording:";
+const ENTRY_CLOSE: &str = "<!-- /bbbmig-recording -->";
+const DIV_OPEN: &str = "<div class=\"bbbmig-notice\">\n";
+const DIV_CLOSE: &str = "</div>";
+
+/// The placeholders a message template may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "name",
+    "start_date",
+    "start_time",
+    "end_date",
+    "record_id",
+    "meeting_id",
+    "source_url",
+    "presentation_url",
+    "video_url",
+    "pod_url",
+    "activity_name",
+    "course_shortname",
+];
+
+/// The message used without `--message-file`.
+pub const DEFAULT_MESSAGE: &str = "<p>The recording <strong>{name}</strong> of {start_date} \
+moved off the old BigBlueButton server: find it at <a href=\"{pod_url}\">{pod_url}</a>.</p>";
+
+/// Checks a template: known `{placeholders}` only, `{{` and `}}` for literal braces.
+pub fn check_template(t: &str) -> anyhow::Result<()> {
+    fill(t, |k| PLACEHOLDERS.contains(&k).then(String::new)).map(|_| ())
+}
+
+/// Fills a template for one record; every value is HTML-escaped.
+pub fn render(t: &str, rec: &Record, pod_url: Option<&str>) -> anyhow::Result<String> {
+    fill(t, |k| {
+        let s = |p: &str| rec.path(p).and_then(Value::as_str).map(String::from);
+        let date = |p: &str| s(p).map(|d| d.chars().take(10).collect::<String>());
+        let v = match k {
+            "name" => s("name").or_else(|| s("moodle.activity_name")),
+            "start_date" => date("start_time"),
+            "start_time" => s("start_time"),
+            "end_date" => date("end_time"),
+            "pod_url" => pod_url.map(String::from).or_else(|| s("pod_import.url")),
+            "activity_name" => s("moodle.activity_name"),
+            "course_shortname" => s("moodle.course_shortname"),
+            other if PLACEHOLDERS.contains(&other) => s(other),
+            _ => return None,
+        };
+        Some(escape(&v.unwrap_or_default()))
+    })
+}
+
+fn fill(t: &str, mut value: impl FnMut(&str) -> Option<String>) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(t.len() + 64);
+    let mut rest = t.trim_end();
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+        } else if tail.starts_with('}') {
+            bail!("the message has a lone '}}' (write '}}}}' for a brace)");
+        } else {
+            let Some(end) = tail.find('}') else {
+                bail!("the message has an unclosed '{{'");
+            };
+            let key = &tail[1..end];
+            match value(key) {
+                Some(v) => out.push_str(&v),
+                None => bail!(
+                    "the message uses an unknown placeholder {{{key}}} (known: {})",
+                    PLACEHOLDERS.join(", ")
+                ),
+            }
+            rest = &tail[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// HTML-escapes text for element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The marker key of a recording: its id when it is made of `[A-Za-z0-9_.:-]` without
+/// `--` (as BBB ids are), else `x` and the hex of its bytes, so that no id can close a comment.
+pub fn entry_key(record_id: &str) -> String {
+    let plain = !record_id.is_empty()
+        && record_id.len() <= 200
+        && !record_id.contains("--")
+        && !record_id.ends_with('-')
+        && record_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c));
+    if plain {
+        record_id.to_string()
+    } else {
+        format!("x{}", hex::encode(record_id.as_bytes()))
+    }
+}
+
+/// A description split around the notice block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Split {
+    /// The description as it was before the notice (None: it was NULL).
+    original: Option<String>,
+    /// The entries of the block, in order: (key, html).
+    entries: Vec<(String, String)>,
+}
+
+fn split(intro: Option<&str>) -> Split {
+    let text = intro.unwrap_or("");
+    let found = [BEGIN, BEGIN_NULL]
+        .iter()
+        .filter_map(|m| text.find(m).map(|i| (i, *m)))
+        .min_by_key(|(i, _)| *i);
+    let Some((start, marker)) = found else {
+        return Split {
+            original: intro.map(String::from),
+            entries: Vec::new(),
+        };
+    };
+    let after_begin = start + marker.len();
+    let (body, after) = match text[after_begin..].find(END) {
+        Some(e) => (
+            &text[after_begin..after_begin + e],
+            &text[after_begin + e + END.len()..],
+        ),
+        None => (&text[after_begin..], ""),
+    };
+    let before = &text[..start];
+    let before = before.strip_suffix('\n').unwrap_or(before);
+    let original = if marker == BEGIN_NULL && before.is_empty() && after.is_empty() {
+        None
+    } else {
+        Some(format!("{before}{after}"))
+    };
+    let mut entries = Vec::new();
+    let mut rest = body;
+    while let Some(i) = rest.find(ENTRY_OPEN) {
+        let r = &rest[i + ENTRY_OPEN.len()..];
+        let Some(k_end) = r.find(" -->") else { break };
+        let key = &r[..k_end];
+        let r = &r[k_end + 4..];
+        let Some(c) = r.find(ENTRY_CLOSE) else { break };
+        entries.push((key.to_string(), r[..c].to_string()));
+        rest = &r[c + ENTRY_CLOSE.len()..];
+    }
+    Split { original, entries }
+}
+
+fn join(s: &Split) -> Option<String> {
+    if s.entries.is_empty() {
+        return s.original.clone();
+    }
+    let mut out = match &s.original {
+        None => BEGIN_NULL.to_string(),
+        Some(o) if o.is_empty() => BEGIN.to_string(),
+        Some(o) => format!("{o}\n{BEGIN}"),
+    };
+    out.push_str(DIV_OPEN);
+    for (k, html) in &s.entries {
+        out.push_str(&format!("{ENTRY_OPEN}{k} -->{html}{ENTRY_CLOSE}\n"));
+    }
+    out.push_str(DIV_CLOSE);
+    out.push_str(END);
+    Some(out)
+}
+
+/// The description after adding or replacing these entries (`(key, html)`, new ones go last)
+/// and taking out the entries of `remove`. Without entries left, the notice goes entirely
+/// and the description is what it was before the first notice.
+pub fn apply(
+    intro: Option<&str>,
+    upserts: &[(String, String)],
+    remove: &[String],
+) -> Option<String> {
+    let mut s = split(intro);
+    for (k, html) in upserts {
+        match s.entries.iter_mut().find(|(ek, _)| ek == k) {
+            Some(e) => e.1 = html.clone(),
+            None => s.entries.push((k.clone(), html.clone())),
+        }
+    }
+    s.entries.retain(|(k, _)| !remove.contains(k));
+    join(&s)
+}
+
+/// The entries `(key, html)` of the notice in this description, in order.
+pub fn entries(intro: Option<&str>) -> Vec<(String, String)> {
+    split(intro).entries
+}
+
+/// How many recordings the notice of this description lists.
+pub fn count(intro: Option<&str>) -> usize {
+    split(intro).entries.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(k: &str, h: &str) -> (String, String) {
+        (k.to_string(), h.to_string())
+    }
+
+    #[test]
+    fn add_replace_and_remove_give_back_the_original() {
+        for orig in [
+            Some("<p>Weekly lecture.</p>"),
+            Some(""),
+            None,
+            Some("ends with newline\n"),
+            Some("\n"),
+        ] {
+            let one = apply(orig, &[e("r1", "<p>A</p>")], &[]);
+            assert_eq!(count(one.as_deref()), 1);
+            let again = apply(one.as_deref(), &[e("r1", "<p>A</p>")], &[]);
+            assert_eq!(again, one, "rerun changes nothing");
+            let two = apply(
+                one.as_deref(),
+                &[e("r2", "<p>B</p>"), e("r1", "<p>A2</p>")],
+                &[],
+            );
+            assert_eq!(count(two.as_deref()), 2);
+            assert_eq!(
+                two.as_deref()
+                    .unwrap()
+                    .matches("bbbmig-notice:begin")
+                    .count(),
+                1
+            );
+            let back = apply(two.as_deref(), &[], &["r1".into(), "r2".into()]);
+            assert_eq!(back.as_deref(), orig, "{orig:?}");
+        }
+    }
+
+    #[test]
+    fn text_added_after_the_notice_survives_removal() {
+        let one = apply(Some("<p>x</p>"), &[e("r1", "A")], &[]).unwrap();
+        let edited = format!("{one}<p>later</p>");
+        assert_eq!(
+            apply(Some(&edited), &[], &["r1".into()]).unwrap(),
+            "<p>x</p><p>later</p>"
+        );
+    }
+
+    #[test]
+    fn templates_fill_and_escape() {
+        let rec = Record(
+            serde_json::from_str(
+                r#"{"name":"<b>Q&A</b>","start_time":"2023-11-14T22:13:20Z","moodle":{"course_shortname":"PHY101"}}"#,
+            )
+            .unwrap(),
+        );
+        let out = render(
+            "{name} {start_date} {course_shortname} {{x}} {pod_url}\n",
+            &rec,
+            Some("https://p/?a=1&b=2"),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "&lt;b&gt;Q&amp;A&lt;/b&gt; 2023-11-14 PHY101 {x} https://p/?a=1&amp;b=2"
+        );
+        assert!(check_template("{nope}").is_err());
+        assert!(check_template("{name").is_err());
+        assert!(check_template("a } b").is_err());
+        assert!(check_template(DEFAULT_MESSAGE).is_ok());
+    }
+
+    #[test]
+    fn keys_cannot_close_a_comment() {
+        assert_eq!(
+            entry_key("7b52009b-1700000000000"),
+            "7b52009b-1700000000000"
+        );
+        let k = entry_key("x --> <script>");
+        assert!(k.starts_with('x') && k.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+}
