@@ -1,0 +1,257 @@
+//! Pod users: finding them (by username, optionally by email) and creating the missing
+//! ones with every row Pod's own code makes for a new user (auth_user, its Owner with
+//! the hashkey computed from SECRET_KEY, the Owner's site, the podfile "home" folder
+//! and the "Favorites" playlist), in the caller's transaction.
+
+use crate::secret::Secret;
+use anyhow::bail;
+use postgres::{Client, GenericClient, Statement};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// A person to find or create in Pod (a moderator of the record).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Person {
+    /// Login name; must equal the Pod/CAS/LDAP username.
+    pub username: String,
+    /// E-mail address (may be empty).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub lastname: Option<String>,
+}
+
+/// What Pod sites differ on when a user is created.
+#[derive(Debug, Clone)]
+pub struct UserOptions {
+    /// Site the Owner is linked to and the Favorites playlist belongs to.
+    pub site_id: i32,
+    /// `authentication_owner.auth_type` (Pod's AUTH_TYPE: local, CAS, OIDC, Shibboleth).
+    pub auth_type: String,
+    /// `authentication_owner.affiliation` (Pod's AFFILIATION, first entry `student`).
+    pub affiliation: String,
+    /// `authentication_owner.establishment` (Pod's ESTABLISHMENTS, first entry `Etab_1`).
+    pub establishment: String,
+    /// `auth_user.is_staff`: Pod shows external recordings only to staff.
+    pub staff: bool,
+    /// Description of the Favorites playlist, in the site's language.
+    pub favorites_description: String,
+    /// Also match an existing user by e-mail when the username is unknown.
+    pub match_email: bool,
+}
+
+/// A Pod user found or created.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    /// `auth_user.id`.
+    pub id: i32,
+    /// `auth_user.is_staff`.
+    pub staff: bool,
+}
+
+/// Pod's `Owner.hashkey`: sha256 hex of SECRET_KEY followed by the username.
+pub fn hashkey(secret: &Secret, username: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(secret.expose().as_bytes());
+    h.update(username.as_bytes());
+    hex::encode(h.finalize())
+}
+
+const CREATE: &str = "
+WITH u AS (
+  INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name,
+                         email, is_staff, is_active, date_joined)
+  VALUES ('', NULL, false, $1, $2, $3, $4, $5, true, now())
+  RETURNING id),
+o AS (
+  INSERT INTO authentication_owner (auth_type, affiliation, commentaire, hashkey, establishment,
+                                    accepts_notifications, user_id, userpicture_id)
+  SELECT $6, $7, '', $8, $9, NULL, u.id, NULL FROM u
+  RETURNING id),
+s AS (
+  INSERT INTO authentication_owner_sites (owner_id, site_id) SELECT o.id, $10 FROM o),
+f AS (
+  INSERT INTO podfile_userfolder (name, created_at, owner_id) SELECT 'home', now(), u.id FROM u),
+p AS (
+  INSERT INTO playlist_playlist (id, name, description, password, visibility, autoplay, promoted,
+                                 editable, slug, owner_id, site_id, date_created, date_updated)
+  SELECT n.id, 'Favorites', $11, '', 'private', true, false, false, n.id || '-favorites',
+         u.id, $10, now(), now()
+  FROM u, (SELECT nextval(pg_get_serial_sequence('playlist_playlist', 'id')) AS id) n)
+SELECT u.id FROM u";
+
+/// Finds and creates Pod users; remembers the users of committed records.
+pub struct Users {
+    opts: UserOptions,
+    secret: Option<Secret>,
+    by_username: Statement,
+    by_email: Statement,
+    create: Statement,
+    cache: HashMap<String, Found>,
+}
+
+impl Users {
+    /// Prepares the statements. Without a secret, users can be found but not created.
+    pub fn new(client: &mut Client, opts: UserOptions, secret: Option<Secret>) -> anyhow::Result<Users> {
+        Ok(Users {
+            by_username: client.prepare("SELECT id, is_staff FROM auth_user WHERE username = $1")?,
+            by_email: client.prepare(
+                "SELECT id, is_staff FROM auth_user WHERE $1 <> '' AND lower(email) = lower($1) \
+                 ORDER BY id LIMIT 2",
+            )?,
+            create: client.prepare(CREATE)?,
+            opts,
+            secret,
+            cache: HashMap::new(),
+        })
+    }
+
+    /// The options users are created with.
+    pub fn options(&self) -> &UserOptions {
+        &self.opts
+    }
+
+    /// Looks a person up: by username, then (with `match_email`) by e-mail when exactly
+    /// one user has it. `Ok(None)`: the user does not exist yet.
+    pub fn find(
+        &mut self,
+        db: &mut impl GenericClient,
+        p: &Person,
+    ) -> Result<Option<Found>, LookupError> {
+        if let Some(f) = self.cache.get(&p.username) {
+            return Ok(Some(*f));
+        }
+        if let Some(r) = db.query_opt(&self.by_username, &[&p.username])? {
+            return Ok(Some(Found { id: r.get(0), staff: r.get(1) }));
+        }
+        if self.opts.match_email {
+            let email = p.email.as_deref().unwrap_or("").trim();
+            let rows = db.query(&self.by_email, &[&email])?;
+            match rows.len() {
+                0 => {}
+                1 => return Ok(Some(Found { id: rows[0].get(0), staff: rows[0].get(1) })),
+                _ => {
+                    return Err(LookupError::Other(anyhow::anyhow!(
+                        "several Pod users have the e-mail of {} ({email}): which one is meant?",
+                        p.username
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Checks what `create` would refuse, without writing (also used by --dry-run).
+    pub fn check_creatable(&self, p: &Person) -> anyhow::Result<()> {
+        if p.username.trim().is_empty() {
+            bail!("a moderator has an empty username");
+        }
+        if p.username.chars().count() > 150 {
+            bail!("username {:?} is longer than Pod's 150 characters", p.username);
+        }
+        if p.email.as_deref().unwrap_or("").chars().count() > 254 {
+            bail!("the e-mail of {} is longer than Pod's 254 characters", p.username);
+        }
+        if self.secret.is_none() {
+            bail!("cannot create user {}: no Pod secret key", p.username);
+        }
+        Ok(())
+    }
+
+    /// Creates the user with every row Pod makes for one, in `tx`. The caller commits,
+    /// then calls [`Users::remember`].
+    pub fn create(&self, tx: &mut impl GenericClient, p: &Person) -> Result<Found, LookupError> {
+        self.check_creatable(p).map_err(LookupError::Other)?;
+        let secret = self.secret.as_ref().ok_or_else(|| LookupError::Other(anyhow::anyhow!("no secret")))?;
+        let first = crate::pod::truncate_chars(p.firstname.as_deref().unwrap_or("").trim(), 150);
+        let last = crate::pod::truncate_chars(p.lastname.as_deref().unwrap_or("").trim(), 150);
+        let email = p.email.as_deref().unwrap_or("").trim();
+        let o = &self.opts;
+        let row = tx.query_one(
+            &self.create,
+            &[
+                &p.username,
+                &first,
+                &last,
+                &email,
+                &o.staff,
+                &o.auth_type,
+                &o.affiliation,
+                &hashkey(secret, &p.username),
+                &o.establishment,
+                &o.site_id,
+                &o.favorites_description,
+            ],
+        )?;
+        Ok(Found { id: row.get(0), staff: o.staff })
+    }
+
+    /// Remembers users once their record is committed, so later records skip the lookup.
+    pub fn remember(&mut self, username: &str, f: Found) {
+        self.cache.insert(username.to_string(), f);
+    }
+
+    /// Forgets everything remembered (after a failed record, users may have changed).
+    pub fn forget_all(&mut self) {
+        self.cache.clear();
+    }
+}
+
+/// A lookup or creation failure: a database error (classified by the caller) or another.
+#[derive(Debug)]
+pub enum LookupError {
+    /// The database refused or the connection broke.
+    Db(postgres::Error),
+    /// Anything else.
+    Other(anyhow::Error),
+}
+
+impl From<postgres::Error> for LookupError {
+    fn from(e: postgres::Error) -> Self {
+        LookupError::Db(e)
+    }
+}
+
+/// Checks that `secret` is Pod's SECRET_KEY: the hashkey it gives must be that of at
+/// least one of the admin and the most recently active owners (Pod recomputes hashkeys
+/// on every save, so active owners carry the current key). No owner at all: no check.
+pub fn check_secret(client: &mut Client, secret: &Secret, admin: Option<i32>) -> anyhow::Result<()> {
+    let rows = client.query(
+        "SELECT u.username, o.hashkey FROM authentication_owner o JOIN auth_user u ON u.id = o.user_id \
+         ORDER BY (u.id = $1) DESC, u.last_login DESC NULLS LAST, u.id DESC LIMIT 50",
+        &[&admin.unwrap_or(-1)],
+    )?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let matches = rows
+        .iter()
+        .any(|r| hashkey(secret, r.get::<_, &str>(0)) == r.get::<_, &str>(1));
+    if !matches {
+        bail!(
+            "the secret key is not Pod's SECRET_KEY: it does not give the hashkey of any of {} \
+             recent Pod owners (check POD_SECRET_KEY or --secret-key-file)",
+            rows.len()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashkey_is_sha256_of_secret_then_username() {
+        // printf 'skjdoe' | sha256sum
+        assert_eq!(
+            hashkey(&Secret::new("sk"), "jdoe"),
+            "98fa50399cc43361a958171fe190eec24b6cb0c7e91da50190b63c6cb19f46f4"
+        );
+    }
+}
