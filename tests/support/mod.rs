@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod pod;
 pub mod standin;
 
 use std::io::Write;
