@@ -28,9 +28,15 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
     assert_eq!(r.code, 0, "{r:?}");
     let out = r.records();
     assert_eq!(out.len(), 3);
-    let created: i64 = out.iter().map(|o| pod_import(o)["users_created"].as_i64().unwrap()).sum();
+    let created: i64 = out
+        .iter()
+        .map(|o| pod_import(o)["users_created"].as_i64().unwrap())
+        .sum();
     assert_eq!(created, 3, "{r:?}");
-    assert_eq!(out[0]["x_from_jq"]["kept"][0], 1, "unknown keys ride through");
+    assert_eq!(
+        out[0]["x_from_jq"]["kept"][0], 1,
+        "unknown keys ride through"
+    );
 
     let mut c = db.client();
     for name in ["alice", "bob", "carol"] {
@@ -61,14 +67,20 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
         assert!(u.get::<_, bool>(14) && u.get::<_, bool>(15));
         let owner: i64 = u.get(16);
         let sites: Vec<i32> = c
-            .query("SELECT site_id FROM authentication_owner_sites WHERE owner_id = $1", &[&owner])
+            .query(
+                "SELECT site_id FROM authentication_owner_sites WHERE owner_id = $1",
+                &[&owner],
+            )
             .unwrap()
             .iter()
             .map(|r| r.get(0))
             .collect();
         assert_eq!(sites, vec![1]);
         let folders = c
-            .query("SELECT name FROM podfile_userfolder WHERE owner_id = $1", &[&uid])
+            .query(
+                "SELECT name FROM podfile_userfolder WHERE owner_id = $1",
+                &[&uid],
+            )
             .unwrap();
         assert_eq!(folders.len(), 1);
         assert_eq!(folders[0].get::<_, &str>(0), "home");
@@ -86,11 +98,17 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
         assert_eq!(p.get::<_, &str>(3), "");
         assert_eq!(p.get::<_, &str>(4), "private");
         assert!(p.get::<_, bool>(5) && !p.get::<_, bool>(6) && !p.get::<_, bool>(7));
-        assert_eq!(p.get::<_, String>(8), format!("{}-favorites", p.get::<_, i64>(0)));
+        assert_eq!(
+            p.get::<_, String>(8),
+            format!("{}-favorites", p.get::<_, i64>(0))
+        );
         assert_eq!(p.get::<_, i32>(9), 1);
         assert!(p.get::<_, bool>(10));
     }
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording"), 5);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM import_video_externalrecording"),
+        5
+    );
 
     // A rerun, and a new record naming the same people: no user is made twice.
     let before = snapshot(&db);
@@ -110,7 +128,10 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
     }
     let mut c = import(&db);
     c.args(["--admin", "1"]);
-    let r3 = run(c, &ndjson(&[record(4, "m-4", "Cours D", &["carol", "alice"])]));
+    let r3 = run(
+        c,
+        &ndjson(&[record(4, "m-4", "Cours D", &["carol", "alice"])]),
+    );
     assert_eq!(r3.code, 0, "{r3:?}");
     assert_eq!(pod_import(&r3.records()[0])["users_created"], 0);
     assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), 4 + 3);
@@ -127,7 +148,11 @@ fn import_gives_several_moderators_one_external_recording_each() {
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["status"], "created");
     assert_eq!(pi["owners_from"], "moderators");
-    assert_eq!(pi["owners"].as_array().unwrap().len(), 3, "duplicates merged: {pi}");
+    assert_eq!(
+        pi["owners"].as_array().unwrap().len(),
+        3,
+        "duplicates merged: {pi}"
+    );
     let rows = db
         .client()
         .query(
@@ -157,16 +182,33 @@ fn import_prefers_the_pod_meeting_owners_over_moderators() {
     let db = pod_db("pod_meeting");
     let mut c = import(&db);
     c.args(["--admin", "1", "--site", "2"]);
-    let r = run(c, &ndjson(&[record(1, "0001-pod-meeting", "Pod meeting", &["dave"])]));
+    let r = run(
+        c,
+        &ndjson(&[record(1, "0001-pod-meeting", "Pod meeting", &["dave"])]),
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["owners_from"], "pod_meeting");
     assert_eq!(pi["site_id"], 1, "the meeting's own site");
-    let users: Vec<&str> = pi["owners"].as_array().unwrap().iter().map(|o| o["username"].as_str().unwrap()).collect();
+    let users: Vec<&str> = pi["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["username"].as_str().unwrap())
+        .collect();
     assert_eq!(users, ["podteacher", "cohost"]);
-    assert_eq!(count(&db, "SELECT count(*) FROM auth_user WHERE username = 'dave'"), 0);
     assert_eq!(
-        count(&db, "SELECT count(*) FROM import_video_externalrecording WHERE owner_id IN (2, 3) AND site_id = 1"),
+        count(
+            &db,
+            "SELECT count(*) FROM auth_user WHERE username = 'dave'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM import_video_externalrecording WHERE owner_id IN (2, 3) AND site_id = 1"
+        ),
         2
     );
 }
@@ -180,7 +222,10 @@ fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_on
     let r = run(c, &ndjson(&[lone.clone()]));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(pod_import(&r.records()[0])["status"], "skipped");
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording"), 0);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM import_video_externalrecording"),
+        0
+    );
 
     let mut c = import(&db);
     c.args(["--admin", "1"]);
@@ -189,7 +234,13 @@ fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_on
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["owners_from"], "admin");
     assert_eq!(pi["owners"][0]["user_id"], 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording WHERE owner_id = 1"), 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM import_video_externalrecording WHERE owner_id = 1"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -219,7 +270,10 @@ fn import_dry_run_writes_nothing_and_says_what_it_would_do() {
     let before = snapshot(&db);
     let mut c = import(&db);
     c.args(["--admin", "1", "--dry-run"]);
-    let r = run(c, &ndjson(&[record(1, "m", "n", &["newbie", "podteacher"])]));
+    let r = run(
+        c,
+        &ndjson(&[record(1, "m", "n", &["newbie", "podteacher"])]),
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(snapshot(&db), before);
     let pi = pod_import(&r.records()[0]).clone();
@@ -232,7 +286,10 @@ fn import_dry_run_writes_nothing_and_says_what_it_would_do() {
 #[test]
 fn import_remove_deletes_the_external_recordings_and_leaves_users() {
     let db = pod_db("pod_remove");
-    let recs = [record(1, "m-1", "A", &["r1", "r2"]), record(2, "m-2", "B", &[])];
+    let recs = [
+        record(1, "m-1", "A", &["r1", "r2"]),
+        record(2, "m-2", "B", &[]),
+    ];
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     assert_eq!(run(c, &ndjson(&recs)).code, 0);
@@ -240,7 +297,10 @@ fn import_remove_deletes_the_external_recordings_and_leaves_users() {
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     assert_eq!(run(c, &ndjson(&[record(3, "m-3", "C", &["r1"])])).code, 0);
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording"), 4);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM import_video_externalrecording"),
+        4
+    );
     let users = count(&db, "SELECT count(*) FROM auth_user");
 
     let mut c = import(&db);
@@ -249,10 +309,20 @@ fn import_remove_deletes_the_external_recordings_and_leaves_users() {
     assert_eq!(r.code, 0, "{r:?}");
     let out = r.records();
     assert_eq!(pod_import(&out[0])["status"], "removed");
-    assert_eq!(pod_import(&out[0])["owners"][0]["external_recording"], "removed");
+    assert_eq!(
+        pod_import(&out[0])["owners"][0]["external_recording"],
+        "removed"
+    );
     assert_eq!(pod_import(&out[1])["status"], "removed");
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording"), 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), users, "users stay");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM import_video_externalrecording"),
+        1
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM auth_user"),
+        users,
+        "users stay"
+    );
     // Removing again finds nothing.
     let mut c = import(&db);
     c.args(["--admin", "1", "--remove"]);
@@ -274,14 +344,32 @@ fn import_cuts_a_name_over_250_characters_and_fails_only_unusable_records() {
     let rejects = dir.path().join("rejects.ndjson");
     let mut c = import(&db);
     c.args(["--admin", "1", "--rejects"]).arg(&rejects);
-    let recs = [record(1, "m-1", &long, &["u1"]), bad_url, no_date, no_url, record(5, "m-5", "ok", &["u5"])];
+    let recs = [
+        record(1, "m-1", &long, &["u1"]),
+        bad_url,
+        no_date,
+        no_url,
+        record(5, "m-5", "ok", &["u5"]),
+    ];
     let r = run(c, &ndjson(&recs));
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(r.records().len(), 2);
-    assert!(r.stderr.contains("line 2: record") && r.stderr.contains("longer than Pod's 500"), "{r:?}");
-    assert!(r.stderr.contains("line 3: record") && r.stderr.contains("RFC 3339"), "{r:?}");
-    assert!(r.stderr.contains("line 4: record") && r.stderr.contains("no source_url"), "{r:?}");
-    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 3);
+    assert!(
+        r.stderr.contains("line 2: record") && r.stderr.contains("longer than Pod's 500"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("line 3: record") && r.stderr.contains("RFC 3339"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("line 4: record") && r.stderr.contains("no source_url"),
+        "{r:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap().lines().count(),
+        3
+    );
     let name: String = db
         .client()
         .query_one("SELECT e.name FROM import_video_externalrecording e JOIN auth_user u ON u.id = e.owner_id WHERE u.username = 'u1'", &[])
@@ -289,7 +377,14 @@ fn import_cuts_a_name_over_250_characters_and_fails_only_unusable_records() {
         .get(0);
     assert_eq!(name.chars().count(), 250);
     assert!(name.starts_with("éé") && name.ends_with('…'));
-    assert_eq!(count(&db, "SELECT count(*) FROM auth_user WHERE username IN ('u2','u3','u4')"), 0, "failed records leave no user");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM auth_user WHERE username IN ('u2','u3','u4')"
+        ),
+        0,
+        "failed records leave no user"
+    );
 }
 
 #[test]
@@ -299,7 +394,8 @@ fn import_stores_sql_injection_shaped_values_verbatim() {
     let mut rec = record(1, "m'; DELETE FROM meeting; --", evil, &[]);
     rec["moderators"] = serde_json::json!([{"username": "o'brien\"; DROP TABLE auth_user;--",
         "email": "o'brien@example.org", "firstname": "Robert'); --", "lastname": "\\\"Tables\"", "source": "m"}]);
-    rec["source_url"] = Value::from("https://bbb.example.org/playback/presentation/2.3/x?a=1&b=');--");
+    rec["source_url"] =
+        Value::from("https://bbb.example.org/playback/presentation/2.3/x?a=1&b=');--");
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     let r = run(c, &ndjson(&[rec.clone()]));
@@ -318,7 +414,10 @@ fn import_stores_sql_injection_shaped_values_verbatim() {
     assert_eq!(row.get::<_, &str>(2), "\\\"Tables\"");
     assert_eq!(row.get::<_, &str>(3), evil);
     assert_eq!(row.get::<_, &str>(4), rec["source_url"].as_str().unwrap());
-    assert_eq!(row.get::<_, String>(5), hashkey("o'brien\"; DROP TABLE auth_user;--"));
+    assert_eq!(
+        row.get::<_, String>(5),
+        hashkey("o'brien\"; DROP TABLE auth_user;--")
+    );
     assert_eq!(count(&db, "SELECT count(*) FROM meeting"), 1);
 }
 
@@ -331,17 +430,31 @@ fn import_matches_existing_users_by_email_only_when_asked() {
     let mut c = import(&db);
     c.args(["--admin", "1", "--match-email", "--dry-run"]);
     let r = run(c, &ndjson(&[rec.clone()]));
-    assert_eq!(pod_import(&r.records()[0])["owners"][0]["user_id"], 4, "{r:?}");
+    assert_eq!(
+        pod_import(&r.records()[0])["owners"][0]["user_id"],
+        4,
+        "{r:?}"
+    );
     let mut c = import(&db);
     c.args(["--admin", "1", "--match-email"]);
     let r = run(c, &ndjson(&[rec.clone()]));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(pod_import(&r.records()[0])["users_created"], 0);
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording WHERE owner_id = 4"), 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM import_video_externalrecording WHERE owner_id = 4"
+        ),
+        1
+    );
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     let r = run(c, &ndjson(&[rec]));
-    assert_eq!(pod_import(&r.records()[0])["users_created"], 1, "without --match-email: {r:?}");
+    assert_eq!(
+        pod_import(&r.records()[0])["users_created"],
+        1,
+        "without --match-email: {r:?}"
+    );
 }
 
 #[test]
@@ -349,8 +462,19 @@ fn import_creates_users_with_the_site_options_given() {
     let db = pod_db("pod_opts");
     let mut c = import(&db);
     c.args([
-        "--admin", "1", "--site", "2", "--auth-type", "CAS", "--affiliation", "faculty",
-        "--establishment", "UNIV", "--no-staff", "--favorites-description", "Your favorites videos.",
+        "--admin",
+        "1",
+        "--site",
+        "2",
+        "--auth-type",
+        "CAS",
+        "--affiliation",
+        "faculty",
+        "--establishment",
+        "UNIV",
+        "--no-staff",
+        "--favorites-description",
+        "Your favorites videos.",
     ]);
     let r = run(c, &ndjson(&[record(1, "m-1", "n", &["zoe"])]));
     assert_eq!(r.code, 0, "{r:?}");
@@ -372,7 +496,10 @@ fn import_creates_users_with_the_site_options_given() {
     assert_eq!(row.get::<_, i32>(4), 2);
     assert_eq!(row.get::<_, &str>(5), "Your favorites videos.");
     assert_eq!((row.get::<_, i32>(6), row.get::<_, i32>(7)), (2, 2));
-    assert!(r.stderr.contains("not staff"), "warns that Pod hides them: {r:?}");
+    assert!(
+        r.stderr.contains("not staff"),
+        "warns that Pod hides them: {r:?}"
+    );
 }
 
 #[test]
@@ -380,11 +507,32 @@ fn import_refuses_a_bad_setup_before_reading_records() {
     let db = pod_db("pod_setup");
     let input = ndjson(&[record(1, "m", "n", &["a"])]);
     let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
-        (vec!["--admin".into(), "99".into()], vec![], "no administrator with id 99"),
-        (vec!["--admin".into(), "1".into(), "--site".into(), "9".into()], vec![], "site 9 does not exist"),
+        (
+            vec!["--admin".into(), "99".into()],
+            vec![],
+            "no administrator with id 99",
+        ),
+        (
+            vec!["--admin".into(), "1".into(), "--site".into(), "9".into()],
+            vec![],
+            "site 9 does not exist",
+        ),
         (vec![], vec![], "--admin"),
-        (vec!["--admin".into(), "1".into()], vec![("POD_SECRET_KEY", "not-the-key")], "not Pod's SECRET_KEY"),
-        (vec!["--admin".into(), "1".into(), "--pod-db".into(), format!("{} password=hunter2", db.conninfo)], vec![], "visible in ps"),
+        (
+            vec!["--admin".into(), "1".into()],
+            vec![("POD_SECRET_KEY", "not-the-key")],
+            "not Pod's SECRET_KEY",
+        ),
+        (
+            vec![
+                "--admin".into(),
+                "1".into(),
+                "--pod-db".into(),
+                format!("{} password=hunter2", db.conninfo),
+            ],
+            vec![],
+            "visible in ps",
+        ),
     ];
     for (args, env, want) in cases {
         let mut c = import(&db);
@@ -398,7 +546,8 @@ fn import_refuses_a_bad_setup_before_reading_records() {
         assert!(r.stdout.is_empty() && !r.stderr.contains("hunter2"));
     }
     let mut c = cmd("pod-import");
-    c.env("POD_DATABASE_URL", &db.conninfo).args(["--admin", "1"]);
+    c.env("POD_DATABASE_URL", &db.conninfo)
+        .args(["--admin", "1"]);
     let r = run(c, &input);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("POD_SECRET_KEY"), "{r:?}");
@@ -407,7 +556,9 @@ fn import_refuses_a_bad_setup_before_reading_records() {
     let f = dir.path().join("key");
     std::fs::write(&f, format!("{SECRET}\n")).unwrap();
     let mut c = cmd("pod-import");
-    c.env("POD_DATABASE_URL", &db.conninfo).args(["--admin", "1", "--dry-run", "--secret-key-file"]).arg(&f);
+    c.env("POD_DATABASE_URL", &db.conninfo)
+        .args(["--admin", "1", "--dry-run", "--secret-key-file"])
+        .arg(&f);
     assert_eq!(run(c, &input).code, 0);
     assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), 4);
 }
@@ -416,11 +567,16 @@ fn import_refuses_a_bad_setup_before_reading_records() {
 fn import_database_lost_mid_stream_rolls_back_the_record_in_flight_and_exits_2() {
     let db = pod_db("pod_lost");
     let mut c = import(&db);
-    c.args(["--admin", "1"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.args(["--admin", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdin.write_all(ndjson(&[record(1, "m-1", "first", &["early"])]).as_bytes()).unwrap();
+    stdin
+        .write_all(ndjson(&[record(1, "m-1", "first", &["early"])]).as_bytes())
+        .unwrap();
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     assert!(first.contains("\"status\":\"created\""), "{first}");
@@ -430,7 +586,9 @@ fn import_database_lost_mid_stream_rolls_back_the_record_in_flight_and_exits_2()
     locker
         .batch_execute("BEGIN; LOCK TABLE import_video_externalrecording IN SHARE MODE")
         .unwrap();
-    stdin.write_all(ndjson(&[record(2, "m-2", "second", &["late"])]).as_bytes()).unwrap();
+    stdin
+        .write_all(ndjson(&[record(2, "m-2", "second", &["late"])]).as_bytes())
+        .unwrap();
     stdin.flush().unwrap();
     let mut admin = db.client();
     let t0 = Instant::now();
@@ -444,10 +602,15 @@ fn import_database_lost_mid_stream_rolls_back_the_record_in_flight_and_exits_2()
         if let Some(r) = rows.first() {
             break r.get(0);
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "the tool never waited on the lock");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the tool never waited on the lock"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
-    admin.execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
     locker.batch_execute("ROLLBACK").unwrap();
     drop(stdin);
     let mut rest = String::new();
@@ -456,12 +619,31 @@ fn import_database_lost_mid_stream_rolls_back_the_record_in_flight_and_exits_2()
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(status.code(), Some(2), "{err}");
-    assert!(rest.is_empty(), "the record in flight is not emitted: {rest}");
+    assert!(
+        rest.is_empty(),
+        "the record in flight is not emitted: {rest}"
+    );
     assert!(err.contains("lost the Pod database"), "{err}");
-    assert_eq!(count(&db, "SELECT count(*) FROM auth_user WHERE username = 'early'"), 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM auth_user WHERE username = 'late'"), 0, "rolled back");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM auth_user WHERE username = 'early'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM auth_user WHERE username = 'late'"
+        ),
+        0,
+        "rolled back"
+    );
     assert_eq!(count(&db, "SELECT count(*) FROM playlist_playlist"), 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM import_video_externalrecording"), 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM import_video_externalrecording"),
+        1
+    );
 }
 
 /// Every `--long` flag of `--help` is in the man page, and every one of the man page is a flag.

@@ -50,7 +50,11 @@ pub fn moderator(username: &str) -> Value {
 
 /// A record in the bbb-list shape; `n` makes the ids and the URL unique.
 pub fn record(n: u32, meeting_id: &str, name: &str, moderators: &[&str]) -> Value {
-    let rid = format!("{:040x}-{}", n, 1_700_000_000_000u64 + u64::from(n) * 3_600_000);
+    let rid = format!(
+        "{:040x}-{}",
+        n,
+        1_700_000_000_000u64 + u64::from(n) * 3_600_000
+    );
     json!({
         "record_id": rid,
         "meeting_id": meeting_id,
@@ -91,7 +95,9 @@ pub fn snapshot(db: &TestDb) -> String {
     ] {
         let row = c
             .query_one(
-                &format!("SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '') FROM {t} t"),
+                &format!(
+                    "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '') FROM {t} t"
+                ),
                 &[],
             )
             .expect("snapshot");

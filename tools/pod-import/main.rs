@@ -2,9 +2,9 @@
 //! the missing users as Pod does. See pod-import(1).
 
 use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
 use bbbmig_core::pod::users::{self, UserOptions, Users};
-use bbbmig_core::pod::DbArgs;
 use bbbmig_core::secret;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,7 +80,10 @@ fn main() -> ExitCode {
         };
         let secret = match mode {
             Mode::Remove => None,
-            _ => Some(secret::load("POD_SECRET_KEY", args.secret_key_file.as_deref())?),
+            _ => Some(secret::load(
+                "POD_SECRET_KEY",
+                args.secret_key_file.as_deref(),
+            )?),
         };
         let mut client = args.db.connect()?;
         if let Some(s) = &secret {

@@ -17,7 +17,11 @@ struct Setup {
 
 impl Setup {
     fn new(hint: &str) -> Setup {
-        let s = Setup { db: pod_db(hint), root: tempfile::tempdir().unwrap(), src: tempfile::tempdir().unwrap() };
+        let s = Setup {
+            db: pod_db(hint),
+            root: tempfile::tempdir().unwrap(),
+            src: tempfile::tempdir().unwrap(),
+        };
         std::fs::create_dir(s.folder()).unwrap();
         s
     }
@@ -45,7 +49,10 @@ impl Setup {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().len())
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().unwrap().len(),
+                )
             })
             .collect();
         v.sort();
@@ -54,7 +61,9 @@ impl Setup {
 }
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    (0..len).map(|i| (i as u32 ^ seed).wrapping_mul(2_654_435_761).to_le_bytes()[3]).collect()
+    (0..len)
+        .map(|i| (i as u32 ^ seed).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+        .collect()
 }
 
 fn with_video(mut rec: Value, path: &Path, len: usize) -> Value {
@@ -78,19 +87,25 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
     let name = "cours-de-maths-l1-groupe-a-2024-03-04-090300-00000000.webm".to_string();
     let pod_path = format!("{}bbb/{name}", s.root_arg());
     assert_eq!(pc["file"], pod_path.as_str());
-    assert_eq!(s.files(), vec![(name.clone(), 5000)], "no temporary file left");
-    assert_eq!(std::fs::read(s.folder().join(&name)).unwrap(), pattern(5000, 3));
+    assert_eq!(
+        s.files(),
+        vec![(name.clone(), 5000)],
+        "no temporary file left"
+    );
+    assert_eq!(
+        std::fs::read(s.folder().join(&name)).unwrap(),
+        pattern(5000, 3)
+    );
     assert!(!src.exists(), "moved, not copied");
-    let row = s
-        .db
-        .client()
-        .query_one(
-            "SELECT id, file, file_size, recorder_id, require_manual_claim, email_sent, \
+    let row =
+        s.db.client()
+            .query_one(
+                "SELECT id, file, file_size, recorder_id, require_manual_claim, email_sent, \
              date_email_sent IS NULL, type, date_added = $1::text::timestamptz \
              FROM recorder_recordingfiletreatment",
-            &[&rec["start_time"].as_str().unwrap()],
-        )
-        .unwrap();
+                &[&rec["start_time"].as_str().unwrap()],
+            )
+            .unwrap();
     assert_eq!(pc["treatment_id"], row.get::<_, i64>(0));
     assert_eq!(row.get::<_, &str>(1), pod_path);
     assert_eq!(row.get::<_, i64>(2), 5000);
@@ -104,7 +119,13 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
     let r = run(s.cmd(), &ndjson(&[rec]));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(pod_claim(&r.records()[0])["status"], "exists");
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 1);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -121,7 +142,13 @@ fn claim_copy_keeps_the_source_and_a_second_run_reports_exists() {
     let r = run(c, &ndjson(&[rec]));
     assert_eq!(pod_claim(&r.records()[0])["status"], "exists", "{r:?}");
     assert_eq!(s.files().len(), 1);
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 1);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -129,7 +156,10 @@ fn claim_gives_two_recordings_with_the_same_name_and_date_distinct_files() {
     let s = Setup::new("claim_same");
     let a = s.rec(1, "Amphi", 100);
     let mut b = s.rec(29, "Amphi", 200); // 29 % 28 == 1: same day as 1
-    assert_eq!(a["start_time"].as_str().unwrap()[..10], b["start_time"].as_str().unwrap()[..10]);
+    assert_eq!(
+        a["start_time"].as_str().unwrap()[..10],
+        b["start_time"].as_str().unwrap()[..10]
+    );
     // Same meeting (same recordID prefix), same minute: still two files.
     b["start_time"] = Value::from(a["start_time"].as_str().unwrap().replace(":00Z", ":30Z"));
     b["record_id"] = Value::from(a["record_id"].as_str().unwrap().replace("-17", "-18"));
@@ -138,22 +168,44 @@ fn claim_gives_two_recordings_with_the_same_name_and_date_distinct_files() {
     let files = s.files();
     assert_eq!(files.len(), 2, "{files:?}");
     assert_ne!(files[0].0, files[1].0);
-    assert_eq!(count(&s.db, "SELECT count(DISTINCT file) FROM recorder_recordingfiletreatment"), 2);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(DISTINCT file) FROM recorder_recordingfiletreatment"
+        ),
+        2
+    );
 }
 
 #[test]
 fn claim_missing_video_fails_only_that_record() {
     let s = Setup::new("claim_missing");
-    let gone = with_video(record(1, "m", "gone", &[]), &s.src.path().join("nope.webm"), 10);
+    let gone = with_video(
+        record(1, "m", "gone", &[]),
+        &s.src.path().join("nope.webm"),
+        10,
+    );
     let mut novideo = record(2, "m", "no video", &[]);
     novideo.as_object_mut().unwrap().remove("video");
     let ok = s.rec(3, "ok", 10);
     let r = run(s.cmd(), &ndjson(&[gone, novideo, ok]));
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("line 1: record") && r.stderr.contains("nope.webm is missing"), "{r:?}");
-    assert!(r.stderr.contains("line 2: record") && r.stderr.contains("no video.path"), "{r:?}");
+    assert!(
+        r.stderr.contains("line 1: record") && r.stderr.contains("nope.webm is missing"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("line 2: record") && r.stderr.contains("no video.path"),
+        "{r:?}"
+    );
     assert_eq!(r.records().len(), 1);
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 1);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -163,7 +215,10 @@ fn claim_never_reuses_a_path_pod_already_processed() {
     let mut c = s.cmd();
     c.arg("--dry-run");
     let r = run(c, &ndjson(&[rec.clone()]));
-    let path = pod_claim(&r.records()[0])["file"].as_str().unwrap().to_string();
+    let path = pod_claim(&r.records()[0])["file"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(pod_claim(&r.records()[0])["status"], "dry-run");
     assert!(s.files().is_empty() && Path::new(rec["video"]["path"].as_str().unwrap()).exists());
     s.db.client()
@@ -177,7 +232,13 @@ fn claim_never_reuses_a_path_pod_already_processed() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(pod_claim(&r.records()[0])["status"], "claimed");
     assert!(s.files().is_empty());
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 0);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        0
+    );
 }
 
 #[test]
@@ -188,7 +249,11 @@ fn claim_refuses_a_bad_recorder_before_reading_records() {
         ("99", s.root_arg(), "no recorder with id 99"),
         ("2", s.root_arg(), "has a manager"),
         ("3", s.root_arg(), "not linked to site 1"),
-        ("1", format!("{}/elsewhere/", s.root_arg()), "does not exist"),
+        (
+            "1",
+            format!("{}/elsewhere/", s.root_arg()),
+            "does not exist",
+        ),
     ] {
         let mut c = claim(&s.db, Path::new(&root));
         c.args(["--recorder", recorder]);
@@ -205,7 +270,11 @@ struct Tmpfs(PathBuf);
 
 impl Tmpfs {
     fn mount(dir: &Path, opts: &str) -> Option<Tmpfs> {
-        let ok = Command::new("mount").args(["-t", "tmpfs", "-o", opts, "tmpfs"]).arg(dir).status().is_ok_and(|s| s.success());
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok {
             eprintln!("cannot mount a tmpfs here (not root?): this check is skipped");
         }
@@ -222,24 +291,43 @@ impl Drop for Tmpfs {
 #[test]
 fn claim_read_only_recorder_folder_is_fatal_at_start() {
     let s = Setup::new("claim_ro");
-    let Some(_m) = Tmpfs::mount(&s.folder(), "ro,size=1m") else { return };
+    let Some(_m) = Tmpfs::mount(&s.folder(), "ro,size=1m") else {
+        return;
+    };
     let r = run(s.cmd(), &ndjson(&[s.rec(1, "x", 10)]));
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("is not writable"), "{r:?}");
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 0);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        0
+    );
 }
 
 #[test]
 fn claim_full_recorder_folder_is_fatal_and_leaves_nothing() {
     let s = Setup::new("claim_full");
-    let Some(_m) = Tmpfs::mount(&s.folder(), "size=64k") else { return };
+    let Some(_m) = Tmpfs::mount(&s.folder(), "size=64k") else {
+        return;
+    };
     let big = s.rec(1, "too big", 400_000);
     let r = run(s.cmd(), &ndjson(&[big.clone(), s.rec(2, "next", 10)]));
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("No space left"), "{r:?}");
     assert!(s.files().is_empty(), "no partial file: {:?}", s.files());
-    assert!(Path::new(big["video"]["path"].as_str().unwrap()).exists(), "the source stays");
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 0);
+    assert!(
+        Path::new(big["video"]["path"].as_str().unwrap()).exists(),
+        "the source stays"
+    );
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        0
+    );
 }
 
 #[test]
@@ -248,34 +336,45 @@ fn kill_during_claim_leaves_no_partial_file() {
     const LEN: usize = 24 << 20;
     let src = s.src.path().join("big.webm");
     std::fs::write(&src, pattern(LEN, 7)).unwrap();
-    let recs: Vec<Value> = (1..=6).map(|n| with_video(record(n, "m", "Big", &[]), &src, LEN)).collect();
+    let recs: Vec<Value> = (1..=6)
+        .map(|n| with_video(record(n, "m", "Big", &[]), &src, LEN))
+        .collect();
     for delay in [20u64, 120, 400] {
         let mut c = s.cmd();
-        c.arg("--copy").stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+        c.arg("--copy")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let mut child = c.spawn().unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), ndjson(&recs).as_bytes()).unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), ndjson(&recs).as_bytes())
+            .unwrap();
         std::thread::sleep(Duration::from_millis(delay));
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
-        let rows: Vec<String> = s
-            .db
-            .client()
-            .query("SELECT file FROM recorder_recordingfiletreatment", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let rows: Vec<String> =
+            s.db.client()
+                .query("SELECT file FROM recorder_recordingfiletreatment", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
         let mut orphans = 0;
         for (name, size) in s.files() {
             if name.starts_with('.') {
                 continue; // a temporary name, which Pod's recorder job ignores
             }
-            assert_eq!(size, LEN as u64, "partial file under the final name {name} (kill after {delay} ms)");
+            assert_eq!(
+                size, LEN as u64,
+                "partial file under the final name {name} (kill after {delay} ms)"
+            );
             if !rows.iter().any(|f| f.ends_with(&format!("/{name}"))) {
                 orphans += 1; // killed between the rename and the row's commit
             }
         }
-        assert!(orphans <= 1, "{orphans} complete files without row after {delay} ms");
+        assert!(
+            orphans <= 1,
+            "{orphans} complete files without row after {delay} ms"
+        );
         for f in &rows {
             assert!(Path::new(f).exists(), "row without file {f}");
         }
@@ -287,5 +386,11 @@ fn kill_during_claim_leaves_no_partial_file() {
     let files = s.files();
     assert_eq!(files.len(), 6, "no temporary file left: {files:?}");
     assert!(files.iter().all(|(_, n)| *n == LEN as u64));
-    assert_eq!(count(&s.db, "SELECT count(*) FROM recorder_recordingfiletreatment"), 6);
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        6
+    );
 }

@@ -55,9 +55,13 @@ pub fn check_recorder(client: &mut Client, o: &ClaimOptions) -> anyhow::Result<R
         &[&o.recorder_id],
     )?
     else {
-        bail!("no recorder with id {} in recorder_recorder: create one in Pod's admin", o.recorder_id);
+        bail!(
+            "no recorder with id {} in recorder_recorder: create one in Pod's admin",
+            o.recorder_id
+        );
     };
-    let (directory, recording_type, manager): (String, String, Option<i32>) = (r.get(0), r.get(1), r.get(2));
+    let (directory, recording_type, manager): (String, String, Option<i32>) =
+        (r.get(0), r.get(1), r.get(2));
     if let Some(m) = manager {
         bail!(
             "recorder {} has a manager (auth_user id {m}): Pod would hand every file to that manager \
@@ -76,12 +80,18 @@ pub fn check_recorder(client: &mut Client, o: &ClaimOptions) -> anyhow::Result<R
             o.site_id
         );
     }
-    let root = o.recorder_root.to_str().context("--recorder-root is not UTF-8")?;
+    let root = o
+        .recorder_root
+        .to_str()
+        .context("--recorder-root is not UTF-8")?;
     if !root.starts_with('/') {
         bail!("--recorder-root must be absolute, spelled as Pod's DEFAULT_RECORDER_PATH");
     }
     if directory.is_empty() || directory.contains('/') || directory == "." || directory == ".." {
-        bail!("recorder {} has an unusable directory {directory:?}", o.recorder_id);
+        bail!(
+            "recorder {} has an unusable directory {directory:?}",
+            o.recorder_id
+        );
     }
     let mut base = root.to_string();
     if !base.ends_with('/') {
@@ -121,9 +131,14 @@ pub struct Claimer {
 
 impl Claimer {
     /// Prepares the statements and reads the column sizes of this install.
-    pub fn new(client: &mut Client, opts: ClaimOptions, recorder: Recorder) -> anyhow::Result<Claimer> {
-        let path_len = column_len(client, "recorder_recordingfiletreatment", "file", 200)?
-            .min(column_len(client, "recorder_recording", "source_file", 200)?);
+    pub fn new(
+        client: &mut Client,
+        opts: ClaimOptions,
+        recorder: Recorder,
+    ) -> anyhow::Result<Claimer> {
+        let path_len = column_len(client, "recorder_recordingfiletreatment", "file", 200)?.min(
+            column_len(client, "recorder_recording", "source_file", 200)?,
+        );
         Ok(Claimer {
             treatment: client.prepare(
                 "SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = $1",
@@ -162,11 +177,19 @@ impl Claimer {
             .map(str::to_ascii_lowercase)
             .unwrap_or_default();
         if !ALLOWED_EXTENSIONS.contains(&ext.as_str()) {
-            bail!("{}: Pod's recorder job ignores .{ext} files", source.display());
+            bail!(
+                "{}: Pod's recorder job ignores .{ext} files",
+                source.display()
+            );
         }
-        let budget = self.path_len.saturating_sub(self.recorder.prefix.chars().count());
+        let budget = self
+            .path_len
+            .saturating_sub(self.recorder.prefix.chars().count());
         let file_name = file_name(name, start, record_id, &ext, budget).with_context(|| {
-            format!("{} is too long for Pod's {}-character path column", self.recorder.prefix, self.path_len)
+            format!(
+                "{} is too long for Pod's {}-character path column",
+                self.recorder.prefix, self.path_len
+            )
         })?;
         let pod_path = format!("{}{file_name}", self.recorder.prefix);
         let final_path = self.recorder.folder.join(&file_name);
@@ -176,7 +199,10 @@ impl Claimer {
         };
 
         let q = |c: &mut Client, s: &Statement| c.query_opt(s, &[&pod_path]);
-        if q(client, &self.recording).map_err(|e| classify(client, e))?.is_some() {
+        if q(client, &self.recording)
+            .map_err(|e| classify(client, e))?
+            .is_some()
+        {
             // Pod already processed this path: never place a file there again.
             return Ok(out("claimed", None, None));
         }
@@ -202,7 +228,10 @@ impl Claimer {
                     None => expected.is_none_or(|b| b == m.len()),
                 };
                 if !same || !m.is_file() {
-                    bail!("{} already exists and is not this recording's video: not overwritten", final_path.display());
+                    bail!(
+                        "{} already exists and is not this recording's video: not overwritten",
+                        final_path.display()
+                    );
                 }
                 if self.opts.dry_run {
                     return Ok(out("dry-run", None, Some(m.len())));
@@ -219,7 +248,11 @@ impl Claimer {
                 };
                 if let Some(b) = expected {
                     if b != sm.len() {
-                        bail!("video file {} has {} bytes, the record says {b}: incomplete?", source.display(), sm.len());
+                        bail!(
+                            "video file {} has {} bytes, the record says {b}: incomplete?",
+                            source.display(),
+                            sm.len()
+                        );
                     }
                 }
                 if self.opts.dry_run {
@@ -243,11 +276,26 @@ impl Claimer {
         }
     }
 
-    fn insert_row(&self, client: &mut Client, pod_path: &str, bytes: u64, start: DateTime<Utc>) -> anyhow::Result<i64> {
+    fn insert_row(
+        &self,
+        client: &mut Client,
+        pod_path: &str,
+        bytes: u64,
+        start: DateTime<Utc>,
+    ) -> anyhow::Result<i64> {
         let when = start.to_rfc3339_opts(SecondsFormat::Millis, true);
         let size = i64::try_from(bytes).context("file too large")?;
         let row = client
-            .query_one(&self.insert, &[&pod_path, &size, &self.recorder.id, &when, &self.recorder.recording_type])
+            .query_one(
+                &self.insert,
+                &[
+                    &pod_path,
+                    &size,
+                    &self.recorder.id,
+                    &when,
+                    &self.recorder.recording_type,
+                ],
+            )
             .map_err(|e| classify(client, e))?;
         Ok(row.get(0))
     }
@@ -262,7 +310,14 @@ impl Claimer {
         if !linked {
             if let Err(e) = copy_synced(source, &tmp) {
                 let _ = fs::remove_file(&tmp);
-                return Err(io_error(e, format!("cannot copy {} into {}", source.display(), self.recorder.folder.display())));
+                return Err(io_error(
+                    e,
+                    format!(
+                        "cannot copy {} into {}",
+                        source.display(),
+                        self.recorder.folder.display()
+                    ),
+                ));
             }
         }
         let res = fs::hard_link(&tmp, final_path);
@@ -270,21 +325,40 @@ impl Claimer {
         match res {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                bail!("{} appeared meanwhile: not overwritten", final_path.display())
+                bail!(
+                    "{} appeared meanwhile: not overwritten",
+                    final_path.display()
+                )
             }
-            Err(e) => return Err(io_error(e, format!("cannot create {}", final_path.display()))),
+            Err(e) => {
+                return Err(io_error(
+                    e,
+                    format!("cannot create {}", final_path.display()),
+                ));
+            }
         }
-        sync_dir(&self.recorder.folder).map_err(|e| io_error(e, format!("cannot sync {}", self.recorder.folder.display())))
+        sync_dir(&self.recorder.folder)
+            .map_err(|e| io_error(e, format!("cannot sync {}", self.recorder.folder.display())))
     }
 
     /// After a move, removes the source once the file and its row are in place.
-    fn finish_move(&self, source: &Path, final_path: &Path, src: Option<&fs::Metadata>, placed: u64) {
+    fn finish_move(
+        &self,
+        source: &Path,
+        final_path: &Path,
+        src: Option<&fs::Metadata>,
+        placed: u64,
+    ) {
         let Some(s) = src else { return };
         if s.len() != placed || same_path(source, final_path) {
             return;
         }
         if let Err(e) = fs::remove_file(source) {
-            log::warn!("{} is placed but the source {} stays: {e}", final_path.display(), source.display());
+            log::warn!(
+                "{} is placed but the source {} stays: {e}",
+                final_path.display(),
+                source.display()
+            );
         }
     }
 }
@@ -317,7 +391,13 @@ fn io_error(e: io::Error, what: String) -> anyhow::Error {
 /// `<slug of the name>-<YYYY-MM-DD>-<HHMMSS>-<first 8 of the record ID>.<ext>` (UTC), the
 /// slug cut so that the whole name fits in `budget` characters; `None` if even the
 /// fixed part does not fit.
-pub fn file_name(name: &str, start: DateTime<Utc>, record_id: &str, ext: &str, budget: usize) -> Option<String> {
+pub fn file_name(
+    name: &str,
+    start: DateTime<Utc>,
+    record_id: &str,
+    ext: &str,
+    budget: usize,
+) -> Option<String> {
     let rid: String = record_id
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -376,7 +456,11 @@ fn fold(c: char) -> &'static str {
 fn ascii(c: char) -> &'static str {
     const TABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
     let i = c as usize;
-    if (32..127).contains(&i) { &TABLE[i - 32..i - 31] } else { " " }
+    if (32..127).contains(&i) {
+        &TABLE[i - 32..i - 31]
+    } else {
+        " "
+    }
 }
 
 #[cfg(test)]
@@ -385,7 +469,10 @@ mod tests {
 
     #[test]
     fn slug_folds_accents_like_django() {
-        assert_eq!(slugify("Cours de Maths L1 – Groupe A"), "cours-de-maths-l1-groupe-a");
+        assert_eq!(
+            slugify("Cours de Maths L1 – Groupe A"),
+            "cours-de-maths-l1-groupe-a"
+        );
         assert_eq!(slugify("  Été: l'œuvre!  "), "ete-loeuvre");
         assert_eq!(slugify("日本"), "");
     }
@@ -393,7 +480,14 @@ mod tests {
     #[test]
     fn names_are_unique_per_recording_and_fit_the_column() {
         let t = parse_rfc3339("2023-03-14T09:05:07Z").unwrap();
-        let n = file_name("Cours de Maths", t, "183f0bf3a0982a12-1678784707000", "webm", 200).unwrap();
+        let n = file_name(
+            "Cours de Maths",
+            t,
+            "183f0bf3a0982a12-1678784707000",
+            "webm",
+            200,
+        )
+        .unwrap();
         assert_eq!(n, "cours-de-maths-2023-03-14-090507-183f0bf3.webm");
         let short = file_name(&"x".repeat(40), t, "abc", "mp4", 34).unwrap();
         assert!(short.len() <= 34, "{short}");

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use chrono::SecondsFormat;
 use postgres::{Client, Statement};
 use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
 
 /// What to do with each record.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,8 +93,9 @@ pub struct Importer {
     users: Users,
     admin: Option<(i32, String, bool)>,
     meeting: Option<Statement>,
+    meeting_ids: HashSet<String>,
+    known: HashMap<String, Vec<(i32, i64)>>,
     upsert: Statement,
-    existing: Statement,
     remove: Statement,
     name_len: usize,
     url_len: usize,
@@ -103,19 +105,28 @@ impl Importer {
     /// Checks the set-up (site and admin exist) and prepares the statements; errors
     /// here are fatal.
     pub fn new(client: &mut Client, opts: ImportOptions, users: Users) -> anyhow::Result<Importer> {
-        let site = client.query_opt("SELECT domain FROM django_site WHERE id = $1", &[&opts.site_id])?;
+        let site = client.query_opt(
+            "SELECT domain FROM django_site WHERE id = $1",
+            &[&opts.site_id],
+        )?;
         if site.is_none() {
             bail!("site {} does not exist in django_site", opts.site_id);
         }
         let admin = match opts.admin {
             None => None,
             Some(id) => {
-                let Some(r) = client.query_opt("SELECT username, is_staff FROM auth_user WHERE id = $1", &[&id])? else {
+                let Some(r) = client.query_opt(
+                    "SELECT username, is_staff FROM auth_user WHERE id = $1",
+                    &[&id],
+                )?
+                else {
                     bail!("no administrator with id {id} in auth_user: give an existing --admin");
                 };
                 let (name, staff): (String, bool) = (r.get(0), r.get(1));
                 if !staff {
-                    log::warn!("the admin {name} (id {id}) is not staff: Pod will not show them external recordings");
+                    log::warn!(
+                        "the admin {name} (id {id}) is not staff: Pod will not show them external recordings"
+                    );
                 }
                 Some((id, name, staff))
             }
@@ -127,15 +138,38 @@ impl Importer {
             .query_one("SELECT to_regclass('meeting') IS NOT NULL AND to_regclass('meeting_additional_owners') IS NOT NULL", &[])?
             .get(0);
         if !has_meeting {
-            log::warn!("Pod's meeting tables are missing: owners of Pod-made sessions are not looked up");
+            log::warn!(
+                "Pod's meeting tables are missing: owners of Pod-made sessions are not looked up"
+            );
+        }
+        // Read once: which meetings Pod made and which external recordings exist, so that
+        // most records (and every record of a rerun) need at most one statement.
+        let mut meeting_ids = HashSet::new();
+        if has_meeting {
+            for r in client.query("SELECT DISTINCT meeting_id FROM meeting", &[])? {
+                meeting_ids.insert(r.get(0));
+            }
+        }
+        let mut known: HashMap<String, Vec<(i32, i64)>> = HashMap::new();
+        for r in client.query(
+            "SELECT source_url, owner_id, min(id) FROM import_video_externalrecording \
+             WHERE owner_id IS NOT NULL GROUP BY source_url, owner_id",
+            &[],
+        )? {
+            known
+                .entry(r.get(0))
+                .or_default()
+                .push((r.get(1), r.get(2)));
         }
         Ok(Importer {
-            meeting: if has_meeting { Some(client.prepare(MEETING)?) } else { None },
+            meeting: if has_meeting {
+                Some(client.prepare(MEETING)?)
+            } else {
+                None
+            },
+            meeting_ids,
+            known,
             upsert: client.prepare(UPSERT)?,
-            existing: client.prepare(
-                "SELECT DISTINCT ON (owner_id) owner_id, id, false FROM import_video_externalrecording \
-                 WHERE source_url = $2 AND owner_id = ANY($1::int4[]) ORDER BY owner_id, id",
-            )?,
             remove: client.prepare(
                 "DELETE FROM import_video_externalrecording \
                  WHERE source_url = $2 AND owner_id = ANY($1::int4[]) AND type = 'bigbluebutton' \
@@ -152,40 +186,43 @@ impl Importer {
     /// Handles one record; returns the `pod_import` object to add to it. Database
     /// failures that doom the run come back as fatal errors.
     pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Value> {
-        let r = self.handle_inner(client, rec);
-        if r.is_err() {
-            self.users.forget_all();
-        }
-        r
-    }
-
-    fn handle_inner(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Value> {
         let source_url = rec
             .str_field("source_url")?
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .context("no source_url: the recording has no presentation or video playback to import")?
+            .context(
+                "no source_url: the recording has no presentation or video playback to import",
+            )?
             .to_string();
         if source_url.chars().count() > self.url_len {
-            bail!("source_url is longer than Pod's {} characters", self.url_len);
+            bail!(
+                "source_url is longer than Pod's {} characters",
+                self.url_len
+            );
         }
         let start = rec.required_str("start_time")?;
         let start = parse_rfc3339(start)
             .with_context(|| format!("start_time {start:?} is not an RFC 3339 date"))?
             .to_rfc3339_opts(SecondsFormat::Millis, true);
-        let name = [rec.str_field("name")?, rec.str_field("meeting_id")?, rec.str_field("record_id")?]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-            .unwrap_or("BigBlueButton recording");
+        let name = [
+            rec.str_field("name")?,
+            rec.str_field("meeting_id")?,
+            rec.str_field("record_id")?,
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .unwrap_or("BigBlueButton recording");
         let name = truncate_chars(name, self.name_len);
         let moderators: Vec<Person> = rec.typed("moderators")?.unwrap_or_default();
 
         let (source, site, mut owners) = self.owners(client, rec, moderators)?;
         let Some(source) = source else {
-            return Ok(json!({"status": "skipped", "reason": "no Pod meeting owner and no moderators",
-                             "owners": [], "users_created": 0}));
+            return Ok(
+                json!({"status": "skipped", "reason": "no Pod meeting owner and no moderators",
+                             "owners": [], "users_created": 0}),
+            );
         };
 
         let mut users_created = 0;
@@ -197,15 +234,28 @@ impl Importer {
                     }
                     o.user_status = "would-create";
                 }
-                let ids = found_ids(&owners);
-                client.query(&self.existing, &[&ids, &source_url]).map_err(|e| classify(client, e))?
+                self.known_rows(&source_url, &owners)
             }
             Mode::Remove => {
                 let ids = found_ids(&owners);
-                client.query(&self.remove, &[&ids, &source_url]).map_err(|e| classify(client, e))?
+                let rows: Vec<Row> = client
+                    .query(&self.remove, &[&ids, &source_url])
+                    .map_err(|e| classify(client, e))?
+                    .iter()
+                    .map(Row::from)
+                    .collect();
+                if let Some(list) = self.known.get_mut(&source_url) {
+                    list.retain(|(o, _)| !rows.iter().any(|r| r.owner == *o));
+                }
+                rows
             }
             Mode::Import => {
                 let missing = owners.iter().any(|o| o.found.is_none());
+                let known = self.known_rows(&source_url, &owners);
+                if !missing && known.len() == owners.len() {
+                    // Every owner already has this recording: nothing to write.
+                    return Ok(self.describe(source, site, &owners, &known, 0));
+                }
                 let res = if missing {
                     self.write_with_users(client, &mut owners, &source_url, &name, &start, site)
                 } else {
@@ -214,10 +264,18 @@ impl Importer {
                         .query(&self.upsert, &[&ids, &source_url, &name, &start, &site])
                         .map_err(LookupError::Db)
                 };
-                let rows = res.map_err(|e| match e {
-                    LookupError::Db(e) => classify(client, e),
-                    LookupError::Other(e) => e,
-                })?;
+                let rows: Vec<Row> = res
+                    .map_err(|e| match e {
+                        LookupError::Db(e) => classify(client, e),
+                        LookupError::Other(e) => e,
+                    })?
+                    .iter()
+                    .map(Row::from)
+                    .collect();
+                let list = self.known.entry(source_url.clone()).or_default();
+                for r in rows.iter().filter(|r| r.created) {
+                    list.push((r.owner, r.id));
+                }
                 for o in &mut owners {
                     if o.user_status == "created" {
                         users_created += 1;
@@ -230,6 +288,25 @@ impl Importer {
             }
         };
         Ok(self.describe(source, site, &owners, &rows, users_created))
+    }
+
+    /// The rows known to exist for these owners (read at start or written since).
+    fn known_rows(&self, source_url: &str, owners: &[Owner]) -> Vec<Row> {
+        let Some(list) = self.known.get(source_url) else {
+            return Vec::new();
+        };
+        owners
+            .iter()
+            .filter_map(|o| {
+                let id = o.found?.id;
+                let (_, ext) = list.iter().find(|(owner, _)| *owner == id)?;
+                Some(Row {
+                    owner: id,
+                    id: *ext,
+                    created: false,
+                })
+            })
+            .collect()
     }
 
     /// Creates the missing users, then the external recordings, in one transaction.
@@ -262,7 +339,10 @@ impl Importer {
         rec: &Record,
         moderators: Vec<Person>,
     ) -> anyhow::Result<(Option<Source>, i32, Vec<Owner>)> {
-        if let (Some(stmt), Some(mid)) = (&self.meeting, rec.str_field("meeting_id")?) {
+        let mid = rec
+            .str_field("meeting_id")?
+            .filter(|m| self.meeting_ids.contains(*m));
+        if let (Some(stmt), Some(mid)) = (&self.meeting, mid) {
             let rows = client
                 .query(stmt, &[&mid, &self.opts.site_id])
                 .map_err(|e| classify(client, e))?;
@@ -277,7 +357,10 @@ impl Importer {
                     owners.push(Owner {
                         username: r.get(2),
                         person: None,
-                        found: Some(Found { id, staff: r.get(3) }),
+                        found: Some(Found {
+                            id,
+                            staff: r.get(3),
+                        }),
                         user_status: "exists",
                     });
                 }
@@ -319,7 +402,10 @@ impl Importer {
                 vec![Owner {
                     username: name.clone(),
                     person: None,
-                    found: Some(Found { id: *id, staff: *staff }),
+                    found: Some(Found {
+                        id: *id,
+                        staff: *staff,
+                    }),
                     user_status: "exists",
                 }],
             )),
@@ -328,16 +414,23 @@ impl Importer {
     }
 
     /// Builds the `pod_import` object from the owners and the rows found, made or removed.
-    fn describe(&self, source: Source, site: i32, owners: &[Owner], rows: &[postgres::Row], users_created: usize) -> Value {
+    fn describe(
+        &self,
+        source: Source,
+        site: i32,
+        owners: &[Owner],
+        rows: &[Row],
+        users_created: usize,
+    ) -> Value {
         let mut any_created = false;
         let mut any_row = false;
         let list: Vec<Value> = owners
             .iter()
             .map(|o| {
                 let id = o.found.map(|f| f.id);
-                let row = rows.iter().find(|r| Some(r.get::<_, i32>(0)) == id);
-                let ext_id: Option<i64> = row.map(|r| r.get(1));
-                let created = row.is_some_and(|r| r.get::<_, bool>(2));
+                let row = rows.iter().find(|r| Some(r.owner) == id);
+                let ext_id: Option<i64> = row.map(|r| r.id);
+                let created = row.is_some_and(|r| r.created);
                 any_created |= created;
                 any_row |= row.is_some();
                 let ext_status = match (self.opts.mode, row.is_some(), created) {
@@ -381,6 +474,26 @@ impl Importer {
     }
 }
 
+/// An external recording of one owner: found, made or removed.
+struct Row {
+    owner: i32,
+    id: i64,
+    created: bool,
+}
+
+impl From<&postgres::Row> for Row {
+    fn from(r: &postgres::Row) -> Row {
+        Row {
+            owner: r.get(0),
+            id: r.get(1),
+            created: r.get(2),
+        }
+    }
+}
+
 fn found_ids(owners: &[Owner]) -> Vec<i32> {
-    owners.iter().filter_map(|o| o.found.map(|f| f.id)).collect()
+    owners
+        .iter()
+        .filter_map(|o| o.found.map(|f| f.id))
+        .collect()
 }

@@ -96,10 +96,16 @@ pub struct Users {
 }
 
 impl Users {
-    /// Prepares the statements. Without a secret, users can be found but not created.
-    pub fn new(client: &mut Client, opts: UserOptions, secret: Option<Secret>) -> anyhow::Result<Users> {
-        Ok(Users {
-            by_username: client.prepare("SELECT id, is_staff FROM auth_user WHERE username = $1")?,
+    /// Prepares the statements and reads the existing usernames. Without a secret, users
+    /// can be found but not created.
+    pub fn new(
+        client: &mut Client,
+        opts: UserOptions,
+        secret: Option<Secret>,
+    ) -> anyhow::Result<Users> {
+        let mut users = Users {
+            by_username: client
+                .prepare("SELECT id, is_staff FROM auth_user WHERE username = $1")?,
             by_email: client.prepare(
                 "SELECT id, is_staff FROM auth_user WHERE $1 <> '' AND lower(email) = lower($1) \
                  ORDER BY id LIMIT 2",
@@ -108,7 +114,9 @@ impl Users {
             opts,
             secret,
             cache: HashMap::new(),
-        })
+        };
+        users.preload(client)?;
+        Ok(users)
     }
 
     /// The options users are created with.
@@ -127,14 +135,22 @@ impl Users {
             return Ok(Some(*f));
         }
         if let Some(r) = db.query_opt(&self.by_username, &[&p.username])? {
-            return Ok(Some(Found { id: r.get(0), staff: r.get(1) }));
+            return Ok(Some(Found {
+                id: r.get(0),
+                staff: r.get(1),
+            }));
         }
         if self.opts.match_email {
             let email = p.email.as_deref().unwrap_or("").trim();
             let rows = db.query(&self.by_email, &[&email])?;
             match rows.len() {
                 0 => {}
-                1 => return Ok(Some(Found { id: rows[0].get(0), staff: rows[0].get(1) })),
+                1 => {
+                    return Ok(Some(Found {
+                        id: rows[0].get(0),
+                        staff: rows[0].get(1),
+                    }));
+                }
                 _ => {
                     return Err(LookupError::Other(anyhow::anyhow!(
                         "several Pod users have the e-mail of {} ({email}): which one is meant?",
@@ -152,10 +168,16 @@ impl Users {
             bail!("a moderator has an empty username");
         }
         if p.username.chars().count() > 150 {
-            bail!("username {:?} is longer than Pod's 150 characters", p.username);
+            bail!(
+                "username {:?} is longer than Pod's 150 characters",
+                p.username
+            );
         }
         if p.email.as_deref().unwrap_or("").chars().count() > 254 {
-            bail!("the e-mail of {} is longer than Pod's 254 characters", p.username);
+            bail!(
+                "the e-mail of {} is longer than Pod's 254 characters",
+                p.username
+            );
         }
         if self.secret.is_none() {
             bail!("cannot create user {}: no Pod secret key", p.username);
@@ -167,7 +189,10 @@ impl Users {
     /// then calls [`Users::remember`].
     pub fn create(&self, tx: &mut impl GenericClient, p: &Person) -> Result<Found, LookupError> {
         self.check_creatable(p).map_err(LookupError::Other)?;
-        let secret = self.secret.as_ref().ok_or_else(|| LookupError::Other(anyhow::anyhow!("no secret")))?;
+        let secret = self
+            .secret
+            .as_ref()
+            .ok_or_else(|| LookupError::Other(anyhow::anyhow!("no secret")))?;
         let first = crate::pod::truncate_chars(p.firstname.as_deref().unwrap_or("").trim(), 150);
         let last = crate::pod::truncate_chars(p.lastname.as_deref().unwrap_or("").trim(), 150);
         let email = p.email.as_deref().unwrap_or("").trim();
@@ -188,7 +213,10 @@ impl Users {
                 &o.favorites_description,
             ],
         )?;
-        Ok(Found { id: row.get(0), staff: o.staff })
+        Ok(Found {
+            id: row.get(0),
+            staff: o.staff,
+        })
     }
 
     /// Remembers users once their record is committed, so later records skip the lookup.
@@ -196,9 +224,19 @@ impl Users {
         self.cache.insert(username.to_string(), f);
     }
 
-    /// Forgets everything remembered (after a failed record, users may have changed).
-    pub fn forget_all(&mut self) {
-        self.cache.clear();
+    /// Reads every username once, so that records naming existing users need no lookup
+    /// (a user created by someone else meanwhile is still found: misses are re-checked).
+    fn preload(&mut self, client: &mut Client) -> anyhow::Result<()> {
+        for r in client.query("SELECT username, id, is_staff FROM auth_user", &[])? {
+            self.cache.insert(
+                r.get(0),
+                Found {
+                    id: r.get(1),
+                    staff: r.get(2),
+                },
+            );
+        }
+        Ok(())
     }
 }
 
@@ -220,7 +258,11 @@ impl From<postgres::Error> for LookupError {
 /// Checks that `secret` is Pod's SECRET_KEY: the hashkey it gives must be that of at
 /// least one of the admin and the most recently active owners (Pod recomputes hashkeys
 /// on every save, so active owners carry the current key). No owner at all: no check.
-pub fn check_secret(client: &mut Client, secret: &Secret, admin: Option<i32>) -> anyhow::Result<()> {
+pub fn check_secret(
+    client: &mut Client,
+    secret: &Secret,
+    admin: Option<i32>,
+) -> anyhow::Result<()> {
     let rows = client.query(
         "SELECT u.username, o.hashkey FROM authentication_owner o JOIN auth_user u ON u.id = o.user_id \
          ORDER BY (u.id = $1) DESC, u.last_login DESC NULLS LAST, u.id DESC LIMIT 50",
