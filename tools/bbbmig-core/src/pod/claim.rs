@@ -246,14 +246,12 @@ impl Claimer {
                 let Some(sm) = src_meta else {
                     bail!("video file {} is missing", source.display());
                 };
-                if let Some(b) = expected {
-                    if b != sm.len() {
-                        bail!(
-                            "video file {} has {} bytes, the record says {b}: incomplete?",
-                            source.display(),
-                            sm.len()
-                        );
-                    }
+                if let Some(b) = expected.filter(|b| *b != sm.len()) {
+                    bail!(
+                        "video file {} has {} bytes, the record says {b}: incomplete?",
+                        source.display(),
+                        sm.len()
+                    );
                 }
                 if self.opts.dry_run {
                     return Ok(out("dry-run", None, Some(sm.len())));
@@ -307,18 +305,20 @@ impl Claimer {
         let tmp = self.recorder.folder.join(format!(".{file_name}.part"));
         let _ = fs::remove_file(&tmp); // a previous run's leftover
         let linked = !self.opts.copy && fs::hard_link(source, &tmp).is_ok();
-        if !linked {
-            if let Err(e) = copy_synced(source, &tmp) {
-                let _ = fs::remove_file(&tmp);
-                return Err(io_error(
-                    e,
-                    format!(
-                        "cannot copy {} into {}",
-                        source.display(),
-                        self.recorder.folder.display()
-                    ),
-                ));
-            }
+        if let Err(e) = if linked {
+            Ok(())
+        } else {
+            copy_synced(source, &tmp)
+        } {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error(
+                e,
+                format!(
+                    "cannot copy {} into {}",
+                    source.display(),
+                    self.recorder.folder.display()
+                ),
+            ));
         }
         let res = fs::hard_link(&tmp, final_path);
         let _ = fs::remove_file(&tmp);

@@ -381,10 +381,10 @@ impl Importer {
                     LookupError::Db(e) => classify(client, e),
                     LookupError::Other(e) => e,
                 })?;
-                if let Some(f) = found {
-                    if owners.iter().any(|o| o.found.is_some_and(|g| g.id == f.id)) {
-                        continue; // two moderators, one Pod user (matched by e-mail)
-                    }
+                if found
+                    .is_some_and(|f| owners.iter().any(|o| o.found.is_some_and(|g| g.id == f.id)))
+                {
+                    continue; // two moderators, one Pod user (matched by e-mail)
                 }
                 owners.push(Owner {
                     username: p.username.clone(),
