@@ -143,7 +143,7 @@ fn import_gives_several_moderators_one_external_recording_each() {
     let rec = record(7, "m-7", "Amphi", &["ann", "ben", "cat", "ann"]);
     let mut c = import(&db);
     c.args(["--admin", "1"]);
-    let r = run(c, &ndjson(&[rec.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
     assert_eq!(r.code, 0, "{r:?}");
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["status"], "created");
@@ -219,7 +219,7 @@ fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_on
     let lone = record(5, "greenlight-room", "No owner", &[]);
     let mut c = import(&db);
     c.arg("--moderators-only");
-    let r = run(c, &ndjson(&[lone.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&lone)));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(pod_import(&r.records()[0])["status"], "skipped");
     assert_eq!(
@@ -398,7 +398,7 @@ fn import_stores_sql_injection_shaped_values_verbatim() {
         Value::from("https://bbb.example.org/playback/presentation/2.3/x?a=1&b=');--");
     let mut c = import(&db);
     c.args(["--admin", "1"]);
-    let r = run(c, &ndjson(&[rec.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
     assert_eq!(r.code, 0, "{r:?}");
     let row = db
         .client()
@@ -429,7 +429,7 @@ fn import_matches_existing_users_by_email_only_when_asked() {
         "firstname": "Marie", "lastname": "Dupont", "source": "moodle"}]);
     let mut c = import(&db);
     c.args(["--admin", "1", "--match-email", "--dry-run"]);
-    let r = run(c, &ndjson(&[rec.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
     assert_eq!(
         pod_import(&r.records()[0])["owners"][0]["user_id"],
         4,
@@ -437,7 +437,7 @@ fn import_matches_existing_users_by_email_only_when_asked() {
     );
     let mut c = import(&db);
     c.args(["--admin", "1", "--match-email"]);
-    let r = run(c, &ndjson(&[rec.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(pod_import(&r.records()[0])["users_created"], 0);
     assert_eq!(
@@ -506,7 +506,8 @@ fn import_creates_users_with_the_site_options_given() {
 fn import_refuses_a_bad_setup_before_reading_records() {
     let db = pod_db("pod_setup");
     let input = ndjson(&[record(1, "m", "n", &["a"])]);
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec!["--admin".into(), "99".into()],
             vec![],

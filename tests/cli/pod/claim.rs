@@ -80,7 +80,7 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
     let s = Setup::new("claim_move");
     let rec = s.rec(3, "Cours de Maths L1 – Groupe A", 5000);
     let src = PathBuf::from(rec["video"]["path"].as_str().unwrap());
-    let r = run(s.cmd(), &ndjson(&[rec.clone()]));
+    let r = run(s.cmd(), &ndjson(std::slice::from_ref(&rec)));
     assert_eq!(r.code, 0, "{r:?}");
     let pc = pod_claim(&r.records()[0]).clone();
     assert_eq!(pc["status"], "created");
@@ -134,7 +134,7 @@ fn claim_copy_keeps_the_source_and_a_second_run_reports_exists() {
     let rec = s.rec(1, "Copie", 3000);
     let mut c = s.cmd();
     c.arg("--copy");
-    let r = run(c, &ndjson(&[rec.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
     assert_eq!(r.code, 0, "{r:?}");
     assert!(Path::new(rec["video"]["path"].as_str().unwrap()).exists());
     let mut c = s.cmd();
@@ -214,7 +214,7 @@ fn claim_never_reuses_a_path_pod_already_processed() {
     let rec = s.rec(1, "Claimed", 10);
     let mut c = s.cmd();
     c.arg("--dry-run");
-    let r = run(c, &ndjson(&[rec.clone()]));
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
     let path = pod_claim(&r.records()[0])["file"]
         .as_str()
         .unwrap()
