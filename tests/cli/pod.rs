@@ -562,6 +562,22 @@ fn import_refuses_a_bad_setup_before_reading_records() {
         .arg(&f);
     assert_eq!(run(c, &input).code, 0);
     assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), 4);
+    // A database file readable by others is refused (it may hold a password); mode 600 works.
+    let dbf = dir.path().join("pod.db");
+    std::fs::write(&dbf, format!("# Pod\n{}\n", db.conninfo)).unwrap();
+    let with_file = |mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dbf, std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut c = cmd("pod-import");
+        c.env("POD_SECRET_KEY", SECRET)
+            .args(["--admin", "1", "--dry-run", "--pod-db-file"])
+            .arg(&dbf);
+        run(c, &input)
+    };
+    let r = with_file(0o644);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("readable by others"), "{r:?}");
+    assert_eq!(with_file(0o600).code, 0);
 }
 
 #[test]

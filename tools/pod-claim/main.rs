@@ -15,7 +15,7 @@ const EXAMPLES: &str = "Examples:
 /// Place each BigBlueButton recording's video (video.path, from bbb-record) in a Pod
 /// recorder folder and make it claimable at once (manual claim).
 #[derive(clap::Parser, Debug)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
     db: DbArgs,

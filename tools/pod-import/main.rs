@@ -16,10 +16,10 @@ const EXAMPLES: &str = "Examples:
   pod-import --moderators-only --auth-type CAS --match-email saved.ndjson
   pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)";
 
-/// Give each BigBlueButton recording's owners an \"external recording\" in Pod (My external
+/// Give each BigBlueButton recording's owners an "external recording" in Pod (My external
 /// recordings), creating the missing Pod users with every row Pod makes for one.
 #[derive(clap::Parser, Debug)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
     db: DbArgs,

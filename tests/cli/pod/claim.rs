@@ -394,3 +394,25 @@ fn kill_during_claim_leaves_no_partial_file() {
         6
     );
 }
+
+#[test]
+fn claim_names_fit_an_older_install_with_a_100_character_path_column() {
+    let s = Setup::new("claim_short");
+    s.db.exec("ALTER TABLE recorder_recordingfiletreatment ALTER COLUMN file TYPE varchar(100)");
+    let long = "Un intitulé de cours vraiment très long, bien plus que quarante caractères";
+    let r = run(s.cmd(), &ndjson(&[s.rec(1, long, 10)]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let file = pod_claim(&r.records()[0])["file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(file.chars().count() <= 100, "{file}");
+    assert!(file.contains("/bbb/un-intitule-de-cours"), "{file}");
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        1
+    );
+}
