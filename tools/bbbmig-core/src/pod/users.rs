@@ -54,6 +54,13 @@ pub struct Found {
     pub staff: bool,
 }
 
+fn found(r: &postgres::Row) -> Found {
+    Found {
+        id: r.get(0),
+        staff: r.get(1),
+    }
+}
+
 /// Pod's `Owner.hashkey`: sha256 hex of SECRET_KEY followed by the username.
 pub fn hashkey(secret: &Secret, username: &str) -> String {
     let mut h = Sha256::new();
@@ -104,8 +111,10 @@ impl Users {
         secret: Option<Secret>,
     ) -> anyhow::Result<Users> {
         let mut users = Users {
-            by_username: client
-                .prepare("SELECT id, is_staff FROM auth_user WHERE username = $1")?,
+            by_username: client.prepare(
+                "SELECT id, is_staff, username = $1 FROM auth_user \
+                 WHERE lower(username) = lower($1) ORDER BY (username = $1) DESC, id LIMIT 2",
+            )?,
             by_email: client.prepare(
                 "SELECT id, is_staff FROM auth_user WHERE $1 <> '' AND lower(email) = lower($1) \
                  ORDER BY id LIMIT 2",
@@ -124,8 +133,9 @@ impl Users {
         &self.opts
     }
 
-    /// Looks a person up: by username, then (with `match_email`) by e-mail when exactly
-    /// one user has it. `Ok(None)`: the user does not exist yet.
+    /// Looks a person up: by username, else by username ignoring case when exactly one
+    /// user matches (Moodle's `JDoe` is Pod's `jdoe`, not a new account), then (with
+    /// `match_email`) by e-mail when exactly one user has it. `Ok(None)`: not in Pod yet.
     pub fn find(
         &mut self,
         db: &mut impl GenericClient,
@@ -134,23 +144,24 @@ impl Users {
         if let Some(f) = self.cache.get(&p.username) {
             return Ok(Some(*f));
         }
-        if let Some(r) = db.query_opt(&self.by_username, &[&p.username])? {
-            return Ok(Some(Found {
-                id: r.get(0),
-                staff: r.get(1),
-            }));
+        let rows = db.query(&self.by_username, &[&p.username])?;
+        match rows.as_slice() {
+            [] => {}
+            [r, ..] if r.get::<_, bool>(2) => return Ok(Some(found(r))),
+            [r] => return Ok(Some(found(r))),
+            _ => {
+                return Err(LookupError::Other(anyhow::anyhow!(
+                    "several Pod users are named {} but for case: which one is meant?",
+                    p.username
+                )));
+            }
         }
         if self.opts.match_email {
             let email = p.email.as_deref().unwrap_or("").trim();
             let rows = db.query(&self.by_email, &[&email])?;
             match rows.len() {
                 0 => {}
-                1 => {
-                    return Ok(Some(Found {
-                        id: rows[0].get(0),
-                        staff: rows[0].get(1),
-                    }));
-                }
+                1 => return Ok(Some(found(&rows[0]))),
                 _ => {
                     return Err(LookupError::Other(anyhow::anyhow!(
                         "several Pod users have the e-mail of {} ({email}): which one is meant?",
