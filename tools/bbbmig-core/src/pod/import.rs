@@ -142,6 +142,9 @@ impl Importer {
                 "Pod's meeting tables are missing: owners of Pod-made sessions are not looked up"
             );
         }
+        // Plan each statement for its values: a plan cached while the tables were still
+        // empty would scan them whole for every record once they have grown.
+        client.batch_execute("SET plan_cache_mode = force_custom_plan")?;
         // Read once: which meetings Pod made and which external recordings exist, so that
         // most records (and every record of a rerun) need at most one statement.
         let mut meeting_ids = HashSet::new();
