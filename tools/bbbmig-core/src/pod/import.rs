@@ -3,7 +3,7 @@
 //! with the missing users created, all of one record in one transaction; `--remove`
 //! takes those rows out again.
 
-use crate::pod::users::{Found, LookupError, Person, Users};
+use crate::pod::users::{Found, LookupError, NEW_USERS_SQL, NewUsers, Person, Users};
 use crate::pod::{classify, column_len, truncate_chars};
 use crate::record::Record;
 use crate::timefmt::parse_rfc3339;
@@ -64,17 +64,26 @@ struct Owner {
     user_status: &'static str,
 }
 
-const UPSERT: &str = "
-WITH o AS (SELECT owner_id, ord FROM unnest($1::int4[]) WITH ORDINALITY AS t(owner_id, ord)),
-ex AS (SELECT DISTINCT ON (e.owner_id) e.owner_id, e.id FROM import_video_externalrecording e
-       WHERE e.source_url = $2 AND e.owner_id = ANY($1::int4[]) ORDER BY e.owner_id, e.id),
+/// Everything one record writes, as one statement (so one transaction, one round trip):
+/// the new users (see [`NEW_USERS_SQL`], $1 to $12), then one external recording per owner
+/// that has none with this source_url (Pod's own rule). $13/$14: existing owners and their
+/// positions, $15 source_url, $16 name, $17 start, $18 site. Returns (owner, row id,
+/// created, NULL) per external recording and (user id, 0, false, username) per new user.
+const WRITE: &str = "
+ow AS (SELECT x.owner_id, x.pos FROM unnest($13::int4[], $14::int4[]) AS x(owner_id, pos)
+       UNION ALL SELECT u.id, p.pos FROM u JOIN p ON p.username = u.username),
+ex AS (SELECT DISTINCT ON (e.owner_id) e.owner_id, e.id
+       FROM ow JOIN import_video_externalrecording e ON e.owner_id = ow.owner_id
+       WHERE e.source_url = $15 ORDER BY e.owner_id, e.id),
 ins AS (INSERT INTO import_video_externalrecording
           (name, start_at, type, source_url, state, owner_id, site_id, uploaded_to_pod_by_id)
-        SELECT $3, $4::text::timestamptz, 'bigbluebutton', $2, NULL, o.owner_id, $5, NULL
-        FROM o WHERE NOT EXISTS (SELECT 1 FROM ex WHERE ex.owner_id = o.owner_id)
-        ORDER BY o.ord
+        SELECT $16, $17::text::timestamptz, 'bigbluebutton', $15, NULL, ow.owner_id, $18, NULL
+        FROM ow WHERE NOT EXISTS (SELECT 1 FROM ex WHERE ex.owner_id = ow.owner_id)
+        ORDER BY ow.pos
         RETURNING owner_id, id)
-SELECT owner_id, id, false FROM ex UNION ALL SELECT owner_id, id, true FROM ins";
+SELECT owner_id, id, false, NULL::text FROM ex
+UNION ALL SELECT owner_id, id, true, NULL::text FROM ins
+UNION ALL SELECT id, 0::int8, false, username FROM u";
 
 const MEETING: &str = "
 SELECT m.site_id, u.id, u.username, u.is_staff
@@ -95,7 +104,7 @@ pub struct Importer {
     meeting: Option<Statement>,
     meeting_ids: HashSet<String>,
     known: HashMap<String, Vec<(i32, i64)>>,
-    upsert: Statement,
+    write: Statement,
     remove: Statement,
     name_len: usize,
     url_len: usize,
@@ -172,7 +181,7 @@ impl Importer {
             },
             meeting_ids,
             known,
-            upsert: client.prepare(UPSERT)?,
+            write: client.prepare(&format!("WITH {NEW_USERS_SQL},{WRITE}"))?,
             remove: client.prepare(
                 "DELETE FROM import_video_externalrecording \
                  WHERE source_url = $2 AND owner_id = ANY($1::int4[]) AND type = 'bigbluebutton' \
@@ -259,30 +268,69 @@ impl Importer {
                     // Every owner already has this recording: nothing to write.
                     return Ok(self.describe(source, site, &owners, &known, 0));
                 }
-                let res = if missing {
-                    self.write_with_users(client, &mut owners, &source_url, &name, &start, site)
-                } else {
-                    let ids = found_ids(&owners);
-                    client
-                        .query(&self.upsert, &[&ids, &source_url, &name, &start, &site])
-                        .map_err(LookupError::Db)
-                };
-                let rows: Vec<Row> = res
-                    .map_err(|e| match e {
-                        LookupError::Db(e) => classify(client, e),
-                        LookupError::Other(e) => e,
-                    })?
-                    .iter()
-                    .map(Row::from)
-                    .collect();
+                let mut new = NewUsers::default();
+                let (mut ids, mut positions) = (Vec::new(), Vec::new());
+                for (i, o) in owners.iter().enumerate() {
+                    match (&o.found, &o.person) {
+                        (Some(f), _) => {
+                            ids.push(f.id);
+                            positions.push(i as i32);
+                        }
+                        (None, Some(p)) => self.users.add_new(&mut new, p, i as i32)?,
+                        (None, None) => {}
+                    }
+                }
+                let u = self.users.options();
+                let result = client
+                    .query(
+                        &self.write,
+                        &[
+                            &new.usernames,
+                            &new.first_names,
+                            &new.last_names,
+                            &new.emails,
+                            &new.hashkeys,
+                            &new.positions,
+                            &u.staff,
+                            &u.auth_type,
+                            &u.affiliation,
+                            &u.establishment,
+                            &u.site_id,
+                            &u.favorites_description,
+                            &ids,
+                            &positions,
+                            &source_url,
+                            &name,
+                            &start,
+                            &site,
+                        ],
+                    )
+                    .map_err(|e| classify(client, e))?;
+                let staff = u.staff;
+                let mut rows = Vec::new();
+                for r in &result {
+                    match r.get::<_, Option<String>>(3) {
+                        Some(username) => {
+                            if let Some(o) = owners
+                                .iter_mut()
+                                .find(|o| o.found.is_none() && o.username == username)
+                            {
+                                o.found = Some(Found {
+                                    id: r.get(0),
+                                    staff,
+                                });
+                                o.user_status = "created";
+                                users_created += 1;
+                            }
+                        }
+                        None => rows.push(Row::from(r)),
+                    }
+                }
                 let list = self.known.entry(source_url.clone()).or_default();
                 for r in rows.iter().filter(|r| r.created) {
                     list.push((r.owner, r.id));
                 }
-                for o in &mut owners {
-                    if o.user_status == "created" {
-                        users_created += 1;
-                    }
+                for o in &owners {
                     if let Some(f) = o.found {
                         self.users.remember(&o.username, f);
                     }
@@ -310,28 +358,6 @@ impl Importer {
                 })
             })
             .collect()
-    }
-
-    /// Creates the missing users, then the external recordings, in one transaction.
-    fn write_with_users(
-        &self,
-        client: &mut Client,
-        owners: &mut [Owner],
-        source_url: &str,
-        name: &str,
-        start: &str,
-        site: i32,
-    ) -> Result<Vec<postgres::Row>, LookupError> {
-        let mut tx = client.transaction()?;
-        for o in owners.iter_mut().filter(|o| o.found.is_none()) {
-            let Some(p) = &o.person else { continue };
-            o.found = Some(self.users.create(&mut tx, p)?);
-            o.user_status = "created";
-        }
-        let ids = found_ids(owners);
-        let rows = tx.query(&self.upsert, &[&ids, &source_url, &name, &start, &site])?;
-        tx.commit()?;
-        Ok(rows)
     }
 
     /// Resolves the owners: the Pod meeting's owner and co-owners, else the moderators,

@@ -4,7 +4,7 @@
 //! and the "Favorites" playlist), in the caller's transaction.
 
 use crate::secret::Secret;
-use anyhow::bail;
+use anyhow::{Context, bail};
 use postgres::{Client, GenericClient, Statement};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -69,28 +69,57 @@ pub fn hashkey(secret: &Secret, username: &str) -> String {
     hex::encode(h.finalize())
 }
 
-const CREATE: &str = "
-WITH u AS (
+/// The rows Pod's own code makes for each new user (Django signals: `create_owner_profile`,
+/// `default_site_owner`, `create_owner_directory`, the Favorites playlist), as common table
+/// expressions to put after `WITH` in one statement, so that they commit with the rest of
+/// the record. Parameters: $1 usernames, $2 first names, $3 last names, $4 e-mails,
+/// $5 hashkeys, $6 positions (text/int4 arrays, one entry per user), $7 is_staff,
+/// $8 auth_type, $9 affiliation, $10 establishment, $11 site id, $12 Favorites description.
+/// `u` (id, username) and `p` (username, pos) are the users made.
+pub const NEW_USERS_SQL: &str = "
+p AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[])
+    AS t(username, first_name, last_name, email, hashkey, pos)),
+u AS (
   INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name,
                          email, is_staff, is_active, date_joined)
-  VALUES ('', NULL, false, $1, $2, $3, $4, $5, true, now())
-  RETURNING id),
+  SELECT '', NULL, false, username, first_name, last_name, email, $7, true, now()
+  FROM p ORDER BY pos
+  RETURNING id, username),
 o AS (
   INSERT INTO authentication_owner (auth_type, affiliation, commentaire, hashkey, establishment,
                                     accepts_notifications, user_id, userpicture_id)
-  SELECT $6, $7, '', $8, $9, NULL, u.id, NULL FROM u
+  SELECT $8, $9, '', p.hashkey, $10, NULL, u.id, NULL FROM u JOIN p ON p.username = u.username
   RETURNING id),
 s AS (
-  INSERT INTO authentication_owner_sites (owner_id, site_id) SELECT o.id, $10 FROM o),
+  INSERT INTO authentication_owner_sites (owner_id, site_id) SELECT o.id, $11 FROM o),
 f AS (
   INSERT INTO podfile_userfolder (name, created_at, owner_id) SELECT 'home', now(), u.id FROM u),
-p AS (
+n AS (
+  SELECT nextval(pg_get_serial_sequence('playlist_playlist', 'id')) AS pid, u.id AS uid FROM u),
+pl AS (
   INSERT INTO playlist_playlist (id, name, description, password, visibility, autoplay, promoted,
                                  editable, slug, owner_id, site_id, date_created, date_updated)
-  SELECT n.id, 'Favorites', $11, '', 'private', true, false, false, n.id || '-favorites',
-         u.id, $10, now(), now()
-  FROM u, (SELECT nextval(pg_get_serial_sequence('playlist_playlist', 'id')) AS id) n)
-SELECT u.id FROM u";
+  SELECT pid, 'Favorites', $12, '', 'private', true, false, false, pid || '-favorites',
+         uid, $11, now(), now()
+  FROM n)";
+
+/// The per-user values of [`NEW_USERS_SQL`] ($1 to $6).
+#[derive(Debug, Default)]
+pub struct NewUsers {
+    /// $1
+    pub usernames: Vec<String>,
+    /// $2
+    pub first_names: Vec<String>,
+    /// $3
+    pub last_names: Vec<String>,
+    /// $4
+    pub emails: Vec<String>,
+    /// $5
+    pub hashkeys: Vec<String>,
+    /// $6: where each user stands among the record's owners.
+    pub positions: Vec<i32>,
+}
 
 /// Finds and creates Pod users; remembers the users of committed records.
 pub struct Users {
@@ -98,7 +127,6 @@ pub struct Users {
     secret: Option<Secret>,
     by_username: Statement,
     by_email: Statement,
-    create: Statement,
     cache: HashMap<String, Found>,
 }
 
@@ -119,7 +147,6 @@ impl Users {
                 "SELECT id, is_staff FROM auth_user WHERE $1 <> '' AND lower(email) = lower($1) \
                  ORDER BY id LIMIT 2",
             )?,
-            create: client.prepare(CREATE)?,
             opts,
             secret,
             cache: HashMap::new(),
@@ -196,38 +223,21 @@ impl Users {
         Ok(())
     }
 
-    /// Creates the user with every row Pod makes for one, in `tx`. The caller commits,
-    /// then calls [`Users::remember`].
-    pub fn create(&self, tx: &mut impl GenericClient, p: &Person) -> Result<Found, LookupError> {
-        self.check_creatable(p).map_err(LookupError::Other)?;
-        let secret = self
-            .secret
-            .as_ref()
-            .ok_or_else(|| LookupError::Other(anyhow::anyhow!("no secret")))?;
-        let first = crate::pod::truncate_chars(p.firstname.as_deref().unwrap_or("").trim(), 150);
-        let last = crate::pod::truncate_chars(p.lastname.as_deref().unwrap_or("").trim(), 150);
-        let email = p.email.as_deref().unwrap_or("").trim();
-        let o = &self.opts;
-        let row = tx.query_one(
-            &self.create,
-            &[
-                &p.username,
-                &first,
-                &last,
-                &email,
-                &o.staff,
-                &o.auth_type,
-                &o.affiliation,
-                &hashkey(secret, &p.username),
-                &o.establishment,
-                &o.site_id,
-                &o.favorites_description,
-            ],
-        )?;
-        Ok(Found {
-            id: row.get(0),
-            staff: o.staff,
-        })
+    /// Adds a person to create to `new` (the values of [`NEW_USERS_SQL`]), after the
+    /// checks of [`Users::check_creatable`]; names are cut to Pod's 150 characters.
+    pub fn add_new(&self, new: &mut NewUsers, p: &Person, position: i32) -> anyhow::Result<()> {
+        self.check_creatable(p)?;
+        let secret = self.secret.as_ref().context("no secret key")?;
+        let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+        new.usernames.push(p.username.clone());
+        new.first_names
+            .push(crate::pod::truncate_chars(&text(&p.firstname), 150));
+        new.last_names
+            .push(crate::pod::truncate_chars(&text(&p.lastname), 150));
+        new.emails.push(text(&p.email));
+        new.hashkeys.push(hashkey(secret, &p.username));
+        new.positions.push(position);
+        Ok(())
     }
 
     /// Remembers users once their record is committed, so later records skip the lookup.
