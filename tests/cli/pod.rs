@@ -682,3 +682,50 @@ fn pod_man_pages_match_help() {
         assert_eq!(flags(&help), flags(&man), "{tool}");
     }
 }
+
+#[test]
+fn import_finds_a_user_created_in_pod_while_it_runs() {
+    let db = pod_db("pod_race");
+    let mut c = import(&db);
+    c.args(["--admin", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin
+        .write_all(ndjson(&[record(1, "m-1", "warm-up", &[])]).as_bytes())
+        .unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    // The tool has read Pod's users; now someone logs in to Pod for the first time.
+    db.exec(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, \
+         is_staff, is_active, date_joined) VALUES ('', false, 'racer', 'R', 'Acer', 'r@example.org', true, true, now())",
+    );
+    stdin
+        .write_all(ndjson(&[record(2, "m-2", "race", &["racer"])]).as_bytes())
+        .unwrap();
+    drop(stdin);
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let out: serde_json::Map<String, Value> = serde_json::from_str(&line).unwrap();
+    assert_eq!(pod_import(&out)["users_created"], 0, "{line}");
+    assert_eq!(pod_import(&out)["owners"][0]["user"], "exists");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM auth_user WHERE username = 'racer'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM import_video_externalrecording e JOIN auth_user u ON u.id = e.owner_id WHERE u.username = 'racer'"
+        ),
+        1
+    );
+}

@@ -64,26 +64,38 @@ struct Owner {
     user_status: &'static str,
 }
 
-/// Everything one record writes, as one statement (so one transaction, one round trip):
-/// the new users (see [`NEW_USERS_SQL`], $1 to $12), then one external recording per owner
-/// that has none with this source_url (Pod's own rule). $13/$14: existing owners and their
-/// positions, $15 source_url, $16 name, $17 start, $18 site. Returns (owner, row id,
-/// created, NULL) per external recording and (user id, 0, false, username) per new user.
-const WRITE: &str = "
-ow AS (SELECT x.owner_id, x.pos FROM unnest($13::int4[], $14::int4[]) AS x(owner_id, pos)
-       UNION ALL SELECT u.id, p.pos FROM u JOIN p ON p.username = u.username),
+/// The external recordings of one record, as common table expressions: one per owner
+/// that has none with this source_url (Pod's own rule). Parameters from `$n`: existing
+/// owners and their positions, source_url, name, start, site. With `new_users`, the users
+/// made by [`NEW_USERS_SQL`] (`u`, `p`) are owners too. Returns (owner, row id, created,
+/// NULL) per external recording, and (user id, 0, false, username) per new user.
+fn ext_sql(n: usize, new_users: bool) -> String {
+    let (ids, pos, url, name, start, site) = (n, n + 1, n + 2, n + 3, n + 4, n + 5);
+    let (more_owners, more_rows) = if new_users {
+        (
+            "UNION ALL SELECT u.id, p.pos FROM u JOIN p ON p.username = u.username",
+            "UNION ALL SELECT id, 0::int8, false, username FROM u",
+        )
+    } else {
+        ("", "")
+    };
+    format!(
+        "ow AS (SELECT x.owner_id, x.pos FROM unnest(${ids}::int4[], ${pos}::int4[]) AS x(owner_id, pos)
+       {more_owners}),
 ex AS (SELECT DISTINCT ON (e.owner_id) e.owner_id, e.id
        FROM ow JOIN import_video_externalrecording e ON e.owner_id = ow.owner_id
-       WHERE e.source_url = $15 ORDER BY e.owner_id, e.id),
+       WHERE e.source_url = ${url} ORDER BY e.owner_id, e.id),
 ins AS (INSERT INTO import_video_externalrecording
           (name, start_at, type, source_url, state, owner_id, site_id, uploaded_to_pod_by_id)
-        SELECT $16, $17::text::timestamptz, 'bigbluebutton', $15, NULL, ow.owner_id, $18, NULL
+        SELECT ${name}, ${start}::text::timestamptz, 'bigbluebutton', ${url}, NULL, ow.owner_id, ${site}, NULL
         FROM ow WHERE NOT EXISTS (SELECT 1 FROM ex WHERE ex.owner_id = ow.owner_id)
         ORDER BY ow.pos
         RETURNING owner_id, id)
 SELECT owner_id, id, false, NULL::text FROM ex
 UNION ALL SELECT owner_id, id, true, NULL::text FROM ins
-UNION ALL SELECT id, 0::int8, false, username FROM u";
+{more_rows}"
+    )
+}
 
 const MEETING: &str = "
 SELECT m.site_id, u.id, u.username, u.is_staff
@@ -105,6 +117,7 @@ pub struct Importer {
     meeting_ids: HashSet<String>,
     known: HashMap<String, Vec<(i32, i64)>>,
     write: Statement,
+    upsert: Statement,
     remove: Statement,
     name_len: usize,
     url_len: usize,
@@ -181,7 +194,9 @@ impl Importer {
             },
             meeting_ids,
             known,
-            write: client.prepare(&format!("WITH {NEW_USERS_SQL},{WRITE}"))?,
+            // Everything one record writes is one statement: one transaction, one round trip.
+            write: client.prepare(&format!("WITH {NEW_USERS_SQL},{}", ext_sql(13, true)))?,
+            upsert: client.prepare(&format!("WITH {}", ext_sql(1, false)))?,
             remove: client.prepare(
                 "DELETE FROM import_video_externalrecording \
                  WHERE source_url = $2 AND owner_id = ANY($1::int4[]) AND type = 'bigbluebutton' \
@@ -268,45 +283,8 @@ impl Importer {
                     // Every owner already has this recording: nothing to write.
                     return Ok(self.describe(source, site, &owners, &known, 0));
                 }
-                let mut new = NewUsers::default();
-                let (mut ids, mut positions) = (Vec::new(), Vec::new());
-                for (i, o) in owners.iter().enumerate() {
-                    match (&o.found, &o.person) {
-                        (Some(f), _) => {
-                            ids.push(f.id);
-                            positions.push(i as i32);
-                        }
-                        (None, Some(p)) => self.users.add_new(&mut new, p, i as i32)?,
-                        (None, None) => {}
-                    }
-                }
-                let u = self.users.options();
-                let result = client
-                    .query(
-                        &self.write,
-                        &[
-                            &new.usernames,
-                            &new.first_names,
-                            &new.last_names,
-                            &new.emails,
-                            &new.hashkeys,
-                            &new.positions,
-                            &u.staff,
-                            &u.auth_type,
-                            &u.affiliation,
-                            &u.establishment,
-                            &u.site_id,
-                            &u.favorites_description,
-                            &ids,
-                            &positions,
-                            &source_url,
-                            &name,
-                            &start,
-                            &site,
-                        ],
-                    )
-                    .map_err(|e| classify(client, e))?;
-                let staff = u.staff;
+                let result = self.write(client, &mut owners, &source_url, &name, &start, site)?;
+                let staff = self.users.options().staff;
                 let mut rows = Vec::new();
                 for r in &result {
                     match r.get::<_, Option<String>>(3) {
@@ -360,6 +338,87 @@ impl Importer {
             .collect()
     }
 
+    /// Writes the record's new users and external recordings in one statement. When a
+    /// user was created by someone else since the start, finds it and tries once more.
+    fn write(
+        &mut self,
+        client: &mut Client,
+        owners: &mut [Owner],
+        source_url: &str,
+        name: &str,
+        start: &str,
+        site: i32,
+    ) -> anyhow::Result<Vec<postgres::Row>> {
+        let mut retried = false;
+        loop {
+            let mut new = NewUsers::default();
+            let (mut ids, mut positions) = (Vec::new(), Vec::new());
+            for (i, o) in owners.iter().enumerate() {
+                match (&o.found, &o.person) {
+                    (Some(f), _) => {
+                        ids.push(f.id);
+                        positions.push(i as i32);
+                    }
+                    (None, Some(p)) => self.users.add_new(&mut new, p, i as i32)?,
+                    (None, None) => {}
+                }
+            }
+            let u = self.users.options();
+            let res = if new.usernames.is_empty() {
+                client.query(
+                    &self.upsert,
+                    &[&ids, &positions, &source_url, &name, &start, &site],
+                )
+            } else {
+                client.query(
+                    &self.write,
+                    &[
+                        &new.usernames,
+                        &new.first_names,
+                        &new.last_names,
+                        &new.emails,
+                        &new.hashkeys,
+                        &new.positions,
+                        &u.staff,
+                        &u.auth_type,
+                        &u.affiliation,
+                        &u.establishment,
+                        &u.site_id,
+                        &u.favorites_description,
+                        &ids,
+                        &positions,
+                        &source_url,
+                        &name,
+                        &start,
+                        &site,
+                    ],
+                )
+            };
+            match res {
+                Ok(rows) => return Ok(rows),
+                Err(e)
+                    if !retried
+                        && !new.usernames.is_empty()
+                        && e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
+                {
+                    retried = true;
+                    for o in owners.iter_mut().filter(|o| o.found.is_none()) {
+                        let Some(p) = &o.person else { continue };
+                        let found = self.users.find_in_db(client, p).map_err(|e| match e {
+                            LookupError::Db(e) => classify(client, e),
+                            LookupError::Other(e) => e,
+                        })?;
+                        if let Some(f) = found {
+                            o.found = Some(f);
+                            o.user_status = "exists";
+                        }
+                    }
+                }
+                Err(e) => return Err(classify(client, e)),
+            }
+        }
+    }
+
     /// Resolves the owners: the Pod meeting's owner and co-owners, else the moderators,
     /// else the admin (unless moderators only). Also returns the site of the rows.
     fn owners(
@@ -406,10 +465,7 @@ impl Importer {
                 if owners.iter().any(|o| o.username == p.username) {
                     continue;
                 }
-                let found = self.users.find(client, &p).map_err(|e| match e {
-                    LookupError::Db(e) => classify(client, e),
-                    LookupError::Other(e) => e,
-                })?;
+                let found = self.users.find(&p)?;
                 if found
                     .is_some_and(|f| owners.iter().any(|o| o.found.is_some_and(|g| g.id == f.id)))
                 {

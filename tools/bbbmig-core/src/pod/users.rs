@@ -128,6 +128,8 @@ pub struct Users {
     by_username: Statement,
     by_email: Statement,
     cache: HashMap<String, Found>,
+    lower: HashMap<String, Vec<Found>>,
+    emails: HashMap<String, Vec<Found>>,
 }
 
 impl Users {
@@ -150,6 +152,8 @@ impl Users {
             opts,
             secret,
             cache: HashMap::new(),
+            lower: HashMap::new(),
+            emails: HashMap::new(),
         };
         users.preload(client)?;
         Ok(users)
@@ -160,10 +164,42 @@ impl Users {
         &self.opts
     }
 
-    /// Looks a person up: by username, else by username ignoring case when exactly one
-    /// user matches (Moodle's `JDoe` is Pod's `jdoe`, not a new account), then (with
-    /// `match_email`) by e-mail when exactly one user has it. `Ok(None)`: not in Pod yet.
-    pub fn find(
+    /// Looks a person up among the users read at start and those created since: by
+    /// username, else by username ignoring case when exactly one user matches (Moodle's
+    /// `JDoe` is Pod's `jdoe`, not a new account), then (with `match_email`) by e-mail
+    /// when exactly one user has it. `Ok(None)`: not in Pod (as of the start of the run;
+    /// see [`Users::find_in_db`] when a creation meets a user made meanwhile).
+    pub fn find(&self, p: &Person) -> anyhow::Result<Option<Found>> {
+        if let Some(f) = self.cache.get(&p.username) {
+            return Ok(Some(*f));
+        }
+        let one = |map: &HashMap<String, Vec<Found>>, key: String, what: &str| match map
+            .get(&key)
+            .map(Vec::as_slice)
+        {
+            None | Some([]) => Ok(None),
+            Some([f]) => Ok(Some(*f)),
+            Some(_) => Err(anyhow::anyhow!(
+                "several Pod users match {} by {what}: which one is meant?",
+                p.username
+            )),
+        };
+        if let Some(f) = one(
+            &self.lower,
+            p.username.to_lowercase(),
+            "username ignoring case",
+        )? {
+            return Ok(Some(f));
+        }
+        let email = p.email.as_deref().unwrap_or("").trim().to_lowercase();
+        if self.opts.match_email && !email.is_empty() {
+            return one(&self.emails, email, "e-mail");
+        }
+        Ok(None)
+    }
+
+    /// Like [`Users::find`], but asks the database (for users created by others meanwhile).
+    pub fn find_in_db(
         &mut self,
         db: &mut impl GenericClient,
         p: &Person,
@@ -240,22 +276,35 @@ impl Users {
         Ok(())
     }
 
-    /// Remembers users once their record is committed, so later records skip the lookup.
+    /// Remembers users once their record is committed, so later records find them.
     pub fn remember(&mut self, username: &str, f: Found) {
-        self.cache.insert(username.to_string(), f);
+        if self.cache.insert(username.to_string(), f).is_none() {
+            self.lower
+                .entry(username.to_lowercase())
+                .or_default()
+                .push(f);
+        }
     }
 
-    /// Reads every username once, so that records naming existing users need no lookup
-    /// (a user created by someone else meanwhile is still found: misses are re-checked).
+    /// Reads every user once, so that finding one needs no statement.
     fn preload(&mut self, client: &mut Client) -> anyhow::Result<()> {
-        for r in client.query("SELECT username, id, is_staff FROM auth_user", &[])? {
-            self.cache.insert(
-                r.get(0),
-                Found {
-                    id: r.get(1),
-                    staff: r.get(2),
-                },
-            );
+        for r in client.query(
+            "SELECT username, id, is_staff, lower(email) FROM auth_user",
+            &[],
+        )? {
+            let f = Found {
+                id: r.get(1),
+                staff: r.get(2),
+            };
+            let username: String = r.get(0);
+            self.remember(&username, f);
+            let email: String = r.get(3);
+            if self.opts.match_email && !email.trim().is_empty() {
+                self.emails
+                    .entry(email.trim().to_string())
+                    .or_default()
+                    .push(f);
+            }
         }
         Ok(())
     }
