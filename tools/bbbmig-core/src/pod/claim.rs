@@ -305,11 +305,13 @@ impl Claimer {
         let tmp = self.recorder.folder.join(format!(".{file_name}.part"));
         let _ = fs::remove_file(&tmp); // a previous run's leftover
         let linked = !self.opts.copy && fs::hard_link(source, &tmp).is_ok();
-        if let Err(e) = if linked {
-            Ok(())
+        // A link shares the source's data, which may not be on disk yet: sync it too.
+        let written = if linked {
+            File::open(&tmp).and_then(|f| f.sync_all())
         } else {
             copy_synced(source, &tmp)
-        } {
+        };
+        if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(io_error(
                 e,
