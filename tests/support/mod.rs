@@ -3,6 +3,7 @@
 
 pub mod moodle;
 pub mod pg;
+pub mod pod;
 pub mod standin;
 
 use std::io::Write;

@@ -1,5 +1,68 @@
-//! `pod-claim`: placeholder until its issue lands; exits 2.
-fn main() -> std::process::ExitCode {
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), b"pod-claim: error: not built yet\n");
-    std::process::ExitCode::from(2)
+//! `pod-claim`: put each recording's video in a Pod recorder folder, ready for users to
+//! claim it at once. See pod-claim(1).
+
+use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::pod::DbArgs;
+use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "Examples:
+  export POD_DATABASE_URL='host=pod-db dbname=pod user=pod'
+  bbb-list | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
+  pod-claim --recorder 2 --recorder-root /srv/pod/ftp/ --copy --dry-run videos.ndjson";
+
+/// Place each BigBlueButton recording's video (video.path, from bbb-record) in a Pod
+/// recorder folder and make it claimable at once (manual claim).
+#[derive(clap::Parser, Debug)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    /// recorder_recorder id of a recorder without manager, linked to the site.
+    #[arg(long, value_name = "ID")]
+    recorder: i64,
+    /// Pod's DEFAULT_RECORDER_PATH, spelled as in Pod's settings.
+    #[arg(long, value_name = "DIR", default_value = "/data/ftp-pod/ftp/")]
+    recorder_root: PathBuf,
+    /// Pod site (django_site id) whose users claim the files.
+    #[arg(long, value_name = "ID", default_value_t = 1)]
+    site: i32,
+    /// Copy the video instead of moving it.
+    #[arg(long)]
+    copy: bool,
+    /// Read everything, write nothing; records say what would be done.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl cli::ToolArgs for Args {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+}
+
+fn main() -> ExitCode {
+    cli::run("pod-claim", |args: Args, out| {
+        let opts = ClaimOptions {
+            recorder_id: args.recorder,
+            recorder_root: args.recorder_root.clone(),
+            site_id: args.site,
+            copy: args.copy,
+            dry_run: args.dry_run,
+        };
+        let mut client = args.db.connect()?;
+        let recorder = claim::check_recorder(&mut client, &opts)?;
+        let mut claimer = Claimer::new(&mut client, opts, recorder)?;
+        out.filter(&args.input, |out, mut rec| {
+            let result = claimer.handle(&mut client, &rec)?;
+            out.count(result["status"].as_str().unwrap_or("done"));
+            rec.set("pod_claim", result);
+            Ok(Some(rec))
+        })
+    })
 }

@@ -1,8 +1,116 @@
-//! `pod-import`: placeholder until its issue lands; exits 2.
-fn main() -> std::process::ExitCode {
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"pod-import: error: not built yet\n",
-    );
-    std::process::ExitCode::from(2)
+//! `pod-import`: give each recording's owners an "external recording" in Pod, creating
+//! the missing users as Pod does. See pod-import(1).
+
+use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::pod::DbArgs;
+use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
+use bbbmig_core::pod::users::{self, UserOptions, Users};
+use bbbmig_core::secret;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "Examples:
+  export POD_DATABASE_URL='host=pod-db dbname=pod user=pod' POD_SECRET_KEY=…
+  bbb-list | moodle-moderators --db-file moodle.dbs | pod-import --admin 1
+  pod-import --admin 1 --dry-run saved.ndjson | jq -c .pod_import
+  pod-import --moderators-only --auth-type CAS --match-email saved.ndjson
+  pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)";
+
+/// Give each BigBlueButton recording's owners an "external recording" in Pod (My external
+/// recordings), creating the missing Pod users with every row Pod makes for one.
+#[derive(clap::Parser, Debug)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Read Pod's SECRET_KEY from FILE (first line) instead of the POD_SECRET_KEY variable.
+    #[arg(long, value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// Pod site (django_site id) of the external recordings and of new users.
+    #[arg(long, value_name = "ID", default_value_t = 1)]
+    site: i32,
+    /// auth_user id receiving recordings with no Pod meeting owner and no moderators.
+    #[arg(long, value_name = "ID")]
+    admin: Option<i32>,
+    /// Skip recordings with no Pod meeting owner and no moderators (no admin fallback).
+    #[arg(long)]
+    moderators_only: bool,
+    /// Also match an existing Pod user by e-mail when the username is unknown.
+    #[arg(long)]
+    match_email: bool,
+    /// auth_type of new users' Owner (local, CAS, OIDC, Shibboleth).
+    #[arg(long, value_name = "TYPE", default_value = "local")]
+    auth_type: String,
+    /// affiliation of new users' Owner (first entry of Pod's AFFILIATION).
+    #[arg(long, value_name = "NAME", default_value = "student")]
+    affiliation: String,
+    /// establishment of new users' Owner (first entry of Pod's ESTABLISHMENTS).
+    #[arg(long, value_name = "NAME", default_value = "Etab_1")]
+    establishment: String,
+    /// Create new users without staff status (Pod then hides their external recordings).
+    #[arg(long)]
+    no_staff: bool,
+    /// Description of new users' Favorites playlist, in the site's language.
+    #[arg(long, value_name = "TEXT", default_value = "Vos vidéos favorites.")]
+    favorites_description: String,
+    /// Delete the external recordings these records would create (users stay).
+    #[arg(long, conflicts_with = "dry_run")]
+    remove: bool,
+    /// Read everything, write nothing; records say what would be done.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl cli::ToolArgs for Args {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+}
+
+fn main() -> ExitCode {
+    cli::run("pod-import", |args: Args, out| {
+        let mode = match (args.remove, args.dry_run) {
+            (true, _) => Mode::Remove,
+            (false, true) => Mode::DryRun,
+            _ => Mode::Import,
+        };
+        let secret = match mode {
+            Mode::Remove => None,
+            _ => Some(secret::load(
+                "POD_SECRET_KEY",
+                args.secret_key_file.as_deref(),
+            )?),
+        };
+        let mut client = args.db.connect()?;
+        if let Some(s) = &secret {
+            users::check_secret(&mut client, s, args.admin)?;
+        }
+        let user_opts = UserOptions {
+            site_id: args.site,
+            auth_type: args.auth_type.clone(),
+            affiliation: args.affiliation.clone(),
+            establishment: args.establishment.clone(),
+            staff: !args.no_staff,
+            favorites_description: args.favorites_description.clone(),
+            match_email: args.match_email,
+        };
+        let users = Users::new(&mut client, user_opts, secret)?;
+        let opts = ImportOptions {
+            admin: args.admin,
+            site_id: args.site,
+            moderators_only: args.moderators_only,
+            mode,
+        };
+        let mut importer = Importer::new(&mut client, opts, users)?;
+        out.filter(&args.input, |out, mut rec| {
+            let result = importer.handle(&mut client, &rec)?;
+            out.count(result["status"].as_str().unwrap_or("done"));
+            rec.set("pod_import", result);
+            Ok(Some(rec))
+        })
+    })
 }

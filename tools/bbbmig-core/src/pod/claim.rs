@@ -1,0 +1,499 @@
+//! Manual claim: places each recording's video in a Pod recorder folder under a unique,
+//! readable name (never overwriting, atomically), then inserts the
+//! `recorder_recordingfiletreatment` row that makes it claimable at once.
+
+use crate::error::fatal;
+use crate::pod::{classify, column_len};
+use crate::record::Record;
+use crate::timefmt::parse_rfc3339;
+use anyhow::{Context, bail};
+use chrono::{DateTime, SecondsFormat, Utc};
+use postgres::{Client, Statement};
+use serde_json::{Value, json};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Pod's default VIDEO_ALLOWED_EXTENSIONS: the recorder job ignores other files.
+pub const ALLOWED_EXTENSIONS: &[&str] = &[
+    "3gp", "avi", "divx", "flv", "m2p", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "mts", "wmv",
+    "mp3", "ogg", "wav", "wma", "webm", "ts",
+];
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct ClaimOptions {
+    /// `recorder_recorder.id` of a recorder without manager.
+    pub recorder_id: i64,
+    /// Pod's DEFAULT_RECORDER_PATH, as Pod's settings spell it.
+    pub recorder_root: PathBuf,
+    /// The site whose users will claim the files.
+    pub site_id: i32,
+    /// Copy the video instead of moving it.
+    pub copy: bool,
+    /// Read everything, write nothing.
+    pub dry_run: bool,
+}
+
+/// The recorder as checked at start.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    /// `recorder_recorder.id`.
+    pub id: i64,
+    /// `recorder_recorder.recording_type`, copied into each row's `type`.
+    pub recording_type: String,
+    /// Its folder on disk.
+    pub folder: PathBuf,
+    /// The folder as Pod spells it, ending in `/` (DEFAULT_RECORDER_PATH + directory + `/`).
+    pub prefix: String,
+}
+
+/// Checks the recorder and its folder; every failure here is fatal.
+pub fn check_recorder(client: &mut Client, o: &ClaimOptions) -> anyhow::Result<Recorder> {
+    let Some(r) = client.query_opt(
+        "SELECT directory, recording_type, user_id FROM recorder_recorder WHERE id = $1",
+        &[&o.recorder_id],
+    )?
+    else {
+        bail!(
+            "no recorder with id {} in recorder_recorder: create one in Pod's admin",
+            o.recorder_id
+        );
+    };
+    let (directory, recording_type, manager): (String, String, Option<i32>) =
+        (r.get(0), r.get(1), r.get(2));
+    if let Some(m) = manager {
+        bail!(
+            "recorder {} has a manager (auth_user id {m}): Pod would hand every file to that manager \
+             instead of letting users claim it; use a recorder without manager",
+            o.recorder_id
+        );
+    }
+    let linked = client.query_opt(
+        "SELECT 1 FROM recorder_recorder_sites WHERE recorder_id = $1 AND site_id = $2",
+        &[&o.recorder_id, &o.site_id],
+    )?;
+    if linked.is_none() {
+        bail!(
+            "recorder {} is not linked to site {}: Pod lists only files of the site's recorders",
+            o.recorder_id,
+            o.site_id
+        );
+    }
+    let root = o
+        .recorder_root
+        .to_str()
+        .context("--recorder-root is not UTF-8")?;
+    if !root.starts_with('/') {
+        bail!("--recorder-root must be absolute, spelled as Pod's DEFAULT_RECORDER_PATH");
+    }
+    if directory.is_empty() || directory.contains('/') || directory == "." || directory == ".." {
+        bail!(
+            "recorder {} has an unusable directory {directory:?}",
+            o.recorder_id
+        );
+    }
+    let mut base = root.to_string();
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    let folder = PathBuf::from(format!("{base}{directory}"));
+    if !folder.is_dir() {
+        bail!(
+            "the recorder folder {} does not exist (DEFAULT_RECORDER_PATH + directory): create it or fix --recorder-root",
+            folder.display()
+        );
+    }
+    let probe = folder.join(format!(".pod-claim-check-{}", std::process::id()));
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| format!("the recorder folder {} is not writable", folder.display()))?;
+    let _ = fs::remove_file(&probe);
+    Ok(Recorder {
+        id: o.recorder_id,
+        recording_type,
+        prefix: format!("{}/", folder.display()),
+        folder,
+    })
+}
+
+/// Places videos and inserts claim rows, one record at a time.
+pub struct Claimer {
+    opts: ClaimOptions,
+    recorder: Recorder,
+    path_len: usize,
+    treatment: Statement,
+    recording: Statement,
+    insert: Statement,
+}
+
+impl Claimer {
+    /// Prepares the statements and reads the column sizes of this install.
+    pub fn new(
+        client: &mut Client,
+        opts: ClaimOptions,
+        recorder: Recorder,
+    ) -> anyhow::Result<Claimer> {
+        let path_len = column_len(client, "recorder_recordingfiletreatment", "file", 200)?.min(
+            column_len(client, "recorder_recording", "source_file", 200)?,
+        );
+        Ok(Claimer {
+            treatment: client.prepare(
+                "SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = $1",
+            )?,
+            recording: client.prepare("SELECT id FROM recorder_recording WHERE source_file = $1")?,
+            insert: client.prepare(
+                "INSERT INTO recorder_recordingfiletreatment (file, file_size, recorder_id, date_added, \
+                 require_manual_claim, email_sent, date_email_sent, type) \
+                 VALUES ($1, $2, $3, $4::text::timestamptz, true, false, NULL, $5) RETURNING id",
+            )?,
+            opts,
+            recorder,
+            path_len,
+        })
+    }
+
+    /// Handles one record; returns the `pod_claim` object to add to it.
+    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Value> {
+        let record_id = rec.required_str("record_id")?;
+        let start_s = rec.required_str("start_time")?;
+        let start = parse_rfc3339(start_s)
+            .with_context(|| format!("start_time {start_s:?} is not an RFC 3339 date"))?;
+        let name = [rec.str_field("name")?, rec.str_field("meeting_id")?]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.trim().is_empty())
+            .unwrap_or("");
+        let source = match rec.path("video.path") {
+            Some(Value::String(s)) if !s.is_empty() => PathBuf::from(s),
+            _ => bail!("no video.path: make the video first (bbb-record)"),
+        };
+        let expected = rec.path("video.bytes").and_then(Value::as_u64);
+        let ext = source
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if !ALLOWED_EXTENSIONS.contains(&ext.as_str()) {
+            bail!(
+                "{}: Pod's recorder job ignores .{ext} files",
+                source.display()
+            );
+        }
+        let budget = self
+            .path_len
+            .saturating_sub(self.recorder.prefix.chars().count());
+        let file_name = file_name(name, start, record_id, &ext, budget).with_context(|| {
+            format!(
+                "{} is too long for Pod's {}-character path column",
+                self.recorder.prefix, self.path_len
+            )
+        })?;
+        let pod_path = format!("{}{file_name}", self.recorder.prefix);
+        let final_path = self.recorder.folder.join(&file_name);
+        let out = |status: &str, id: Option<i64>, bytes: Option<u64>| {
+            json!({"status": status, "file": pod_path, "treatment_id": id, "bytes": bytes,
+                   "recorder_id": self.recorder.id})
+        };
+
+        let q = |c: &mut Client, s: &Statement| c.query_opt(s, &[&pod_path]);
+        if q(client, &self.recording)
+            .map_err(|e| classify(client, e))?
+            .is_some()
+        {
+            // Pod already processed this path: never place a file there again.
+            return Ok(out("claimed", None, None));
+        }
+        let row = q(client, &self.treatment).map_err(|e| classify(client, e))?;
+        let on_disk = fs::symlink_metadata(&final_path).ok();
+        let src_meta = fs::metadata(&source).ok().filter(|m| m.is_file());
+        match (row, on_disk) {
+            (Some(r), Some(m)) => {
+                let (id, _size): (i64, i64) = (r.get(0), r.get(1));
+                if !self.opts.dry_run && !self.opts.copy {
+                    self.finish_move(&source, &final_path, src_meta.as_ref(), m.len());
+                }
+                Ok(out("exists", Some(id), Some(m.len())))
+            }
+            (Some(r), None) => bail!(
+                "Pod's claim row {} names {pod_path} but the file is gone; delete the row or restore the file",
+                r.get::<_, i64>(0)
+            ),
+            (None, Some(m)) => {
+                // Ours if a previous run stopped between placing the file and its row.
+                let same = match &src_meta {
+                    Some(s) => s.len() == m.len(),
+                    None => expected.is_none_or(|b| b == m.len()),
+                };
+                if !same || !m.is_file() {
+                    bail!(
+                        "{} already exists and is not this recording's video: not overwritten",
+                        final_path.display()
+                    );
+                }
+                if self.opts.dry_run {
+                    return Ok(out("dry-run", None, Some(m.len())));
+                }
+                let id = self.insert_row(client, &pod_path, m.len(), start)?;
+                if !self.opts.copy {
+                    self.finish_move(&source, &final_path, src_meta.as_ref(), m.len());
+                }
+                Ok(out("created", Some(id), Some(m.len())))
+            }
+            (None, None) => {
+                let Some(sm) = src_meta else {
+                    bail!("video file {} is missing", source.display());
+                };
+                if let Some(b) = expected.filter(|b| *b != sm.len()) {
+                    bail!(
+                        "video file {} has {} bytes, the record says {b}: incomplete?",
+                        source.display(),
+                        sm.len()
+                    );
+                }
+                if self.opts.dry_run {
+                    return Ok(out("dry-run", None, Some(sm.len())));
+                }
+                self.place(&source, &final_path, &file_name)?;
+                let id = match self.insert_row(client, &pod_path, sm.len(), start) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        // No row, no file: the source is still where it was.
+                        let _ = fs::remove_file(&final_path);
+                        let _ = sync_dir(&self.recorder.folder);
+                        return Err(e);
+                    }
+                };
+                if !self.opts.copy {
+                    self.finish_move(&source, &final_path, Some(&sm), sm.len());
+                }
+                Ok(out("created", Some(id), Some(sm.len())))
+            }
+        }
+    }
+
+    fn insert_row(
+        &self,
+        client: &mut Client,
+        pod_path: &str,
+        bytes: u64,
+        start: DateTime<Utc>,
+    ) -> anyhow::Result<i64> {
+        let when = start.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let size = i64::try_from(bytes).context("file too large")?;
+        let row = client
+            .query_one(
+                &self.insert,
+                &[
+                    &pod_path,
+                    &size,
+                    &self.recorder.id,
+                    &when,
+                    &self.recorder.recording_type,
+                ],
+            )
+            .map_err(|e| classify(client, e))?;
+        Ok(row.get(0))
+    }
+
+    /// Writes the video under a temporary name in the recorder folder (a hard link when
+    /// moving within one file system, else a copy), syncs it, then links it to its final
+    /// name, which fails rather than overwrite.
+    fn place(&self, source: &Path, final_path: &Path, file_name: &str) -> anyhow::Result<()> {
+        let tmp = self.recorder.folder.join(format!(".{file_name}.part"));
+        let _ = fs::remove_file(&tmp); // a previous run's leftover
+        let linked = !self.opts.copy && fs::hard_link(source, &tmp).is_ok();
+        // A link shares the source's data, which may not be on disk yet: sync it too.
+        let written = if linked {
+            File::open(&tmp).and_then(|f| f.sync_all())
+        } else {
+            copy_synced(source, &tmp)
+        };
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error(
+                e,
+                format!(
+                    "cannot copy {} into {}",
+                    source.display(),
+                    self.recorder.folder.display()
+                ),
+            ));
+        }
+        let res = fs::hard_link(&tmp, final_path);
+        let _ = fs::remove_file(&tmp);
+        match res {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                bail!(
+                    "{} appeared meanwhile: not overwritten",
+                    final_path.display()
+                )
+            }
+            Err(e) => {
+                return Err(io_error(
+                    e,
+                    format!("cannot create {}", final_path.display()),
+                ));
+            }
+        }
+        sync_dir(&self.recorder.folder)
+            .map_err(|e| io_error(e, format!("cannot sync {}", self.recorder.folder.display())))
+    }
+
+    /// After a move, removes the source once the file and its row are in place.
+    fn finish_move(
+        &self,
+        source: &Path,
+        final_path: &Path,
+        src: Option<&fs::Metadata>,
+        placed: u64,
+    ) {
+        let Some(s) = src else { return };
+        if s.len() != placed || same_path(source, final_path) {
+            return;
+        }
+        if let Err(e) = fs::remove_file(source) {
+            log::warn!(
+                "{} is placed but the source {} stays: {e}",
+                final_path.display(),
+                source.display()
+            );
+        }
+    }
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn copy_synced(source: &Path, tmp: &Path) -> io::Result<()> {
+    let mut src = File::open(source)?;
+    let mut dst = OpenOptions::new().write(true).create_new(true).open(tmp)?;
+    io::copy(&mut src, &mut dst)?;
+    dst.sync_all()
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// A full or read-only file system dooms every later record too: fatal.
+fn io_error(e: io::Error, what: String) -> anyhow::Error {
+    let doomed = matches!(e.raw_os_error(), Some(28 | 30 | 122)); // ENOSPC, EROFS, EDQUOT
+    let err = anyhow::Error::new(e).context(what);
+    if doomed { fatal(err) } else { err }
+}
+
+/// `<slug of the name>-<YYYY-MM-DD>-<HHMMSS>-<first 8 of the record ID>.<ext>` (UTC), the
+/// slug cut so that the whole name fits in `budget` characters; `None` if even the
+/// fixed part does not fit.
+pub fn file_name(
+    name: &str,
+    start: DateTime<Utc>,
+    record_id: &str,
+    ext: &str,
+    budget: usize,
+) -> Option<String> {
+    let rid: String = record_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let tail = format!("{}-{rid}.{ext}", start.format("%Y-%m-%d-%H%M%S"));
+    let room = budget.checked_sub(tail.len())?;
+    let mut slug: String = slugify(&name.chars().take(40).collect::<String>());
+    if slug.is_empty() {
+        slug = "recording".to_string();
+    }
+    if room < 2 {
+        return Some(tail); // no room for a slug
+    }
+    slug.truncate(room - 1);
+    let slug = slug.trim_end_matches(['-', '_']);
+    Some(format!("{slug}-{tail}"))
+}
+
+/// Like Django's slugify: accents folded to ASCII, lower case, only `[a-z0-9_-]`, runs of
+/// spaces and dashes made one dash, no dash or underscore at either end.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars().flat_map(|c| fold(c).chars().collect::<Vec<_>>()) {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if (c == '-' || c.is_whitespace()) && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches(['-', '_']).to_string()
+}
+
+/// ASCII for the accented letters of French and its neighbours; other non-ASCII dropped.
+fn fold(c: char) -> &'static str {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
+        'ç' | 'Ç' => "c",
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
+        'ñ' | 'Ñ' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
+        'ý' | 'ÿ' | 'Ý' => "y",
+        'œ' | 'Œ' => "oe",
+        'æ' | 'Æ' => "ae",
+        'ß' => "ss",
+        c if c.is_ascii() => ascii(c),
+        c if c.is_whitespace() => " ",
+        _ => "",
+    }
+}
+
+fn ascii(c: char) -> &'static str {
+    const TABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+    let i = c as usize;
+    if (32..127).contains(&i) {
+        &TABLE[i - 32..i - 31]
+    } else {
+        " "
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_folds_accents_like_django() {
+        assert_eq!(
+            slugify("Cours de Maths L1 – Groupe A"),
+            "cours-de-maths-l1-groupe-a"
+        );
+        assert_eq!(slugify("  Été: l'œuvre!  "), "ete-loeuvre");
+        assert_eq!(slugify("日本"), "");
+    }
+
+    #[test]
+    fn names_are_unique_per_recording_and_fit_the_column() {
+        let t = parse_rfc3339("2023-03-14T09:05:07Z").unwrap();
+        let n = file_name(
+            "Cours de Maths",
+            t,
+            "183f0bf3a0982a12-1678784707000",
+            "webm",
+            200,
+        )
+        .unwrap();
+        assert_eq!(n, "cours-de-maths-2023-03-14-090507-183f0bf3.webm");
+        let short = file_name(&"x".repeat(40), t, "abc", "mp4", 34).unwrap();
+        assert!(short.len() <= 34, "{short}");
+        assert!(short.ends_with("-2023-03-14-090507-abc.mp4"));
+        assert!(file_name("x", t, "abc", "mp4", 10).is_none());
+    }
+}
