@@ -93,33 +93,49 @@ impl cli::ToolArgs for Args {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once('x').ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
+    let (w, h) = s
+        .split_once('x')
+        .ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
     let w: u32 = w.parse().map_err(|_| format!("bad width in {s}"))?;
     let h: u32 = h.parse().map_err(|_| format!("bad height in {s}"))?;
     if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 {
-        return Err(format!("{s}: width and height must be even and at least 16"));
+        return Err(format!(
+            "{s}: width and height must be even and at least 16"
+        ));
     }
     Ok((w, h))
 }
 
 fn tool(name: &str) -> anyhow::Result<PathBuf> {
-    which::which(name).map_err(|_| anyhow::anyhow!("{name} is not installed (apt-get install ffmpeg)"))
+    which::which(name)
+        .map_err(|_| anyhow::anyhow!("{name} is not installed (apt-get install ffmpeg)"))
 }
 
 fn main() -> std::process::ExitCode {
     cli::run("bbb-record", |a: Args, out| {
         let template = naming::Template::parse(&a.name).map_err(fatal)?;
         if !a.dry_run {
-            std::fs::create_dir_all(&a.out)
-                .map_err(|e| fatal(anyhow::anyhow!("cannot create --out {}: {e}", a.out.display())))?;
+            std::fs::create_dir_all(&a.out).map_err(|e| {
+                fatal(anyhow::anyhow!(
+                    "cannot create --out {}: {e}",
+                    a.out.display()
+                ))
+            })?;
         }
         let out_dir = std::path::absolute(&a.out).map_err(fatal)?;
-        let (ffprobe, ffmpeg) = (tool("ffprobe").map_err(fatal)?, tool("ffmpeg").map_err(fatal)?);
+        let (ffprobe, ffmpeg) = (
+            tool("ffprobe").map_err(fatal)?,
+            tool("ffmpeg").map_err(fatal)?,
+        );
         let grace = Duration::from_secs(a.recorder_grace);
         let recorder = match &a.bbb_recorder {
-            Some(d) => Some(recorder::Recorder::new(d, a.recorder_copy_to.as_deref(), grace).map_err(fatal)?),
+            Some(d) => Some(
+                recorder::Recorder::new(d, a.recorder_copy_to.as_deref(), grace).map_err(fatal)?,
+            ),
             None if a.method == Method::BbbRecorder => {
-                return Err(fatal(anyhow::anyhow!("--method bbb-recorder needs --bbb-recorder DIR")));
+                return Err(fatal(anyhow::anyhow!(
+                    "--method bbb-recorder needs --bbb-recorder DIR"
+                )));
             }
             None => None,
         };
@@ -139,7 +155,10 @@ fn main() -> std::process::ExitCode {
             ffmpeg,
         };
         let ctx = Arc::new(work::Ctx {
-            log_dir: a.log_dir.clone().unwrap_or_else(|| out_dir.join(".bbb-record-logs")),
+            log_dir: a
+                .log_dir
+                .clone()
+                .unwrap_or_else(|| out_dir.join(".bbb-record-logs")),
             out: out_dir,
             template,
             method: a.method,

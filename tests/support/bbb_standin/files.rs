@@ -135,7 +135,9 @@ fn safe(part: &str) -> bool {
     !part.is_empty()
         && !part.starts_with('/')
         && !part.contains('\\')
-        && part.split('/').all(|p| !p.is_empty() && p != "." && p != "..")
+        && part
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != "..")
 }
 
 fn not_found() -> Response {
@@ -306,7 +308,11 @@ fn parse_range(h: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     } else {
         b.trim().parse::<u64>().ok()?.min(len.saturating_sub(1))
     };
-    Some(if a >= len || a > b { Err(()) } else { Ok((a, b)) })
+    Some(if a >= len || a > b {
+        Err(())
+    } else {
+        Ok((a, b))
+    })
 }
 
 /// Serves one file with Range support and the transfer faults that match its path.
@@ -324,7 +330,10 @@ async fn serve(fs: &Files, path: &Path, shown: &str, headers: &HeaderMap) -> Res
     for k in fs.take_faults(shown) {
         match k {
             Kind::Status(c) => {
-                return (StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "fault")
+                return (
+                    StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    "fault",
+                )
                     .into_response();
             }
             Kind::Drop(n) => drop_after = Some(n),
@@ -359,6 +368,9 @@ async fn serve(fs: &Files, path: &Path, shown: &str, headers: &HeaderMap) -> Res
             return None;
         }
         if drop_after.is_some_and(|n| sent >= n) {
+            // Let the bytes sent so far reach the client before the connection breaks
+            // (a reset would discard what it has not read yet).
+            tokio::time::sleep(Duration::from_millis(300)).await;
             return Some((
                 Err(std::io::Error::other("connection dropped by the stand-in")),
                 (f, 0, sent),
@@ -381,13 +393,21 @@ async fn serve(fs: &Files, path: &Path, shown: &str, headers: &HeaderMap) -> Res
     let mut r = Response::new(Body::from_stream(stream));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, content_type(path).parse().expect("header"));
+    h.insert(
+        header::CONTENT_TYPE,
+        content_type(path).parse().expect("header"),
+    );
     h.insert(header::ACCEPT_RANGES, "bytes".parse().expect("header"));
-    h.insert(header::CONTENT_LENGTH, count.to_string().parse().expect("header"));
+    h.insert(
+        header::CONTENT_LENGTH,
+        count.to_string().parse().expect("header"),
+    );
     if status == StatusCode::PARTIAL_CONTENT {
         h.insert(
             header::CONTENT_RANGE,
-            format!("bytes {start}-{end}/{len}").parse().expect("header"),
+            format!("bytes {start}-{end}/{len}")
+                .parse()
+                .expect("header"),
         );
     }
     r

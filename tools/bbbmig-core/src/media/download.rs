@@ -103,11 +103,21 @@ pub fn find_source(html: &str) -> Option<String> {
             let rest = &tag[p + 4..];
             let src = match rest.chars().next() {
                 Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
-                _ => rest.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or(""),
+                _ => rest
+                    .split(|c: char| c.is_whitespace() || c == '/')
+                    .next()
+                    .unwrap_or(""),
             };
             let src = src.replace("&amp;", "&");
-            let path = src.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
-            if MEDIA_EXTENSIONS.iter().any(|e| path.ends_with(&format!(".{e}"))) {
+            let path = src
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if MEDIA_EXTENSIONS
+                .iter()
+                .any(|e| path.ends_with(&format!(".{e}")))
+            {
                 return Some(src);
             }
         }
@@ -120,7 +130,10 @@ pub fn find_source(html: &str) -> Option<String> {
 /// its trailing slash would resolve `video-0.m4v` one level too high).
 fn as_dir(u: &Url) -> Url {
     let mut d = u.clone();
-    let last = u.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
+    let last = u
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("");
     if !u.path().ends_with('/') && !last.contains('.') {
         d.set_path(&format!("{}/", u.path()));
     }
@@ -129,9 +142,7 @@ fn as_dir(u: &Url) -> Url {
 
 impl Fetcher {
     async fn pause(&self, n: u32) {
-        let d = self
-            .backoff
-            .saturating_mul(1 << n.saturating_sub(1).min(8));
+        let d = self.backoff.saturating_mul(1 << n.saturating_sub(1).min(8));
         tokio::time::sleep(d).await;
     }
 
@@ -157,7 +168,10 @@ impl Fetcher {
                                 "HTTP 404 from {shown}: the one-time token is spent or expired (list the recording again)"
                             );
                         }
-                        return Err(anyhow::Error::new(HttpStatus { status: s, url: shown }));
+                        return Err(anyhow::Error::new(HttpStatus {
+                            status: s,
+                            url: shown,
+                        }));
                     }
                 }
                 Err(e) => {
@@ -190,7 +204,10 @@ impl Fetcher {
         }
         let html = String::from_utf8_lossy(&page);
         let Some(src) = find_source(&html) else {
-            anyhow::bail!("the playback page {} has no <source> with a video file", redact(&final_url));
+            anyhow::bail!(
+                "the playback page {} has no <source> with a video file",
+                redact(&final_url)
+            );
         };
         let media = as_dir(&final_url)
             .join(&src)
@@ -204,7 +221,13 @@ impl Fetcher {
     /// Downloads `url` into `part`, resuming what a previous attempt or run left there.
     /// Returns the file's size. A broken transfer is resumed with Range; attempts that
     /// make no progress are bounded by `retries`.
-    pub async fn download(&self, url: &Url, part: &Path, space: &Space, job: &Job) -> anyhow::Result<u64> {
+    pub async fn download(
+        &self,
+        url: &Url,
+        part: &Path,
+        space: &Space,
+        job: &Job,
+    ) -> anyhow::Result<u64> {
         let mut failures = 0u32;
         let mut attempts = 0u32;
         loop {
@@ -233,16 +256,22 @@ impl Fetcher {
         }
     }
 
-    async fn attempt(&self, url: &Url, part: &Path, have: u64, space: &Space, job: &Job) -> Result<u64, Attempt> {
+    async fn attempt(
+        &self,
+        url: &Url,
+        part: &Path,
+        have: u64,
+        space: &Space,
+        job: &Job,
+    ) -> Result<u64, Attempt> {
         let shown = redact(url);
         let mut req = self.client.get(url.clone());
         if have > 0 {
             req = req.header(RANGE, format!("bytes={have}-"));
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| Attempt::Retry(anyhow::Error::new(e).context(format!("cannot fetch {shown}"))))?;
+        let resp = req.send().await.map_err(|e| {
+            Attempt::Retry(anyhow::Error::new(e).context(format!("cannot fetch {shown}")))
+        })?;
         let status = resp.status().as_u16();
         let (start, total) = match status {
             206 => {
@@ -305,7 +334,7 @@ impl Fetcher {
         }
         .with_context(|| format!("cannot write {}", part.display()))
         .map_err(Attempt::Final)?;
-        let mut w = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        let mut w = tokio::io::BufWriter::with_capacity(256 << 10, file);
         let mut got = start;
         let mut stream = resp.bytes_stream();
         let mut broke = None;
@@ -329,9 +358,9 @@ impl Fetcher {
         }
         drop(w);
         if let Some(e) = broke {
-            return Err(Attempt::Retry(
-                anyhow::Error::new(e).context(format!("the download of {shown} broke off at byte {got}")),
-            ));
+            return Err(Attempt::Retry(anyhow::Error::new(e).context(format!(
+                "the download of {shown} broke off at byte {got}"
+            ))));
         }
         let len = file_len(part);
         if let Some(t) = total {
@@ -380,7 +409,10 @@ mod tests {
     fn finds_the_video_source_of_bbb_pages() {
         let page = r#"<video controls><source src="video-0.m4v" type="video/mp4"><source src='video-1.webm' type="video/webm"><track src="captions.vtt"></video>"#;
         assert_eq!(find_source(page).as_deref(), Some("video-0.m4v"));
-        assert_eq!(find_source("<SOURCE SRC=a.webm>").as_deref(), Some("a.webm"));
+        assert_eq!(
+            find_source("<SOURCE SRC=a.webm>").as_deref(),
+            Some("a.webm")
+        );
         assert_eq!(find_source("<source src=\"x.vtt\">"), None);
         assert_eq!(find_source("<html>nothing</html>"), None);
     }
@@ -388,14 +420,23 @@ mod tests {
     #[test]
     fn pages_resolve_as_directories() {
         let u = Url::parse("https://h/playback/video/ID").unwrap();
-        assert_eq!(as_dir(&u).join("video-0.m4v").unwrap().as_str(), "https://h/playback/video/ID/video-0.m4v");
+        assert_eq!(
+            as_dir(&u).join("video-0.m4v").unwrap().as_str(),
+            "https://h/playback/video/ID/video-0.m4v"
+        );
         let u = Url::parse("https://h/video/ID/index.html").unwrap();
-        assert_eq!(as_dir(&u).join("video-0.m4v").unwrap().as_str(), "https://h/video/ID/video-0.m4v");
+        assert_eq!(
+            as_dir(&u).join("video-0.m4v").unwrap().as_str(),
+            "https://h/video/ID/video-0.m4v"
+        );
     }
 
     #[test]
     fn content_range() {
-        assert_eq!(parse_content_range("bytes 100-999/1000"), Some((100, Some(1000))));
+        assert_eq!(
+            parse_content_range("bytes 100-999/1000"),
+            Some((100, Some(1000)))
+        );
         assert_eq!(parse_content_range("bytes 5-9/*"), Some((5, None)));
         assert_eq!(parse_content_range("junk"), None);
     }

@@ -21,7 +21,13 @@ struct Done {
 /// Reads `input` and works on up to `jobs` records at once. Per-record failures go to
 /// `out.fail`; a fatal one (or a garbled input line) stops the run once the running
 /// jobs are done.
-pub async fn run(ctx: Arc<Ctx>, jobs: usize, keep_order: bool, input: &Input, out: &mut Out) -> anyhow::Result<()> {
+pub async fn run(
+    ctx: Arc<Ctx>,
+    jobs: usize,
+    keep_order: bool,
+    input: &Input,
+    out: &mut Out,
+) -> anyhow::Result<()> {
     out.open_rejects(input.rejects.as_ref())?;
     let jobs = jobs.max(1);
     let window = if keep_order { jobs * 4 } else { jobs };

@@ -113,8 +113,12 @@ impl Template {
                             truncate_chars(&sanitize(n), NAME_MAX_CHARS)
                         }
                         "record_id" => sanitize(record_id),
-                        "meeting_id" => sanitize(rec.str_field("meeting_id").ok().flatten().unwrap_or("")),
-                        "origin" => sanitize(rec.str_field("origin_server").ok().flatten().unwrap_or("")),
+                        "meeting_id" => {
+                            sanitize(rec.str_field("meeting_id").ok().flatten().unwrap_or(""))
+                        }
+                        "origin" => {
+                            sanitize(rec.str_field("origin_server").ok().flatten().unwrap_or(""))
+                        }
                         _ => String::new(),
                     };
                     out.push_str(&v);
@@ -151,8 +155,11 @@ pub fn sanitize(s: &str) -> String {
             dash = true;
         }
     }
-    let out = out.replace("..", ".");
-    out.trim_matches(|c| c == '-' || c == '.' || c == '_').to_string()
+    while out.contains("..") {
+        out = out.replace("..", ".");
+    }
+    out.trim_matches(|c| c == '-' || c == '.' || c == '_')
+        .to_string()
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {
@@ -193,9 +200,13 @@ mod tests {
     #[test]
     fn hostile_names_and_ids_stay_one_component() {
         let t = Template::parse(DEFAULT_TEMPLATE).unwrap();
-        let r = rec(r#"{"record_id":"../../etc/passwd","name":"../..\u0000/x\ny","start_time":null}"#);
+        let r =
+            rec(r#"{"record_id":"../../etc/passwd","name":"../..\u0000/x\ny","start_time":null}"#);
         let n = t.render(&r).unwrap();
-        assert!(!n.contains('/') && !n.contains('\0') && !n.contains('\n'), "{n}");
+        assert!(
+            !n.contains('/') && !n.contains('\0') && !n.contains('\n'),
+            "{n}"
+        );
         assert!(!n.starts_with('.') && !n.starts_with('-'), "{n}");
         assert!(!n.contains(".."), "{n}");
         let only_dots = rec(r#"{"record_id":"..","name":".."}"#);
@@ -207,10 +218,18 @@ mod tests {
     #[test]
     fn templates_without_id_get_a_stable_hash_suffix() {
         let t = Template::parse("{name}").unwrap();
-        let a = t.render(&rec(r#"{"record_id":"a","name":"Same"}"#)).unwrap();
-        let b = t.render(&rec(r#"{"record_id":"b","name":"Same"}"#)).unwrap();
+        let a = t
+            .render(&rec(r#"{"record_id":"a","name":"Same"}"#))
+            .unwrap();
+        let b = t
+            .render(&rec(r#"{"record_id":"b","name":"Same"}"#))
+            .unwrap();
         assert_ne!(a, b);
-        assert_eq!(a, t.render(&rec(r#"{"record_id":"a","name":"Same"}"#)).unwrap());
+        assert_eq!(
+            a,
+            t.render(&rec(r#"{"record_id":"a","name":"Same"}"#))
+                .unwrap()
+        );
         assert!(a.starts_with("Same-"));
     }
 

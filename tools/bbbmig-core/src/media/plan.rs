@@ -150,7 +150,12 @@ pub fn presentation(url: &str, length_min: Option<u64>) -> anyhow::Result<Presen
 }
 
 /// Chooses what to do with a record. `recorder` says whether `--bbb-recorder` was given.
-pub fn choose(rec: &Record, method: Method, prefer: Prefer, recorder: bool) -> anyhow::Result<Plan> {
+pub fn choose(
+    rec: &Record,
+    method: Method,
+    prefer: Prefer,
+    recorder: bool,
+) -> anyhow::Result<Plan> {
     let pb = playbacks(rec)?;
     let video = pb.iter().find(|(k, _, _)| k == "video");
     let pres = pb.iter().find(|(k, _, _)| k == "presentation");
@@ -158,14 +163,15 @@ pub fn choose(rec: &Record, method: Method, prefer: Prefer, recorder: bool) -> a
         let state = rec.str_field("state").ok().flatten().unwrap_or("unknown");
         anyhow::bail!("the recording has no playback URL (state {state}): nothing to record");
     }
-    let render_or = |p: &(String, String, Option<u64>), use_recorder: bool| -> anyhow::Result<Plan> {
-        let pres = presentation(&p.1, p.2)?;
-        Ok(if use_recorder {
-            Plan::Recorder(pres)
-        } else {
-            Plan::Render(pres)
-        })
-    };
+    let render_or =
+        |p: &(String, String, Option<u64>), use_recorder: bool| -> anyhow::Result<Plan> {
+            let pres = presentation(&p.1, p.2)?;
+            Ok(if use_recorder {
+                Plan::Recorder(pres)
+            } else {
+                Plan::Render(pres)
+            })
+        };
     match method {
         Method::Download | Method::Auto if video.is_some() => {
             let (_, u, len) = video.expect("checked");

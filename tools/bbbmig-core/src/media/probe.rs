@@ -105,7 +105,13 @@ mod tests {
     #[test]
     fn parses_ffprobe_json() {
         let p = parse(br#"{"streams":[{"codec_type":"video"}],"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"12.500000"}}"#).unwrap();
-        assert_eq!(p, Probe { duration_s: 12.5, container: "mp4".into() });
+        assert_eq!(
+            p,
+            Probe {
+                duration_s: 12.5,
+                container: "mp4".into()
+            }
+        );
         let w = parse(br#"{"streams":[{"codec_type":"video","duration":"3.0"}],"format":{"format_name":"matroska,webm"}}"#).unwrap();
         assert_eq!(w.container, "webm");
         assert_eq!(w.duration_s, 3.0);

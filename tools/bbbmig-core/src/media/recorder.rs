@@ -54,7 +54,13 @@ impl Recorder {
 
     /// Runs the plugin on `url` for a recording of `duration_s` seconds; returns the
     /// file it produced (in its copyToPath), checked by the caller.
-    pub async fn run(&self, url: &str, export_name: &str, duration_s: f64, log: &Path) -> anyhow::Result<PathBuf> {
+    pub async fn run(
+        &self,
+        url: &str,
+        export_name: &str,
+        duration_s: f64,
+        log: &Path,
+    ) -> anyhow::Result<PathBuf> {
         if let Some(parent) = log.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create the log folder {}", parent.display()))?;
@@ -124,7 +130,12 @@ fn describe_exit(s: std::process::ExitStatus) -> String {
 fn last_line(log: &Path) -> String {
     std::fs::read_to_string(log)
         .ok()
-        .and_then(|s| s.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().chars().take(200).collect()))
+        .and_then(|s| {
+            s.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().chars().take(200).collect())
+        })
         .unwrap_or_default()
 }
 
@@ -139,7 +150,8 @@ fn copy_to_path(dir: &Path) -> anyhow::Result<PathBuf> {
         }
     }
     if let Ok(cfg) = std::fs::read_to_string(dir.join("config.json")) {
-        let v: serde_json::Value = serde_json::from_str(&cfg).context("config.json of bbb-recorder")?;
+        let v: serde_json::Value =
+            serde_json::from_str(&cfg).context("config.json of bbb-recorder")?;
         if let Some(p) = v["copyToPath"].as_str() {
             return Ok(PathBuf::from(p));
         }

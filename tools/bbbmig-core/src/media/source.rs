@@ -28,7 +28,9 @@ pub fn check_rel(rel: &str) -> anyhow::Result<()> {
     if rel.is_empty()
         || rel.starts_with('/')
         || rel.contains(['\\', '?', '#', '\0'])
-        || rel.split('/').any(|p| p.is_empty() || p == "." || p == "..")
+        || rel
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
     {
         anyhow::bail!("unsafe path in recording: {rel:?}");
     }
@@ -38,7 +40,13 @@ pub fn check_rel(rel: &str) -> anyhow::Result<()> {
 impl HttpSource {
     /// Visits the Scalelite token URL when there is one (its cookie then opens the
     /// files), and makes the temporary folder in `work_in`.
-    pub async fn open(fetcher: &Fetcher, pres: &Presentation, work_in: &Path, keep_free: u64, job: Job) -> anyhow::Result<HttpSource> {
+    pub async fn open(
+        fetcher: &Fetcher,
+        pres: &Presentation,
+        work_in: &Path,
+        keep_free: u64,
+        job: Job,
+    ) -> anyhow::Result<HttpSource> {
         if let Some(t) = &pres.token_url {
             let r = fetcher
                 .client
@@ -91,8 +99,15 @@ impl HttpSource {
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let part = self.dir.path().join(format!(".{}.part", rel.replace('/', "__")));
-        let found = match self.fetcher.download(&url, &part, &self.space, &self.job).await {
+        let part = self
+            .dir
+            .path()
+            .join(format!(".{}.part", rel.replace('/', "__")));
+        let found = match self
+            .fetcher
+            .download(&url, &part, &self.space, &self.job)
+            .await
+        {
             Ok(_) => {
                 std::fs::rename(&part, &dest)?;
                 Some(dest)
@@ -135,7 +150,15 @@ mod tests {
     #[test]
     fn relative_paths_cannot_escape() {
         assert!(check_rel("presentation/p1/slide-1.png").is_ok());
-        for bad in ["", "/etc/passwd", "../x", "a/../../b", "a//b", "a\\b", "x?y"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            "a//b",
+            "a\\b",
+            "x?y",
+        ] {
             assert!(check_rel(bad).is_err(), "{bad}");
         }
     }

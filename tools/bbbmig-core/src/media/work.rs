@@ -68,13 +68,18 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
         .unwrap_or_else(|e| e.into_inner())
         .insert(base.clone())
     {
-        anyhow::bail!("another record of this input writes the same file {base}.* (duplicate record?)");
+        anyhow::bail!(
+            "another record of this input writes the same file {base}.* (duplicate record?)"
+        );
     }
     let _claim = Claim(ctx, base.clone());
     let method = plan.method();
     if let Some(path) = target.existing() {
         let p = probe(&ctx.ffprobe, &path).await.with_context(|| {
-            format!("{} exists but is not a complete video; remove it to record again", path.display())
+            format!(
+                "{} exists but is not a complete video; remove it to record again",
+                path.display()
+            )
         })?;
         let bytes = std::fs::metadata(&path)?.len();
         rec.set("video", video(&path, bytes, &p, method, "exists"));
@@ -139,7 +144,12 @@ async fn checked(ctx: &Ctx, part: &Path) -> anyhow::Result<Probe> {
     }
 }
 
-async fn download(ctx: &Ctx, target: &Target, url: &url::Url, length_min: Option<u64>) -> anyhow::Result<(PathBuf, Probe)> {
+async fn download(
+    ctx: &Ctx,
+    target: &Target,
+    url: &url::Url,
+    length_min: Option<u64>,
+) -> anyhow::Result<(PathBuf, Probe)> {
     let media = ctx.fetcher.resolve(url).await?;
     log::info!("downloading {}", redact(&media));
     let part = target.part();
@@ -166,7 +176,11 @@ async fn download(ctx: &Ctx, target: &Target, url: &url::Url, length_min: Option
     Ok((target.finish(&part, ext)?, p))
 }
 
-async fn rendered(ctx: &Ctx, target: &Target, pres: &Presentation) -> anyhow::Result<(PathBuf, Probe)> {
+async fn rendered(
+    ctx: &Ctx,
+    target: &Target,
+    pres: &Presentation,
+) -> anyhow::Result<(PathBuf, Probe)> {
     let src: Box<dyn Source> = match &ctx.from_dir {
         Some(dir) => {
             let d = dir.join(&pres.id);
@@ -217,24 +231,33 @@ async fn rendered(ctx: &Ctx, target: &Target, pres: &Presentation) -> anyhow::Re
     Ok((target.finish(&part, "mp4")?, p))
 }
 
-async fn recorded(ctx: &Ctx, target: &Target, pres: &Presentation) -> anyhow::Result<(PathBuf, Probe)> {
+async fn recorded(
+    ctx: &Ctx,
+    target: &Target,
+    pres: &Presentation,
+) -> anyhow::Result<(PathBuf, Probe)> {
     let Some(rec) = &ctx.recorder else {
         anyhow::bail!("--method bbb-recorder needs --bbb-recorder DIR");
     };
     if pres.token_url.is_some() {
-        anyhow::bail!("bbb-recorder cannot play a Scalelite protected recording (one-time token URL); use --method render");
+        anyhow::bail!(
+            "bbb-recorder cannot play a Scalelite protected recording (one-time token URL); use --method render"
+        );
     }
     let expected = presentation_length(ctx, pres).await?;
     let export = format!("bbbmig-{}.webm", target.base);
     let log = ctx.log_dir.join(format!("{}.log", target.base));
     let produced = rec.run(pres.url.as_str(), &export, expected, &log).await?;
     let part = target.part_with("webm");
-    let moved = std::fs::rename(&produced, &part).or_else(|_| {
-        std::fs::copy(&produced, &part).and_then(|_| std::fs::remove_file(&produced))
-    });
+    let moved = std::fs::rename(&produced, &part)
+        .or_else(|_| std::fs::copy(&produced, &part).and_then(|_| std::fs::remove_file(&produced)));
     if let Err(e) = moved {
         let _ = std::fs::remove_file(&part);
-        let e = anyhow::Error::new(e).context(format!("cannot move {} to {}", produced.display(), part.display()));
+        let e = anyhow::Error::new(e).context(format!(
+            "cannot move {} to {}",
+            produced.display(),
+            part.display()
+        ));
         if is_disk_full(&e) {
             let _ = std::fs::remove_file(&produced);
         }
@@ -266,6 +289,8 @@ async fn presentation_length(ctx: &Ctx, pres: &Presentation) -> anyhow::Result<f
     }
     match pres.length_min {
         Some(m) if m > 0 => Ok(m as f64 * 60.0),
-        _ => anyhow::bail!("cannot tell the length of the recording ({url} unreadable, no listed length)"),
+        _ => anyhow::bail!(
+            "cannot tell the length of the recording ({url} unreadable, no listed length)"
+        ),
     }
 }
