@@ -935,3 +935,78 @@ fn record_bbb_recorder_needs_node_and_the_plugin() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("node is not installed"), "{r:?}");
 }
+
+#[test]
+fn record_parallel_jobs_that_overfill_the_disk_leave_one_whole_video_and_no_partial_file() {
+    // Two videos that fit one at a time but not together: the free-space check passes
+    // for both, then one meets the full disk mid-write. Needs `mount -t tmpfs`.
+    let Some(fs) = Tmpfs::mount("900k") else {
+        eprintln!(
+            "record_parallel_jobs_that_overfill_the_disk: skipped, cannot mount a tmpfs here"
+        );
+        return;
+    };
+    let p = Published::new();
+    let ids = [rid(40), rid(41)];
+    for id in &ids {
+        p.video(id, "Half the disk", big_clip());
+    }
+    let si = standin(&p, &["--file-fault", "slow:1000000@video-0.m4v"]);
+    let r = record(
+        fs.0.path(),
+        &["--keep-free", "0", "--jobs", "2"],
+        &list(&si),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("disk full; the partial download was removed")
+            || r.stderr.contains("not enough free space"),
+        "{r:?}"
+    );
+    let left = names(fs.0.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    let done = fs.0.path().join(&left[0]);
+    assert!(left[0].ends_with(".m4v"), "{left:?}");
+    assert_eq!(
+        std::fs::read(&done).unwrap(),
+        std::fs::read(big_clip()).unwrap()
+    );
+}
+
+#[test]
+fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files() {
+    let p = Published::new();
+    let id = rid(42);
+    p.presentation(&id, "Protected slides", 4000);
+    let si = standin(&p, &["--mode", "scalelite", "--protected"]);
+    assert_eq!(
+        http_get(&si.url, &format!("/presentation/{id}/metadata.xml")).0,
+        404
+    );
+    let input = list(&si);
+    assert!(
+        input.contains(&format!("/recording/{id}/presentation?token=")),
+        "{input}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let r = record(out.path(), &[], &input);
+    if r.code == 0 {
+        assert_eq!(video_of(&r.records()[0])["method"], "render");
+    } else {
+        assert!(
+            r.stderr.contains("the native renderer is not built yet"),
+            "{r:?}"
+        );
+    }
+    // The token opened the files: metadata.xml was served with the cookie.
+    assert!(
+        files_log(&si).contains(&format!("/presentation/{id}/metadata.xml -")),
+        "{:?}",
+        files_log(&si)
+    );
+    assert!(
+        !r.stderr.contains(&format!("tok-{id}")),
+        "token printed: {r:?}"
+    );
+}

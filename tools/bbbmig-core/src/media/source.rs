@@ -163,6 +163,88 @@ mod tests {
         }
     }
 
+    /// A tiny HTTP server: `metadata.xml` of recording `abc-1` exists, nothing else.
+    fn serve() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h = hits.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                let mut line = String::new();
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                r.read_line(&mut line).unwrap();
+                loop {
+                    let mut hdr = String::new();
+                    if r.read_line(&mut hdr).unwrap_or(0) == 0 || hdr == "\r\n" {
+                        break;
+                    }
+                }
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = "<recording><playback><duration>1500</duration></playback></recording>";
+                let resp = if line.starts_with("GET /presentation/abc-1/metadata.xml ") {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_string()
+                };
+                let _ = s.write_all(resp.as_bytes());
+            }
+        });
+        (addr, hits)
+    }
+
+    #[test]
+    fn the_renderer_fetches_from_a_blocking_thread_once_per_file() {
+        let (addr, hits) = serve();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let work = tempfile::tempdir().unwrap();
+        rt.block_on(async {
+            let fetcher = Fetcher {
+                client: super::super::download::client(std::time::Duration::from_secs(5)).unwrap(),
+                retries: 0,
+                backoff: std::time::Duration::from_millis(10),
+            };
+            let url =
+                format!("http://{addr}/playback/presentation/2.0/playback.html?meetingId=abc-1");
+            let pres = super::super::plan::presentation(&url, None).unwrap();
+            let board = super::super::progress::Board::new(false);
+            let src = HttpSource::open(&fetcher, &pres, work.path(), 0, board.job("t"))
+                .await
+                .unwrap();
+            let (meta, again, missing, bad) = tokio::task::spawn_blocking(move || {
+                let s: &dyn Source = &src;
+                let first = s.fetch("metadata.xml").unwrap();
+                let text = first.as_ref().map(|p| std::fs::read_to_string(p).unwrap());
+                (
+                    (first, text),
+                    s.fetch("metadata.xml").unwrap(),
+                    s.fetch("deskshare.xml").unwrap(),
+                    s.fetch("../../etc/passwd").is_err(),
+                )
+            })
+            .await
+            .unwrap();
+            let (meta, text) = meta;
+            let meta = meta.unwrap();
+            assert_eq!(metadata_duration(&text.unwrap()), Some(1.5));
+            assert_eq!(again.unwrap(), meta);
+            assert!(missing.is_none() && bad);
+            assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        });
+        // The temporary folder went with the source.
+        assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn reads_the_playback_duration() {
         let x = "<recording><meta><duration>5</duration></meta><playback><format>presentation</format><duration>123400</duration></playback></recording>";
