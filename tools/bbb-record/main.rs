@@ -178,6 +178,8 @@ fn main() -> std::process::ExitCode {
             .enable_all()
             .build()
             .map_err(fatal)?;
-        rt.block_on(jobs::run(ctx, a.jobs, a.keep_order, &a.input, out))
+        let res = rt.block_on(jobs::run(ctx, a.jobs, a.keep_order, &a.input, out));
+        rt.shutdown_timeout(Duration::from_secs(2));
+        res
     })
 }

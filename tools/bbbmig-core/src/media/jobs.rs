@@ -3,11 +3,12 @@
 
 use super::work::{Ctx, process};
 use crate::cli::{Input, Out};
-use crate::error::is_fatal;
+use crate::error::{fatal, is_fatal};
 use crate::ndjson::{Item, Reader};
 use crate::record::Record;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -61,9 +62,17 @@ pub async fn run(
     let mut next_emit = 0u64;
     let mut reading = true;
     let mut stop: Option<anyhow::Error> = None;
+    let mut signals = Signals::new()?;
     let result = loop {
         let open = (set.len() + pending.len()) < window;
         tokio::select! {
+            sig = signals.next() => {
+                // Dropping the jobs kills their bbb-recorder children; partial
+                // downloads stay for the next run.
+                break Err(fatal(anyhow::anyhow!(
+                    "interrupted by {sig}; partial downloads are kept for the next run"
+                )));
+            },
             item = item_rx.recv(), if reading && open && stop.is_none() => match item {
                 None => reading = false,
                 Some(Err(e)) => { reading = false; stop = Some(e); }
@@ -136,6 +145,27 @@ pub async fn run(
         );
     }
     result
+}
+
+/// SIGINT, SIGTERM and SIGHUP, caught so that running jobs are stopped cleanly.
+struct Signals(Signal, Signal, Signal);
+
+impl Signals {
+    fn new() -> anyhow::Result<Signals> {
+        Ok(Signals(
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::hangup())?,
+        ))
+    }
+
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.0.recv() => "SIGINT",
+            _ = self.1.recv() => "SIGTERM",
+            _ = self.2.recv() => "SIGHUP",
+        }
+    }
 }
 
 fn emit(out: &mut Out, done: Done) -> anyhow::Result<()> {
