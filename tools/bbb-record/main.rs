@@ -1,7 +1,8 @@
 //! `bbb-record`: turns every recording into a local video file; adds `video`. See bbb-record(1).
 
-use bbbmig_core::media::{Method, Prefer, download, jobs, naming, progress, recorder, work};
-use bbbmig_core::render::{Layout, RenderOptions};
+use bbbmig_core::media::{
+    Method, Prefer, download, jobs, naming, progress, recorder, render_args, work,
+};
 use bbbmig_core::{cli, error::fatal};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ const EXAMPLES: &str = "Examples:
 
 /// Turn every BigBlueButton recording into a local video file (download, render, bbb-recorder).
 #[derive(clap::Parser)]
-#[command(version, about, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
     common: cli::Common,
@@ -63,47 +64,14 @@ struct Args {
     /// Say what would be done (method, URL, output path); write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Render: screen layout.
-    #[arg(long, value_enum, default_value = "bbb")]
-    layout: Layout,
-    /// Render: video size WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
-    size: (u32, u32),
-    /// Render: frames per second.
-    #[arg(long, default_value_t = 15)]
-    fps: u32,
-    /// Render: x264 quality (lower is better).
-    #[arg(long, default_value_t = 23)]
-    crf: u8,
-    /// Render: x264 preset.
-    #[arg(long, default_value = "veryfast")]
-    preset: String,
-    /// Render: add the chat column.
-    #[arg(long)]
-    chat: bool,
-    /// Render from published recordings on disk (DIR/<recordID>/metadata.xml, …).
-    #[arg(long, value_name = "DIR")]
-    from_dir: Option<PathBuf>,
+    #[command(flatten)]
+    render: render_args::RenderArgs,
 }
 
 impl cli::ToolArgs for Args {
     fn common(&self) -> &cli::Common {
         &self.common
     }
-}
-
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once('x')
-        .ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
-    let w: u32 = w.parse().map_err(|_| format!("bad width in {s}"))?;
-    let h: u32 = h.parse().map_err(|_| format!("bad height in {s}"))?;
-    if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 {
-        return Err(format!(
-            "{s}: width and height must be even and at least 16"
-        ));
-    }
-    Ok((w, h))
 }
 
 fn tool(name: &str) -> anyhow::Result<PathBuf> {
@@ -144,16 +112,6 @@ fn main() -> std::process::ExitCode {
             retries: a.retries,
             backoff: Duration::from_millis(500),
         };
-        let render = RenderOptions {
-            layout: a.layout,
-            width: a.size.0,
-            height: a.size.1,
-            fps: a.fps,
-            crf: a.crf,
-            preset: a.preset.clone(),
-            chat: a.chat,
-            ffmpeg,
-        };
         let ctx = Arc::new(work::Ctx {
             log_dir: a
                 .log_dir
@@ -164,8 +122,8 @@ fn main() -> std::process::ExitCode {
             method: a.method,
             prefer: a.prefer,
             recorder,
-            render,
-            from_dir: a.from_dir.clone(),
+            render: a.render.options(ffmpeg),
+            from_dir: a.render.from_dir.clone(),
             keep_free: a.keep_free.saturating_mul(1_000_000),
             dry_run: a.dry_run,
             ffprobe,

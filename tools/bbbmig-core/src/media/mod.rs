@@ -9,6 +9,7 @@ pub mod plan;
 pub mod probe;
 pub mod progress;
 pub mod recorder;
+pub mod render_args;
 pub mod source;
 pub mod work;
 
