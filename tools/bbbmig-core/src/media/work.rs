@@ -111,9 +111,12 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
         return Ok((rec, "dry-run"));
     }
     ensure_space(&ctx.out, 0, ctx.keep_free)?;
+    let label = progress_label(&rec);
     let (path, p) = match &plan {
-        Plan::Download { url, length_min } => download(ctx, &target, url, *length_min).await?,
-        Plan::Render(pres) => rendered(ctx, &target, pres).await?,
+        Plan::Download { url, length_min } => {
+            download(ctx, &target, &label, url, *length_min).await?
+        }
+        Plan::Render(pres) => rendered(ctx, &target, &label, pres).await?,
         Plan::Recorder(pres) => recorded(ctx, &target, pres).await?,
     };
     let bytes = std::fs::metadata(&path)?.len();
@@ -144,16 +147,33 @@ async fn checked(ctx: &Ctx, part: &Path) -> anyhow::Result<Probe> {
     }
 }
 
+/// A short label of the record for the progress line: its name, else its ID.
+fn progress_label(rec: &Record) -> String {
+    let name = rec.str_field("name").ok().flatten().unwrap_or("");
+    let label = if name.trim().is_empty() {
+        rec.id_for_messages()
+    } else {
+        name.trim().to_string()
+    };
+    // No control characters (terminal escapes) from a recording's name on a terminal.
+    let mut short: String = label.chars().filter(|c| !c.is_control()).take(24).collect();
+    if label.chars().count() > 24 {
+        short.push('…');
+    }
+    short
+}
+
 async fn download(
     ctx: &Ctx,
     target: &Target,
+    label: &str,
     url: &url::Url,
     length_min: Option<u64>,
 ) -> anyhow::Result<(PathBuf, Probe)> {
     let media = ctx.fetcher.resolve(url).await?;
     log::info!("downloading {}", redact(&media));
     let part = target.part();
-    let job = ctx.board.job(&target.base);
+    let job = ctx.board.job(label);
     let space = Space {
         dir: ctx.out.clone(),
         keep_free: ctx.keep_free,
@@ -179,6 +199,7 @@ async fn download(
 async fn rendered(
     ctx: &Ctx,
     target: &Target,
+    label: &str,
     pres: &Presentation,
 ) -> anyhow::Result<(PathBuf, Probe)> {
     let src: Box<dyn Source> = match &ctx.from_dir {
@@ -190,7 +211,7 @@ async fn rendered(
             Box::new(DirSource(d))
         }
         None => {
-            let job = ctx.board.job(&target.base);
+            let job = ctx.board.job(label);
             let s = HttpSource::open(&ctx.fetcher, pres, &ctx.out, ctx.keep_free, job).await?;
             if s.get("metadata.xml").await?.is_none() {
                 anyhow::bail!(
