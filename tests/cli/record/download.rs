@@ -394,3 +394,16 @@ fn record_the_same_recording_twice_in_one_run_is_written_once() {
     assert_eq!(names(out.path()).len(), 1, "{:?}", names(out.path()));
     assert_eq!(files_log(&si).len(), 1);
 }
+
+#[test]
+fn record_scalelite_redirects_playback_video_to_its_own_path() {
+    let p = Published::new();
+    let id = rid(27);
+    p.video(&id, "Scalelite", clip());
+    let si = standin(&p, &["--mode", "scalelite"]);
+    let out = tempfile::tempdir().unwrap();
+    let r = record(out.path(), &[], &list(&si));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(video_of(&r.records()[0])["status"], "created");
+    assert_eq!(files_log(&si), vec![format!("/video/{id}/video-0.m4v -")]);
+}
