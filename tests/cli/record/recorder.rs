@@ -24,7 +24,7 @@ fn recorder_run(
     extra: &[&str],
     input: &str,
 ) -> Run {
-    let home = out.join(".home");
+    let home = plugin.join(".home");
     let mut c = cmd("bbb-record");
     c.arg("--out")
         .arg(out)
@@ -78,11 +78,15 @@ fn record_bbb_recorder_runs_without_a_shell_and_checks_its_output() {
         ("short", "bbb-recorder made a video of"),
         ("fail", "exit 1: bad URL or recording not found"),
         ("nofile", "wrote no"),
+        ("truncated", "is truncated|is not a readable video"),
     ] {
         let o = tempfile::tempdir().unwrap();
         let r = recorder_run(&si, plug.path(), o.path(), mode, &[], &rec.to_string());
         assert_eq!(r.code, 1, "{mode}: {r:?}");
-        assert!(r.stderr.contains(says), "{mode}: {r:?}");
+        assert!(
+            says.split('|').any(|s| r.stderr.contains(s)),
+            "{mode}: {r:?}"
+        );
         assert!(
             names(o.path()).iter().all(|n| n.starts_with('.')),
             "{mode}: {:?}",
@@ -224,4 +228,41 @@ fn record_bbb_recorder_is_stopped_with_bbb_record_on_sigterm() {
             .iter()
             .all(|n| n.starts_with('.') || n == "in.ndjson")
     );
+}
+
+#[test]
+fn record_bbb_recorder_output_that_does_not_fit_the_out_disk_is_refused() {
+    // OUT on another (small) file system than the plugin's copyToPath: the video is
+    // copied, after a space check. Needs `mount -t tmpfs`.
+    let Some(fs) = Tmpfs::mount("64k") else {
+        eprintln!(
+            "record_bbb_recorder_output_that_does_not_fit: skipped, cannot mount a tmpfs here"
+        );
+        return;
+    };
+    let p = Published::new();
+    let id = rid(33);
+    p.presentation(&id, "Big webm", 8000);
+    let si = standin(&p, &[]);
+    let (plug, copy_to) = plugin();
+    let rec = json!({"record_id": id, "playback": [{"type": "presentation",
+        "url": format!("{}/playback/presentation/2.3/{id}", si.url)}]});
+    let logs = tempfile::tempdir().unwrap();
+    let r = recorder_run(
+        &si,
+        plug.path(),
+        fs.0.path(),
+        "",
+        &[
+            "--keep-free",
+            "0",
+            "--log-dir",
+            logs.path().to_str().unwrap(),
+        ],
+        &rec.to_string(),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not enough free space"), "{r:?}");
+    assert!(names(fs.0.path()).is_empty(), "{:?}", names(fs.0.path()));
+    assert!(names(&copy_to).is_empty(), "{:?}", names(&copy_to));
 }

@@ -1,4 +1,7 @@
-//! ffprobe: the duration and container of a video file, the proof that it is complete.
+//! ffprobe: the duration and container of a video file, and the proof that it is
+//! complete: its packets must reach the duration its header announces (a truncated
+//! file keeps a header that lies), or, without a header duration (Chrome's webm), the
+//! duration is where its packets end.
 
 use anyhow::Context;
 use std::path::Path;
@@ -14,17 +17,10 @@ pub struct Probe {
     pub container: String,
 }
 
-/// Runs `ffprobe` on `file`; a file it cannot read, or without a positive duration, is an error.
-pub async fn probe(ffprobe: &Path, file: &Path) -> anyhow::Result<Probe> {
+async fn ffprobe_json(ffprobe: &Path, file: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
     let out = tokio::process::Command::new(ffprobe)
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration,format_name:stream=codec_type,duration",
-            "-of",
-            "json",
-        ])
+        .args(["-v", "error"])
+        .args(args)
         .arg(file)
         .stdin(Stdio::null())
         .kill_on_drop(true)
@@ -38,17 +34,89 @@ pub async fn probe(ffprobe: &Path, file: &Path) -> anyhow::Result<Probe> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    parse(&out.stdout).with_context(|| format!("{} is not a complete video", file.display()))
+    Ok(out.stdout)
 }
 
-fn parse(json: &[u8]) -> anyhow::Result<Probe> {
+/// Runs `ffprobe` on `file`: a file it cannot read, without audio or video, without a
+/// duration, or whose packets stop short of its announced duration is an error.
+pub async fn probe(ffprobe: &Path, file: &Path) -> anyhow::Result<Probe> {
+    let head = ffprobe_json(
+        ffprobe,
+        file,
+        &[
+            "-show_entries",
+            "format=duration,format_name:stream=codec_type,duration",
+            "-of",
+            "json",
+        ],
+    )
+    .await?;
+    let (announced, container) =
+        parse(&head).with_context(|| format!("{} is not a complete video", file.display()))?;
+    // Read the packets of the last 30 s (all of them without an announced duration).
+    let from = if announced > 60.0 {
+        announced - 30.0
+    } else {
+        0.0
+    };
+    let packets = ffprobe_json(
+        ffprobe,
+        file,
+        &[
+            "-read_intervals",
+            &format!("{from:.3}%"),
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ],
+    )
+    .await?;
+    let end = packets_end(&String::from_utf8_lossy(&packets));
+    let duration = if announced > 0.0 {
+        if end < announced - (announced * 0.02).max(2.0) {
+            anyhow::bail!(
+                "{} is truncated: its data ends at {end:.1} s of {announced:.1} s",
+                file.display()
+            );
+        }
+        announced
+    } else {
+        end
+    };
+    if duration.is_nan() || duration <= 0.0 {
+        anyhow::bail!("{} is not a complete video: no duration", file.display());
+    }
+    Ok(Probe {
+        duration_s: (duration * 1000.0).round() / 1000.0,
+        container,
+    })
+}
+
+/// Where the last packet ends (`pts_time,duration_time` lines), in seconds.
+fn packets_end(csv: &str) -> f64 {
+    csv.lines()
+        .filter_map(|l| {
+            let mut f = l.split(',');
+            let pts = f.next()?.trim().parse::<f64>().ok()?;
+            let dur = f
+                .next()
+                .and_then(|d| d.trim().parse::<f64>().ok())
+                .unwrap_or(0.0);
+            Some(pts + dur)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The announced duration (0 when none) and the container.
+fn parse(json: &[u8]) -> anyhow::Result<(f64, String)> {
     let v: serde_json::Value = serde_json::from_slice(json).context("ffprobe output")?;
     let fmt = &v["format"];
     let mut duration = fmt["duration"]
         .as_str()
         .and_then(|s| s.parse::<f64>().ok())
         .unwrap_or(0.0);
-    if duration <= 0.0 {
+    if duration.is_nan() || duration <= 0.0 {
         // Some webm files carry durations only on their streams.
         duration = v["streams"]
             .as_array()
@@ -64,9 +132,6 @@ fn parse(json: &[u8]) -> anyhow::Result<Probe> {
     if !has_av {
         anyhow::bail!("no audio or video stream");
     }
-    if duration.is_nan() || duration <= 0.0 {
-        anyhow::bail!("no duration");
-    }
     let name = fmt["format_name"].as_str().unwrap_or("unknown");
     let container = if name.contains("mp4") {
         "mp4".to_string()
@@ -75,10 +140,7 @@ fn parse(json: &[u8]) -> anyhow::Result<Probe> {
     } else {
         name.split(',').next().unwrap_or(name).to_string()
     };
-    Ok(Probe {
-        duration_s: (duration * 1000.0).round() / 1000.0,
-        container,
-    })
+    Ok((duration.max(0.0), container))
 }
 
 /// The file extension for a container.
@@ -105,17 +167,21 @@ mod tests {
     #[test]
     fn parses_ffprobe_json() {
         let p = parse(br#"{"streams":[{"codec_type":"video"}],"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"12.500000"}}"#).unwrap();
-        assert_eq!(
-            p,
-            Probe {
-                duration_s: 12.5,
-                container: "mp4".into()
-            }
-        );
+        assert_eq!(p, (12.5, "mp4".into()));
         let w = parse(br#"{"streams":[{"codec_type":"video","duration":"3.0"}],"format":{"format_name":"matroska,webm"}}"#).unwrap();
-        assert_eq!(w.container, "webm");
-        assert_eq!(w.duration_s, 3.0);
+        assert_eq!(w, (3.0, "webm".into()));
+        let chrome = parse(br#"{"streams":[{"codec_type":"video"}],"format":{"format_name":"matroska,webm","duration":"N/A"}}"#).unwrap();
+        assert_eq!(chrome.0, 0.0);
         assert!(parse(br#"{"streams":[],"format":{"format_name":"mp4","duration":"1"}}"#).is_err());
+    }
+
+    #[test]
+    fn packets_end_is_the_last_pts_plus_duration() {
+        assert_eq!(
+            packets_end("0.000000,0.040000\n9.960000,0.040000\n5.0,N/A\n"),
+            10.0
+        );
+        assert_eq!(packets_end(""), 0.0);
     }
 
     #[test]

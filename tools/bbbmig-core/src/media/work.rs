@@ -270,19 +270,26 @@ async fn recorded(
     let log = ctx.log_dir.join(format!("{}.log", target.base));
     let produced = rec.run(pres.url.as_str(), &export, expected, &log).await?;
     let part = target.part_with("webm");
-    let moved = std::fs::rename(&produced, &part)
-        .or_else(|_| std::fs::copy(&produced, &part).and_then(|_| std::fs::remove_file(&produced)));
-    if let Err(e) = moved {
-        let _ = std::fs::remove_file(&part);
-        let e = anyhow::Error::new(e).context(format!(
-            "cannot move {} to {}",
-            produced.display(),
-            part.display()
-        ));
-        if is_disk_full(&e) {
+    // Same file system: a rename. Otherwise a copy, after checking the space it needs.
+    if std::fs::rename(&produced, &part).is_err() {
+        let len = std::fs::metadata(&produced)?.len();
+        if let Err(e) = ensure_space(&ctx.out, len, ctx.keep_free) {
             let _ = std::fs::remove_file(&produced);
+            return Err(e);
         }
-        return Err(e);
+        let copied = std::fs::copy(&produced, &part).and_then(|_| std::fs::remove_file(&produced));
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&part);
+            let e = anyhow::Error::new(e).context(format!(
+                "cannot copy {} to {}",
+                produced.display(),
+                part.display()
+            ));
+            if is_disk_full(&e) {
+                let _ = std::fs::remove_file(&produced);
+            }
+            return Err(e);
+        }
     }
     let p = checked(ctx, &part).await?;
     if !duration_matches(p.duration_s, expected) {
