@@ -41,19 +41,19 @@ fn record_full_disk_fails_the_record_and_leaves_no_partial_file() {
 
 #[test]
 fn record_parallel_jobs_that_overfill_the_disk_leave_one_whole_video_and_no_partial_file() {
-    // Two videos that fit one at a time but not together: the free-space check passes
-    // for both, then one meets the full disk mid-write. Needs `mount -t tmpfs`.
-    let Some(fs) = Tmpfs::mount("900k") else {
+    // A small and a big video that fit one at a time but not together: the free-space
+    // checks pass (or the big one's sees the small one's bytes), then the big one meets
+    // the full disk mid-write. Needs `mount -t tmpfs`.
+    let Some(fs) = Tmpfs::mount("600k") else {
         eprintln!(
             "record_parallel_jobs_that_overfill_the_disk: skipped, cannot mount a tmpfs here"
         );
         return;
     };
     let p = Published::new();
-    let ids = [rid(40), rid(41)];
-    for id in &ids {
-        p.video(id, "Half the disk", big_clip());
-    }
+    let (small, big) = (rid(40), rid(41));
+    p.video(&small, "Small", clip());
+    p.video(&big, "Big", big_clip());
     let si = standin(&p, &["--file-fault", "slow:1000000@video-0.m4v"]);
     let r = record(
         fs.0.path(),
@@ -62,17 +62,18 @@ fn record_parallel_jobs_that_overfill_the_disk_leave_one_whole_video_and_no_part
     );
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stderr
-            .contains("disk full; the partial download was removed")
-            || r.stderr.contains("not enough free space"),
+        r.stderr.contains(&format!(
+            "record {big}: disk full; the partial download was removed"
+        )) || r
+            .stderr
+            .contains(&format!("record {big}: not enough free space")),
         "{r:?}"
     );
     let left = names(fs.0.path());
     assert_eq!(left.len(), 1, "{left:?}");
-    let done = fs.0.path().join(&left[0]);
-    assert!(left[0].ends_with(".m4v"), "{left:?}");
+    assert!(left[0].ends_with(&format!("{small}.m4v")), "{left:?}");
     assert_eq!(
-        std::fs::read(&done).unwrap(),
-        std::fs::read(big_clip()).unwrap()
+        std::fs::read(fs.0.path().join(&left[0])).unwrap(),
+        std::fs::read(clip()).unwrap()
     );
 }

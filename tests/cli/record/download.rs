@@ -407,3 +407,57 @@ fn record_scalelite_redirects_playback_video_to_its_own_path() {
     assert_eq!(video_of(&r.records()[0])["status"], "created");
     assert_eq!(files_log(&si), vec![format!("/video/{id}/video-0.m4v -")]);
 }
+
+#[test]
+fn record_closing_the_pipe_early_exits_0_silently() {
+    let p = Published::new();
+    for n in 50..53 {
+        p.video(&rid(n), "Pipe", clip());
+    }
+    let si = standin(&p, &[]);
+    let out = tempfile::tempdir().unwrap();
+    let mut child = cmd("bbb-record")
+        .arg("--out")
+        .arg(out.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(list(&si).as_bytes()).unwrap();
+    drop(stdin);
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.contains("\"video\""), "{first}");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("error"));
+}
+
+#[test]
+fn record_garbled_line_is_fatal_after_the_records_before_it() {
+    let p = Published::new();
+    let id = rid(54);
+    p.video(&id, "Before", clip());
+    let si = standin(&p, &[]);
+    let out = tempfile::tempdir().unwrap();
+    let r = record(
+        out.path(),
+        &["--jobs", "2"],
+        &format!("{}{{\"record_id\":\n", list(&si)),
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("line 2: not a JSON record"), "{r:?}");
+    assert_eq!(r.records().len(), 1, "{r:?}");
+    assert_eq!(r.records()[0]["video"]["status"], "created");
+}

@@ -159,3 +159,31 @@ fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files
         "token printed: {r:?}"
     );
 }
+
+#[test]
+fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
+    let p = Published::new();
+    let id = rid(43);
+    p.presentation(&id, "Local", 4000);
+    let rec = |rid: &str| {
+        json!({"record_id": rid, "playback": [{"type": "presentation",
+            "url": format!("https://gone.example/playback/presentation/2.3/{rid}")}]})
+        .to_string()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let dir = p.path().to_str().unwrap();
+    let r = record(out.path(), &["--from-dir", dir], &rec(&id));
+    if r.code == 0 {
+        assert_eq!(video_of(&r.records()[0])["method"], "render");
+    } else {
+        assert!(
+            r.stderr.contains("the native renderer is not built yet"),
+            "{r:?}"
+        );
+        assert!(!r.stderr.contains("gone.example/presentation"), "{r:?}");
+    }
+    let missing = rid(44);
+    let r = record(out.path(), &["--from-dir", dir], &rec(&missing));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("no metadata.xml in"), "{r:?}");
+}

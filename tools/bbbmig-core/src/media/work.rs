@@ -237,7 +237,11 @@ async fn rendered(
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_file(&part);
-            return Err(e.context(format!("cannot render {}", pres.files)));
+            let from = match &ctx.from_dir {
+                Some(d) => d.join(&pres.id).display().to_string(),
+                None => pres.files.to_string(),
+            };
+            return Err(e.context(format!("cannot render {from}")));
         }
     };
     let p = checked(ctx, &part).await?;
