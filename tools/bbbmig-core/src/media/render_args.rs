@@ -25,7 +25,7 @@ pub struct RenderArgs {
     /// Render: add the chat column.
     #[arg(long)]
     pub chat: bool,
-    /// Render from published recordings on disk (DIR/<recordID>/metadata.xml, …).
+    /// Render from published recordings on disk (DIR/RECORD_ID/metadata.xml, …).
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
 }
