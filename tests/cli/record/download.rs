@@ -461,3 +461,31 @@ fn record_garbled_line_is_fatal_after_the_records_before_it() {
     assert_eq!(r.records().len(), 1, "{r:?}");
     assert_eq!(r.records()[0]["video"]["status"], "created");
 }
+
+#[test]
+fn record_server_ignoring_range_gets_a_whole_fresh_download() {
+    let p = Published::new();
+    let id = rid(28);
+    p.video(&id, "No range", big_clip());
+    let si = standin(
+        &p,
+        &[
+            "--file-fault",
+            "drop:200000@video-0.m4v*1",
+            "--file-fault",
+            "norange",
+        ],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let r = record(out.path(), &[], &list(&si));
+    assert_eq!(r.code, 0, "{r:?}");
+    let path = PathBuf::from(video_of(&r.records()[0])["path"].as_str().unwrap());
+    // The second answer was the whole file (200): the partial one was started over.
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(big_clip()).unwrap()
+    );
+    let log = files_log(&si);
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[1].ends_with("bytes=200000-"), "{log:?}");
+}

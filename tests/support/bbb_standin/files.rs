@@ -2,7 +2,8 @@
 //! `/presentation/<id>/`, the video format (`/playback/video/<id>/` page with its
 //! `<source>`, `video-0.m4v`), Scalelite protected recordings (`/recording/<id>/<format>
 //! ?token=` sets the cookie and redirects; files 404 without it), Range requests, and
-//! transfer faults (`--file-fault`: drop the connection after N bytes, slow bodies, errors).
+//! transfer faults (`--file-fault`: drop the connection after N bytes, slow bodies, errors,
+//! Range ignored).
 
 use crate::api::State;
 use crate::store::Mode;
@@ -25,6 +26,8 @@ enum Kind {
     Drop(u64),
     Slow(u64),
     Status(u16),
+    /// Ignore Range headers (answer 200 with the whole file), as some servers do.
+    NoRange,
 }
 
 #[derive(Debug)]
@@ -59,7 +62,10 @@ fn parse_faults(specs: &[String]) -> anyhow::Result<Vec<Fault>> {
             "drop" => Kind::Drop(arg.parse()?),
             "slow" => Kind::Slow(arg.parse::<u64>()?.max(1)),
             "status" => Kind::Status(arg.parse()?),
-            _ => anyhow::bail!("unknown file fault {name:?} (drop:N, slow:BPS, status:CODE)"),
+            "norange" => Kind::NoRange,
+            _ => anyhow::bail!(
+                "unknown file fault {name:?} (drop:N, slow:BPS, status:CODE, norange)"
+            ),
         };
         v.push(Fault {
             kind,
@@ -327,6 +333,7 @@ async fn serve(fs: &Files, path: &Path, shown: &str, headers: &HeaderMap) -> Res
         .push(format!("{shown} {}", range_h.as_deref().unwrap_or("-")));
     let mut drop_after = None;
     let mut slow = None;
+    let mut range_h = range_h;
     for k in fs.take_faults(shown) {
         match k {
             Kind::Status(c) => {
@@ -338,6 +345,7 @@ async fn serve(fs: &Files, path: &Path, shown: &str, headers: &HeaderMap) -> Res
             }
             Kind::Drop(n) => drop_after = Some(n),
             Kind::Slow(b) => slow = Some(b),
+            Kind::NoRange => range_h = None,
         }
     }
     let Ok(mut file) = tokio::fs::File::open(path).await else {

@@ -62,7 +62,8 @@ pub struct Opts {
     #[arg(long, value_name = "SPEC")]
     pub fault: Vec<String>,
     /// Published-file transfer fault: KIND:ARG[@MATCH][*COUNT], KIND = drop (close the
-    /// connection after ARG bytes), slow (ARG bytes per second), status (HTTP ARG);
+    /// connection after ARG bytes), slow (ARG bytes per second), status (HTTP ARG),
+    /// norange (Range headers ignored);
     /// MATCH = substring of the file's path; COUNT = times (default always).
     #[arg(long, value_name = "SPEC")]
     pub file_fault: Vec<String>,
