@@ -1,8 +1,143 @@
-//! `bbb-record`: placeholder until its issue lands; exits 2.
+//! `bbb-record`: turns every recording into a local video file; adds `video`. See bbb-record(1).
+
+use bbbmig_core::media::{
+    Method, Prefer, download, jobs, naming, progress, recorder, render_args, work,
+};
+use bbbmig_core::{cli, error::fatal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const EXAMPLES: &str = "Examples:
+  bbb-list | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
+  bbb-list | head -n 2 | bbb-record --out /tmp/v --dry-run
+  bbb-record --out /data/v --jobs 4 --keep-order recordings.ndjson > done.ndjson
+  bbb-record --out /data/v --method bbb-recorder --bbb-recorder /opt/bbb-recorder < r.ndjson";
+
+/// Turn every BigBlueButton recording into a local video file (download, render, bbb-recorder).
+#[derive(clap::Parser)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    common: cli::Common,
+    #[command(flatten)]
+    input: cli::Input,
+    /// Folder of the videos (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// File name template: {start_date} {start_time} {name} {record_id} {meeting_id} {origin}.
+    #[arg(long, value_name = "TEMPLATE", default_value = naming::DEFAULT_TEMPLATE)]
+    name: String,
+    /// How to make each video.
+    #[arg(long, value_enum, default_value = "auto")]
+    method: Method,
+    /// Renderer of --method auto for presentations without a video format.
+    #[arg(long, value_enum, default_value = "native")]
+    prefer: Prefer,
+    /// Folder of the bbb-recorder plugin (holds export.js).
+    #[arg(long, value_name = "DIR")]
+    bbb_recorder: Option<PathBuf>,
+    /// Where bbb-recorder copies its videos (default: copyToPath of its .env or config.json).
+    #[arg(long, value_name = "DIR")]
+    recorder_copy_to: Option<PathBuf>,
+    /// Seconds bbb-recorder may run beyond 1.25 × the recording's length.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    recorder_grace: u64,
+    /// Folder of the bbb-recorder logs (default: OUT/.bbb-record-logs).
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Records worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    jobs: usize,
+    /// Write records in input order (default: as they complete).
+    #[arg(long)]
+    keep_order: bool,
+    /// Attempts without progress after the first one, per download.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    retries: u32,
+    /// Seconds without data before a transfer is abandoned (and resumed).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    read_timeout: u64,
+    /// Megabytes that must stay free in OUT (checked before each job and each download).
+    #[arg(long, value_name = "MB", default_value_t = 100)]
+    keep_free: u64,
+    /// Say what would be done (method, URL, output path); write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    render: render_args::RenderArgs,
+}
+
+impl cli::ToolArgs for Args {
+    fn common(&self) -> &cli::Common {
+        &self.common
+    }
+}
+
+fn tool(name: &str) -> anyhow::Result<PathBuf> {
+    which::which(name)
+        .map_err(|_| anyhow::anyhow!("{name} is not installed (apt-get install ffmpeg)"))
+}
+
 fn main() -> std::process::ExitCode {
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"bbb-record: error: not built yet\n",
-    );
-    std::process::ExitCode::from(2)
+    cli::run("bbb-record", |a: Args, out| {
+        let template = naming::Template::parse(&a.name).map_err(fatal)?;
+        if !a.dry_run {
+            std::fs::create_dir_all(&a.out).map_err(|e| {
+                fatal(anyhow::anyhow!(
+                    "cannot create --out {}: {e}",
+                    a.out.display()
+                ))
+            })?;
+        }
+        let out_dir = std::path::absolute(&a.out).map_err(fatal)?;
+        let (ffprobe, ffmpeg) = (
+            tool("ffprobe").map_err(fatal)?,
+            tool("ffmpeg").map_err(fatal)?,
+        );
+        let grace = Duration::from_secs(a.recorder_grace);
+        let recorder = match &a.bbb_recorder {
+            Some(d) => Some(
+                recorder::Recorder::new(d, a.recorder_copy_to.as_deref(), grace).map_err(fatal)?,
+            ),
+            None if a.method == Method::BbbRecorder => {
+                return Err(fatal(anyhow::anyhow!(
+                    "--method bbb-recorder needs --bbb-recorder DIR"
+                )));
+            }
+            None => None,
+        };
+        let fetcher = download::Fetcher {
+            client: download::client(Duration::from_secs(a.read_timeout.max(1))).map_err(fatal)?,
+            retries: a.retries,
+            backoff: Duration::from_millis(500),
+        };
+        let ctx = Arc::new(work::Ctx {
+            log_dir: a
+                .log_dir
+                .clone()
+                .unwrap_or_else(|| out_dir.join(".bbb-record-logs")),
+            out: out_dir,
+            template,
+            method: a.method,
+            prefer: a.prefer,
+            recorder,
+            render: a.render.options(ffmpeg),
+            from_dir: a.render.from_dir.clone(),
+            keep_free: a.keep_free.saturating_mul(1_000_000),
+            dry_run: a.dry_run,
+            ffprobe,
+            fetcher,
+            board: progress::Board::new(!a.common.quiet),
+            claimed: Default::default(),
+        });
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(a.jobs.clamp(1, 4))
+            .enable_all()
+            .build()
+            .map_err(fatal)?;
+        let res = rt.block_on(jobs::run(ctx, a.jobs, a.keep_order, &a.input, out));
+        rt.shutdown_timeout(Duration::from_secs(2));
+        res
+    })
 }

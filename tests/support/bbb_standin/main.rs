@@ -61,6 +61,12 @@ pub struct Opts {
     /// MATCH = substring of the request path+query; COUNT = times (default always).
     #[arg(long, value_name = "SPEC")]
     pub fault: Vec<String>,
+    /// Published-file transfer fault: KIND:ARG[@MATCH][*COUNT], KIND = drop (close the
+    /// connection after ARG bytes), slow (ARG bytes per second), status (HTTP ARG),
+    /// norange (Range headers ignored);
+    /// MATCH = substring of the file's path; COUNT = times (default always).
+    #[arg(long, value_name = "SPEC")]
+    pub file_fault: Vec<String>,
     /// Write the whole listing as one getRecordings answer to FILE and exit (benchmarks).
     #[arg(long, value_name = "FILE")]
     pub dump_xml: Option<PathBuf>,
@@ -81,7 +87,7 @@ fn main() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(opts.listen).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(api::State::new(opts.clone(), store, faults));
-        let app = api::routes(state.clone()).merge(files::routes(state));
+        let app = api::routes(state.clone()).merge(files::routes(state)?);
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

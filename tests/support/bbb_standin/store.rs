@@ -229,7 +229,8 @@ fn load_xml(path: &Path, recs: &mut Vec<Rec>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each `DIR/<recordID>/metadata.xml` becomes a published presentation recording.
+/// Each `DIR/<recordID>/metadata.xml` becomes a published presentation recording; a
+/// `video/video-0.m4v` adds the video format, else a `meeting.mp4` a direct-MP4 one.
 fn load_published(dir: &Path, recs: &mut Vec<Rec>) -> anyhow::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
@@ -263,6 +264,13 @@ fn load_published(dir: &Path, recs: &mut Vec<Rec>) -> anyhow::Result<()> {
             formats.push((
                 "video".to_string(),
                 format!("/playback/video/{id}/"),
+                (duration / 60000) as u32,
+            ));
+        } else if e.path().join("meeting.mp4").is_file() {
+            // bbb-recording-exporter's "video" format: a direct MP4 URL.
+            formats.push((
+                "video".to_string(),
+                format!("/presentation/{id}/meeting.mp4"),
                 (duration / 60000) as u32,
             ));
         }

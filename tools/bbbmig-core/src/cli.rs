@@ -225,7 +225,7 @@ impl Out {
 }
 
 /// Drops an `error` key that a previous `--rejects` wrote (an object with a `tool` key).
-fn strip_old_error(mut r: Record) -> Record {
+pub fn strip_old_error(mut r: Record) -> Record {
     if r.0.get("error").and_then(|e| e.get("tool")).is_some() {
         r.0.shift_remove("error");
     }

@@ -15,7 +15,9 @@ impl Log for Logger {
         m.level() <= log::max_level()
     }
     fn log(&self, r: &LogRecord<'_>) {
-        let ours = ["bbb", "moodle", "pod"].iter().any(|p| r.target().starts_with(p));
+        let ours = ["bbb", "moodle", "pod"]
+            .iter()
+            .any(|p| r.target().starts_with(p));
         if !self.enabled(r.metadata()) || !ours {
             return;
         }

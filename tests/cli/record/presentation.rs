@@ -1,0 +1,189 @@
+//! bbb-record on presentations: 2.0 and 2.3 URLs, protected files, missing playbacks, unsafe names.
+
+use super::*;
+
+#[test]
+fn record_presentation_urls_2_0_and_2_3_reach_the_published_files() {
+    let p = Published::new();
+    let a = rid(9);
+    p.presentation(&a, "Slides", 4000);
+    let si = standin(&p, &[]);
+    let mk = |url: String| {
+        json!({"record_id": a, "name": "Slides", "start_time": "2022-05-06T07:08:09Z",
+            "playback": [{"type": "presentation", "url": url}]})
+        .to_string()
+    };
+    let u20 = format!(
+        "{}/playback/presentation/2.0/playback.html?meetingId={a}",
+        si.url
+    );
+    let u23 = format!("{}/playback/presentation/2.3/{a}", si.url);
+    let wrong = format!("{}/playback/presentation/2.3/{}", si.url, rid(99));
+    let files = format!("{}/presentation/{a}/", si.url);
+    // Dry run: the method, the URL and where the files are; nothing written.
+    let out = tempfile::tempdir().unwrap();
+    let dry = record(
+        out.path(),
+        &["--dry-run"],
+        &format!("{}\n{}\n", mk(u20.clone()), mk(u23.clone())),
+    );
+    assert_eq!(dry.code, 0, "{dry:?}");
+    for (rec, url) in dry.records().iter().zip([&u20, &u23]) {
+        let v = video_of(rec);
+        assert_eq!(v["method"], "render");
+        assert_eq!(v["status"], "dry-run");
+        assert_eq!(v["url"], url.as_str());
+        assert_eq!(v["files"], files.as_str());
+    }
+    assert!(names(out.path()).is_empty());
+    // For real: both forms find metadata.xml, then call the native renderer (an error
+    // until it is built; then a video), a wrong ID finds nothing.
+    for url in [u20, u23] {
+        let o = tempfile::tempdir().unwrap();
+        let r = record(o.path(), &["--method", "render"], &mk(url));
+        if r.code == 0 {
+            assert_eq!(video_of(&r.records()[0])["method"], "render");
+        } else {
+            assert!(
+                r.stderr.contains("the native renderer is not built yet"),
+                "{r:?}"
+            );
+            assert!(
+                names(o.path()).iter().all(|n| n.starts_with('.')),
+                "{:?}",
+                names(o.path())
+            );
+        }
+    }
+    assert!(files_log(&si).contains(&format!("/presentation/{a}/metadata.xml -")));
+    let o = tempfile::tempdir().unwrap();
+    let r = record(o.path(), &[], &mk(wrong));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no metadata.xml at"), "{r:?}");
+    assert!(names(o.path()).is_empty(), "{:?}", names(o.path()));
+}
+
+#[test]
+fn record_recordings_without_playback_fail_alone() {
+    let out = tempfile::tempdir().unwrap();
+    let input = [
+        json!({"record_id": "r-none", "playback": []}),
+        json!({"record_id": "r-null", "state": "processing", "playback": null, "video_url": null, "presentation_url": null}),
+        json!({"record_id": "r-podcast", "playback": [{"type": "podcast", "url": "http://127.0.0.1:9/podcast/x/audio.ogg"}]}),
+        json!({"record_id": "r-bad", "playback": "nope"}),
+    ]
+    .iter()
+    .map(|v| v.to_string() + "\n")
+    .collect::<String>();
+    let r = record(out.path(), &[], &input);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr
+            .contains("record r-none: the recording has no playback URL"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("record r-null: the recording has no playback URL (state processing)"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("record r-podcast: the recording has no presentation format to render (formats: podcast)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("record r-bad: field playback must be an array"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("4 failed"), "{r:?}");
+}
+
+#[test]
+fn record_unsafe_names_and_ids_never_leave_the_output_folder() {
+    let p = Published::new();
+    let id = rid(10);
+    p.video(&id, "x", clip());
+    let si = standin(&p, &[]);
+    let out = tempfile::tempdir().unwrap();
+    let evil = json!({"record_id": "../../../tmp/evil\n", "name": "../../.ssh/authorized_keys\u{0}",
+        "start_time": "2020-01-01T00:00:00Z",
+        "playback": [{"type": "video", "url": format!("{}/playback/video/{id}/", si.url)}]});
+    let evil_pres = json!({"record_id": "p1",
+        "playback": [{"type": "presentation", "url": format!("{}/playback/presentation/2.3/..%2F..%2Fetc", si.url)}]});
+    let r = record(out.path(), &[], &format!("{evil}\n{evil_pres}\n"));
+    assert_eq!(r.code, 1, "{r:?}");
+    let v = video_of(&r.records()[0]).clone();
+    let path = PathBuf::from(v["path"].as_str().unwrap());
+    assert_eq!(path.parent().unwrap(), out.path());
+    let file = path.file_name().unwrap().to_str().unwrap();
+    assert_eq!(file, "2020-01-01_ssh-authorized_keys_tmp-evil.m4v");
+    assert!(r.stderr.contains("record p1: unsafe recording ID"), "{r:?}");
+    // Templates cannot point elsewhere either.
+    let bad = record(out.path(), &["--name", "../{record_id}"], "");
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("cannot contain '/'"), "{bad:?}");
+}
+
+#[test]
+fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files() {
+    let p = Published::new();
+    let id = rid(42);
+    p.presentation(&id, "Protected slides", 4000);
+    let si = standin(&p, &["--mode", "scalelite", "--protected"]);
+    assert_eq!(
+        http_get(&si.url, &format!("/presentation/{id}/metadata.xml")).0,
+        404
+    );
+    let input = list(&si);
+    assert!(
+        input.contains(&format!("/recording/{id}/presentation?token=")),
+        "{input}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let r = record(out.path(), &[], &input);
+    if r.code == 0 {
+        assert_eq!(video_of(&r.records()[0])["method"], "render");
+    } else {
+        assert!(
+            r.stderr.contains("the native renderer is not built yet"),
+            "{r:?}"
+        );
+    }
+    // The token opened the files: metadata.xml was served with the cookie.
+    assert!(
+        files_log(&si).contains(&format!("/presentation/{id}/metadata.xml -")),
+        "{:?}",
+        files_log(&si)
+    );
+    assert!(
+        !r.stderr.contains(&format!("tok-{id}")),
+        "token printed: {r:?}"
+    );
+}
+
+#[test]
+fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
+    let p = Published::new();
+    let id = rid(43);
+    p.presentation(&id, "Local", 4000);
+    let rec = |rid: &str| {
+        json!({"record_id": rid, "playback": [{"type": "presentation",
+            "url": format!("https://gone.example/playback/presentation/2.3/{rid}")}]})
+        .to_string()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let dir = p.path().to_str().unwrap();
+    let r = record(out.path(), &["--from-dir", dir], &rec(&id));
+    if r.code == 0 {
+        assert_eq!(video_of(&r.records()[0])["method"], "render");
+    } else {
+        assert!(
+            r.stderr.contains("the native renderer is not built yet"),
+            "{r:?}"
+        );
+        assert!(!r.stderr.contains("gone.example/presentation"), "{r:?}");
+    }
+    let missing = rid(44);
+    let r = record(out.path(), &["--from-dir", dir], &rec(&missing));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("no metadata.xml in"), "{r:?}");
+}
