@@ -1,6 +1,15 @@
-//! The native renderer: a published BBB presentation recording to an MP4 (interface; the
-//! renderer issue fills it in).
+//! The native renderer: a published BBB presentation recording to an MP4, without a browser:
+//! each distinct slide state is rasterised once, and one ffmpeg run composes and encodes.
 
+pub mod chat;
+pub mod compose;
+pub mod published;
+pub mod raster;
+pub mod timeline;
+pub mod tldraw;
+
+use anyhow::Context;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Where the published files of one recording come from.
@@ -73,14 +82,73 @@ pub struct RenderSummary {
     pub duration_s: f64,
     /// Frames encoded.
     pub frames: u64,
+    /// Distinct presentation pictures rasterised.
+    pub states: u64,
 }
 
 /// Renders the recording of `src` into the MP4 file `out` (written exactly there; the
 /// caller picks a temporary name and renames it).
-pub fn render(
-    _src: &dyn Source,
-    _opts: &RenderOptions,
-    _out: &Path,
-) -> anyhow::Result<RenderSummary> {
-    anyhow::bail!("the native renderer is not built yet")
+pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Result<RenderSummary> {
+    let p = published::load(src)?;
+    let work = tempfile::Builder::new()
+        .prefix("bbbmig-render-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let dir = work.path();
+    let has_cams = p.webcams.is_some() && opts.layout != Layout::Presentation;
+    let geo = compose::Geometry::new(opts, has_cams);
+    let (_, _, aw, ah) = geo.area;
+
+    let (states, segs) = timeline::segments(&p);
+    let files = raster::render_states(&p, &states, aw, ah, dir)?;
+    let items: Vec<(PathBuf, f64)> = segs
+        .iter()
+        .map(|s| (files[s.state].clone(), s.end - s.start))
+        .collect();
+    let slides = compose::write_concat(&dir.join("slides.txt"), &items)?;
+
+    let r = (ah / 90).max(3);
+    let cursor_png = dir.join("cursor.png");
+    raster::cursor_png(r, &cursor_png)?;
+    let off = r as f64 + 1.0;
+    let mut cmds = String::new();
+    for (t, pos) in timeline::cursor_track(&p, aw as f64, ah as f64, &segs) {
+        let (x, y) = match pos {
+            Some((x, y)) => (geo.area.0 as f64 + x - off, geo.area.1 as f64 + y - off),
+            None => (-1000.0, -1000.0),
+        };
+        let _ = writeln!(cmds, "{t:.3} overlay@cur x {x}, overlay@cur y {y};");
+    }
+    let cursor_cmds = dir.join("cursor.cmd");
+    std::fs::write(&cursor_cmds, cmds)?;
+
+    let chat = match geo.chat {
+        Some((_, _, cw, chh)) => {
+            let msgs = chat::load(src)?;
+            let items = chat::panels(&msgs, p.duration, cw, chh, dir)?;
+            Some(compose::write_concat(&dir.join("chat.txt"), &items)?)
+        }
+        None => None,
+    };
+    let chapters = chat::chapters(&p, &dir.join("chapters.txt"))?;
+    let inputs = compose::Inputs {
+        geo,
+        duration: p.duration,
+        slides,
+        cursor_png,
+        cursor_cmds,
+        chat,
+        webcams: p.webcams.as_deref(),
+        audio: if p.webcams.is_none() { p.audio.as_deref() } else { None },
+        deskshare: p.deskshare_video.as_deref().map(|f| (f, p.deskshare.as_slice())),
+        captions: p.captions.iter().map(|c| (c.locale.clone(), c.file.clone())).collect(),
+        chapters,
+        work: dir,
+    };
+    compose::run(&inputs, opts, out)?;
+    Ok(RenderSummary {
+        duration_s: p.duration,
+        frames: (p.duration * opts.fps as f64).round() as u64,
+        states: states.len() as u64,
+    })
 }
