@@ -105,11 +105,11 @@ impl Plan {
                     "triangle" => Some(((x1 + x2) / 2.0, y2)),
                     _ => None,
                 };
-                let drawn = r1(a + len * (j as f64 + 1.0) / (kk as f64 + 3.0));
-                let undo = (j + 1 == kk && kk >= 2).then(|| r1(a + len * (kk as f64 + 1.5) / (kk as f64 + 3.0)));
+                let drawn = r1(a + len * 0.5 * (j as f64 + 1.0) / (kk as f64 + 1.0));
+                let undo = (j + 1 == kk && kk >= 2).then(|| r1(a + len * 0.62));
                 strokes.push(Stroke { kind, colour, x1, y1, x2, y2, drawn, undo, probe });
             }
-            let zoom = (r1(a + len * 0.7), r1(a + len * 0.85));
+            let zoom = (r1(a + len * 0.75), r1(a + len * 0.9));
             slides.push(SlidePlan { start: a, end: b, strokes, zoom });
         }
         let mut flashes = Vec::new();
