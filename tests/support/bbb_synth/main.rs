@@ -41,7 +41,7 @@ struct Args {
     /// Only audio/audio.webm, no webcams video.
     #[arg(long)]
     audio_only: bool,
-    /// Seconds between beep+flash sync markers (first at 2.5 s; 0: none).
+    /// Seconds between beep+flash sync markers (first at 2.4 s; 0: none).
     #[arg(long, default_value_t = 20.0)]
     flash_every: f64,
     /// Number of chat messages.

@@ -39,7 +39,8 @@ fn flash_expr(plan: &Plan) -> String {
     if plan.flashes.is_empty() {
         return "0".into();
     }
-    format!("gte(t\\,2.5)*lt(mod(t-2.5\\,{e})\\,0.2)*lt(t\\,{})", plan.flashes.last().unwrap() + 0.3)
+    let f0 = crate::plan::FIRST_FLASH;
+    format!("gte(t\\,{f0})*lt(mod(t-{f0}\\,{e})\\,0.2)*lt(t\\,{})", plan.flashes.last().unwrap() + 0.3)
 }
 
 fn audio_src(plan: &Plan) -> String {

@@ -15,6 +15,8 @@ pub struct Spec {
     pub chat: usize,
 }
 
+/// First beep+flash (a multiple of 1/15 s, so it starts exactly on a 15 fps frame).
+pub const FIRST_FLASH: f64 = 2.4;
 pub const W: f64 = 1600.0;
 pub const H: f64 = 900.0;
 const STROKE_COLOURS: [&str; 6] = ["#d00000", "#0000d0", "#007000", "#000000", "#800080", "#c05000"];
@@ -113,7 +115,7 @@ impl Plan {
             slides.push(SlidePlan { start: a, end: b, strokes, zoom });
         }
         let mut flashes = Vec::new();
-        let mut t = 2.5;
+        let mut t = FIRST_FLASH;
         while spec.flash_every > 0.0 && t + 0.5 < d {
             flashes.push(t);
             t += spec.flash_every;

@@ -173,7 +173,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     if let (Some(i), Some((bx, by, bw, bh))) = (i_cams, g.cams) {
         let _ = writeln!(
             fg,
-            "[{i}:v]scale={bw}:{bh}:force_original_aspect_ratio=decrease,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
+            "[{i}:v]fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
         );
         let _ = writeln!(fg, "[{last}][cam]overlay=x={bx}+({bw}-w)/2:y={by}:eof_action=repeat[v2];");
         last = "v2".into();
