@@ -21,7 +21,11 @@ fn synth(dir: &Path, args: &[&str]) -> Value {
 
 fn render(dir: &Path, out: &Path, args: &[&str]) -> support::Run {
     let mut c = support::cmd("bbb-synth");
-    c.arg("--render").arg(dir).arg(out).args(["--preset", "ultrafast"]).args(args);
+    c.arg("--render")
+        .arg(dir)
+        .arg(out)
+        .args(["--preset", "ultrafast"])
+        .args(args);
     support::run(c, "")
 }
 
@@ -38,7 +42,11 @@ fn frame(mp4: &Path, t: f64) -> Vec<u8> {
         .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -53,7 +61,9 @@ fn hex(s: &str) -> [u8; 3] {
 }
 
 fn close(a: [u8; 3], b: [u8; 3], tol: i32) -> bool {
-    a.iter().zip(b).all(|(x, y)| (*x as i32 - y as i32).abs() <= tol)
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| (*x as i32 - y as i32).abs() <= tol)
 }
 
 /// Some pixel within `r` of (x, y) has colour `c`.
@@ -61,7 +71,11 @@ fn near(f: &[u8], w: usize, h: usize, x: f64, y: f64, r: i32, c: [u8; 3]) -> boo
     (-r..=r).any(|dy| {
         (-r..=r).any(|dx| {
             let (xx, yy) = (x as i32 + dx, y as i32 + dy);
-            xx >= 0 && yy >= 0 && (xx as usize) < w && (yy as usize) < h && close(px(f, w, xx as f64, yy as f64), c, 40)
+            xx >= 0
+                && yy >= 0
+                && (xx as usize) < w
+                && (yy as usize) < h
+                && close(px(f, w, xx as f64, yy as f64), c, 40)
         })
     })
 }
@@ -78,7 +92,10 @@ fn probe(mp4: &Path, entries: &str) -> String {
 }
 
 fn duration(mp4: &Path) -> f64 {
-    probe(mp4, "-show_entries format=duration").trim().parse().unwrap()
+    probe(mp4, "-show_entries format=duration")
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// A synthetic lecture rendered once in the default layout, shared by several tests.
@@ -94,10 +111,29 @@ fn lecture() -> &'static Lecture {
     L.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("rec");
-        let m = synth(&src, &["--duration", "50", "--slides", "3", "--strokes", "3", "--deskshare", "40-46", "--flash-every", "15"]);
+        let m = synth(
+            &src,
+            &[
+                "--duration",
+                "50",
+                "--slides",
+                "3",
+                "--strokes",
+                "3",
+                "--deskshare",
+                "40-46",
+                "--flash-every",
+                "15",
+            ],
+        );
         let mp4 = dir.path().join("out.mp4");
         render_ok(&src, &mp4, &[]);
-        Lecture { _dir: dir, src, mp4, m }
+        Lecture {
+            _dir: dir,
+            src,
+            mp4,
+            m,
+        }
     })
 }
 
@@ -119,7 +155,13 @@ fn cursor_at(src: &Path, t: f64) -> Option<(f64, f64)> {
         if ts > t {
             break;
         }
-        let c = ev.split("<cursor>").nth(1).unwrap().split("</cursor>").next().unwrap();
+        let c = ev
+            .split("<cursor>")
+            .nth(1)
+            .unwrap()
+            .split("</cursor>")
+            .next()
+            .unwrap();
         let v: Vec<f64> = c.split_whitespace().map(|s| s.parse().unwrap()).collect();
         cur = (v[0] >= 0.0).then_some((v[0], v[1]));
     }
@@ -127,7 +169,11 @@ fn cursor_at(src: &Path, t: f64) -> Option<(f64, f64)> {
 }
 
 fn overlaps_share(l: &Lecture, a: f64, b: f64) -> bool {
-    l.m["deskshare"].as_array().unwrap().iter().any(|d| f(&d[0]) < b && f(&d[1]) > a)
+    l.m["deskshare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| f(&d[0]) < b && f(&d[1]) > a)
 }
 
 #[test]
@@ -135,7 +181,10 @@ fn render_lasts_as_long_as_the_playback_duration() {
     let l = lecture();
     let d = duration(&l.mp4);
     assert!((d - f(&l.m["duration"])).abs() <= 0.2, "duration {d}");
-    let v = probe(&l.mp4, "-show_entries stream=codec_name,width,height,r_frame_rate");
+    let v = probe(
+        &l.mp4,
+        "-show_entries stream=codec_name,width,height,r_frame_rate",
+    );
     assert!(v.contains("h264|1280|720|15/1"), "{v}");
     assert!(v.lines().any(|s| s.starts_with("aac")), "{v}");
 }
@@ -155,29 +204,63 @@ fn render_shows_each_slide_with_its_strokes_until_undone() {
         let fr = frame(&l.mp4, t_all);
         let q = s["quadrants"].as_array().unwrap();
         // Quadrant colours, probed right of the strokes (which stay left of x = 0.42 W).
-        for (i, (x, y)) in [(736.0, 225.0), (1200.0, 225.0), (736.0, 675.0), (1200.0, 675.0)].iter().enumerate() {
+        for (i, (x, y)) in [
+            (736.0, 225.0),
+            (1200.0, 225.0),
+            (736.0, 675.0),
+            (1200.0, 675.0),
+        ]
+        .iter()
+        .enumerate()
+        {
             let (sx, sy) = to_screen(*x, *y);
             let c = px(&fr, W, sx, sy);
             let cur = cursor_at(&l.src, t_all).map(|(cx, cy)| to_screen(cx * 1600.0, cy * 900.0));
             if cur.is_some_and(|(cx, cy)| (cx - sx).abs() < 20.0 && (cy - sy).abs() < 20.0) {
                 continue;
             }
-            assert!(close(c, hex(q[i].as_str().unwrap()), 24), "slide {} quadrant {i} at {t_all}: {c:?} vs {}", s["number"], q[i]);
+            assert!(
+                close(c, hex(q[i].as_str().unwrap()), 24),
+                "slide {} quadrant {i} at {t_all}: {c:?} vs {}",
+                s["number"],
+                q[i]
+            );
         }
         for st in strokes {
-            let Some(p) = st["probe"].as_array() else { continue };
+            let Some(p) = st["probe"].as_array() else {
+                continue;
+            };
             let (sx, sy) = to_screen(f(&p[0]), f(&p[1]));
             let c = hex(st["colour"].as_str().unwrap());
-            assert!(near(&fr, W, H, sx, sy, 3, c), "stroke {} of slide {} missing at {t_all}", st["kind"], s["number"]);
+            assert!(
+                near(&fr, W, H, sx, sy, 3, c),
+                "stroke {} of slide {} missing at {t_all}",
+                st["kind"],
+                s["number"]
+            );
         }
         let fr2 = frame(&l.mp4, t_undone);
         let p = last["probe"].as_array().unwrap();
         let (sx, sy) = to_screen(f(&p[0]), f(&p[1]));
-        assert!(!near(&fr2, W, H, sx, sy, 3, hex(last["colour"].as_str().unwrap())), "undone stroke still shown at {t_undone}");
+        assert!(
+            !near(&fr2, W, H, sx, sy, 3, hex(last["colour"].as_str().unwrap())),
+            "undone stroke still shown at {t_undone}"
+        );
         let first = &strokes[0];
         let p = first["probe"].as_array().unwrap();
         let (sx, sy) = to_screen(f(&p[0]), f(&p[1]));
-        assert!(near(&fr2, W, H, sx, sy, 3, hex(first["colour"].as_str().unwrap())), "kept stroke gone at {t_undone}");
+        assert!(
+            near(
+                &fr2,
+                W,
+                H,
+                sx,
+                sy,
+                3,
+                hex(first["colour"].as_str().unwrap())
+            ),
+            "kept stroke gone at {t_undone}"
+        );
     }
 }
 
@@ -193,13 +276,26 @@ fn render_zooms_into_the_published_view_box() {
         let br = hex(s["quadrants"][3].as_str().unwrap());
         // The bottom-right quadrant fills the whole letterboxed area (960x540 at y 90).
         let mut hits = 0;
-        for (x, y) in [(100.0, 150.0), (860.0, 150.0), (100.0, 580.0), (860.0, 580.0), (480.0, 360.0), (300.0, 300.0)] {
+        for (x, y) in [
+            (100.0, 150.0),
+            (860.0, 150.0),
+            (100.0, 580.0),
+            (860.0, 580.0),
+            (480.0, 360.0),
+            (300.0, 300.0),
+        ] {
             if close(px(&fr, W, x, y), br, 24) {
                 hits += 1;
             }
         }
-        assert!(hits >= 5, "zoomed area not filled by the bottom-right quadrant ({hits}/6)");
-        assert!(close(px(&fr, W, 480.0, 45.0), [0x26, 0x26, 0x26], 12), "letterbox bar missing");
+        assert!(
+            hits >= 5,
+            "zoomed area not filled by the bottom-right quadrant ({hits}/6)"
+        );
+        assert!(
+            close(px(&fr, W, 480.0, 45.0), [0x26, 0x26, 0x26], 12),
+            "letterbox bar missing"
+        );
     }
 }
 
@@ -208,13 +304,31 @@ fn render_draws_the_cursor_where_the_presenter_pointed() {
     let l = lecture();
     let mut checked = 0;
     for t in [6.25, 11.25, 17.75, 26.25] {
-        let Some((cx, cy)) = cursor_at(&l.src, t) else { continue };
-        let s = l.m["slides"].as_array().unwrap().iter().find(|s| f(&s["start"]) <= t && t < f(&s["end"])).unwrap();
+        let Some((cx, cy)) = cursor_at(&l.src, t) else {
+            continue;
+        };
+        let s = l.m["slides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| f(&s["start"]) <= t && t < f(&s["end"]))
+            .unwrap();
         let zoomed = t >= f(&s["zoom"]["start"]) && t < f(&s["zoom"]["end"]);
-        let (x, y) = if zoomed { (800.0 + cx * 800.0, 450.0 + cy * 450.0) } else { (cx * 1600.0, cy * 900.0) };
-        let (sx, sy) = if zoomed { ((x - 800.0) * 1.2, 90.0 + (y - 450.0) * 1.2) } else { to_screen(x, y) };
+        let (x, y) = if zoomed {
+            (800.0 + cx * 800.0, 450.0 + cy * 450.0)
+        } else {
+            (cx * 1600.0, cy * 900.0)
+        };
+        let (sx, sy) = if zoomed {
+            ((x - 800.0) * 1.2, 90.0 + (y - 450.0) * 1.2)
+        } else {
+            to_screen(x, y)
+        };
         let fr = frame(&l.mp4, t);
-        assert!(near(&fr, W, H, sx, sy, 2, [255, 0, 0]), "no cursor at ({sx},{sy}) at {t}");
+        assert!(
+            near(&fr, W, H, sx, sy, 2, [255, 0, 0]),
+            "no cursor at ({sx},{sy}) at {t}"
+        );
         checked += 1;
     }
     assert!(checked >= 3);
@@ -226,9 +340,22 @@ fn render_shows_the_screen_share_only_during_its_interval() {
     let green = hex(l.m["deskshare_colour"].as_str().unwrap());
     let d = &l.m["deskshare"][0];
     let (a, b) = (f(&d[0]), f(&d[1]));
-    assert!(close(px(&frame(&l.mp4, (a + b) / 2.0), W, 480.0, 360.0), green, 30), "no screen share inside its interval");
-    assert!(!close(px(&frame(&l.mp4, a - 1.5), W, 480.0, 360.0), green, 30), "screen share before its interval");
-    assert!(!close(px(&frame(&l.mp4, b + 1.5), W, 480.0, 360.0), green, 30), "screen share after its interval");
+    assert!(
+        close(
+            px(&frame(&l.mp4, (a + b) / 2.0), W, 480.0, 360.0),
+            green,
+            30
+        ),
+        "no screen share inside its interval"
+    );
+    assert!(
+        !close(px(&frame(&l.mp4, a - 1.5), W, 480.0, 360.0), green, 30),
+        "screen share before its interval"
+    );
+    assert!(
+        !close(px(&frame(&l.mp4, b + 1.5), W, 480.0, 360.0), green, 30),
+        "screen share after its interval"
+    );
 }
 
 /// Mean brightness of the webcam box per frame, and the mono audio at 8 kHz.
@@ -236,7 +363,15 @@ fn flash_and_beep(mp4: &Path, crop: &str) -> (Vec<u8>, Vec<i16>) {
     let v = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(mp4)
-        .args(["-vf", &format!("crop={crop},scale=1:1:flags=area"), "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .args([
+            "-vf",
+            &format!("crop={crop},scale=1:1:flags=area"),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
         .output()
         .unwrap();
     let a = Command::new("ffmpeg")
@@ -245,7 +380,11 @@ fn flash_and_beep(mp4: &Path, crop: &str) -> (Vec<u8>, Vec<i16>) {
         .args(["-map", "0:a", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"])
         .output()
         .unwrap();
-    let samples = a.stdout.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+    let samples = a
+        .stdout
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
     (v.stdout, samples)
 }
 
@@ -257,54 +396,118 @@ fn render_keeps_audio_and_video_in_sync() {
     assert!(flashes.len() >= 2);
     for fl in flashes {
         let from = ((fl - 1.0) * 15.0) as usize;
-        let vi = (from..v.len()).find(|&i| v[i] > 200).expect("flash not found");
+        let vi = (from..v.len())
+            .find(|&i| v[i] > 200)
+            .expect("flash not found");
         let tv = vi as f64 / 15.0;
         let from = ((fl - 1.0) * 8000.0) as usize;
-        let ai = (from..a.len()).find(|&i| a[i].unsigned_abs() > 12000).expect("beep not found");
+        let ai = (from..a.len())
+            .find(|&i| a[i].unsigned_abs() > 12000)
+            .expect("beep not found");
         let ta = ai as f64 / 8000.0;
-        assert!((tv - ta).abs() <= 1.0 / 15.0 + 0.005, "flash at {tv} s, beep at {ta} s");
-        assert!((tv - fl).abs() <= 1.0 / 15.0 + 0.005, "flash at {tv} s, published at {fl} s");
+        assert!(
+            (tv - ta).abs() <= 1.0 / 15.0 + 0.005,
+            "flash at {tv} s, beep at {ta} s"
+        );
+        assert!(
+            (tv - fl).abs() <= 1.0 / 15.0 + 0.005,
+            "flash at {tv} s, published at {fl} s"
+        );
     }
 }
 
 #[test]
 fn render_adds_caption_tracks_and_one_chapter_per_slide() {
     let l = lecture();
-    let s = probe(&l.mp4, "-show_entries stream=codec_name:stream_tags=language");
+    let s = probe(
+        &l.mp4,
+        "-show_entries stream=codec_name:stream_tags=language",
+    );
     assert!(s.lines().any(|l| l == "mov_text|eng"), "{s}");
     let c = probe(&l.mp4, "-show_chapters");
     let titles: Vec<&str> = c.lines().filter_map(|l| l.rsplit('|').next()).collect();
     // Slide 3 is interrupted by the screen share: two display periods, two chapters.
-    assert_eq!(titles, vec!["Slide 1", "Slide 2", "Slide 3", "Slide 3"], "{c}");
+    assert_eq!(
+        titles,
+        vec!["Slide 1", "Slide 2", "Slide 3", "Slide 3"],
+        "{c}"
+    );
 }
 
 #[test]
 fn render_layouts_sizes_and_chat_column() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");
-    let m = synth(&src, &["--duration", "12", "--slides", "1", "--strokes", "0", "--chat", "3", "--flash-every", "0"]);
-    let q = m["slides"][0]["quadrants"].as_array().unwrap().iter().map(|c| hex(c.as_str().unwrap())).collect::<Vec<_>>();
+    let m = synth(
+        &src,
+        &[
+            "--duration",
+            "12",
+            "--slides",
+            "1",
+            "--strokes",
+            "0",
+            "--chat",
+            "3",
+            "--flash-every",
+            "0",
+        ],
+    );
+    let q = m["slides"][0]["quadrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| hex(c.as_str().unwrap()))
+        .collect::<Vec<_>>();
     let cam = hex(m["webcam_colour"].as_str().unwrap());
 
     let p = dir.path().join("p.mp4");
-    render_ok(&src, &p, &["--layout", "presentation", "--size", "640x360", "--fps", "10"]);
-    let v = probe(&p, "-show_entries stream=codec_name,width,height,r_frame_rate");
+    render_ok(
+        &src,
+        &p,
+        &[
+            "--layout",
+            "presentation",
+            "--size",
+            "640x360",
+            "--fps",
+            "10",
+        ],
+    );
+    let v = probe(
+        &p,
+        "-show_entries stream=codec_name,width,height,r_frame_rate",
+    );
     assert!(v.contains("h264|640|360|10/1"), "{v}");
     let fr = frame(&p, 6.0);
     // 16:9 slide fills the 16:9 frame: quadrants at the four corners, no webcams.
-    assert!(close(px(&fr, 640, 20.0, 20.0), q[0], 24) && close(px(&fr, 640, 620.0, 340.0), q[3], 24));
+    assert!(
+        close(px(&fr, 640, 20.0, 20.0), q[0], 24) && close(px(&fr, 640, 620.0, 340.0), q[3], 24)
+    );
 
     let o = dir.path().join("o.mp4");
     render_ok(&src, &o, &["--layout", "overlay"]);
     let fr = frame(&o, 6.0);
-    assert!(close(px(&fr, W, 1100.0, 620.0), cam, 30), "no webcam in the corner");
-    assert!(close(px(&fr, W, 20.0, 20.0), q[0], 24), "presentation not full frame");
+    assert!(
+        close(px(&fr, W, 1100.0, 620.0), cam, 30),
+        "no webcam in the corner"
+    );
+    assert!(
+        close(px(&fr, W, 20.0, 20.0), q[0], 24),
+        "presentation not full frame"
+    );
 
     let c = dir.path().join("c.mp4");
     render_ok(&src, &c, &["--with-chat"]);
     let fr = frame(&c, 11.0);
-    assert!(close(px(&fr, W, 1100.0, 100.0), cam, 30), "no webcam above the chat");
-    let text = (250..720).flat_map(|y| (960..1280).map(move |x| (x, y))).filter(|&(x, y)| px(&fr, W, x as f64, y as f64)[0] > 180).count();
+    assert!(
+        close(px(&fr, W, 1100.0, 100.0), cam, 30),
+        "no webcam above the chat"
+    );
+    let text = (250..720)
+        .flat_map(|y| (960..1280).map(move |x| (x, y)))
+        .filter(|&(x, y)| px(&fr, W, x as f64, y as f64)[0] > 180)
+        .count();
     assert!(text > 200, "no chat text drawn ({text} bright pixels)");
 }
 
@@ -312,7 +515,20 @@ fn render_layouts_sizes_and_chat_column() {
 fn render_takes_audio_from_audio_webm_without_webcams() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");
-    let m = synth(&src, &["--duration", "8", "--slides", "1", "--strokes", "0", "--audio-only", "--flash-every", "100"]);
+    let m = synth(
+        &src,
+        &[
+            "--duration",
+            "8",
+            "--slides",
+            "1",
+            "--strokes",
+            "0",
+            "--audio-only",
+            "--flash-every",
+            "100",
+        ],
+    );
     let out = dir.path().join("a.mp4");
     render_ok(&src, &out, &[]);
     let s = probe(&out, "-show_entries stream=codec_name");
@@ -321,7 +537,11 @@ fn render_takes_audio_from_audio_webm_without_webcams() {
     let q = hex(m["slides"][0]["quadrants"][1].as_str().unwrap());
     assert!(close(px(&frame(&out, 5.0), W, 1260.0, 20.0), q, 24));
     let (_, a) = flash_and_beep(&out, "2:2:0:0");
-    let ai = a.iter().position(|x| x.unsigned_abs() > 12000).expect("beep missing") as f64 / 8000.0;
+    let ai = a
+        .iter()
+        .position(|x| x.unsigned_abs() > 12000)
+        .expect("beep missing") as f64
+        / 8000.0;
     let fl = f(&m["flashes"][0]);
     assert!((ai - fl).abs() < 0.05, "beep at {ai}, published at {fl}");
 }
@@ -337,11 +557,26 @@ fn render_real_published_recordings_with_polls() {
     // (x 1056-1600, y 1040-1200 on the slide) appears at 42.3 s.
     let region = |fr: &[u8]| {
         let bg = px(fr, W, 300.0, 300.0);
-        (800..1115).step_by(3).flat_map(|x| (630..718).step_by(3).map(move |y| (x, y))).filter(|&(x, y)| !close(px(fr, W, x as f64, y as f64), bg, 20)).count()
+        (800..1115)
+            .step_by(3)
+            .flat_map(|x| (630..718).step_by(3).map(move |y| (x, y)))
+            .filter(|&(x, y)| !close(px(fr, W, x as f64, y as f64), bg, 20))
+            .count()
     };
-    assert_eq!(region(&frame(&out, 40.0)), 0, "poll drawn before it was published");
+    assert_eq!(
+        region(&frame(&out, 40.0)),
+        0,
+        "poll drawn before it was published"
+    );
     assert!(region(&frame(&out, 45.0)) > 20, "poll result not drawn");
-    assert!(close(px(&frame(&out, 45.0), W, 80.0, 360.0), [0x26, 0x26, 0x26], 12), "4:3 slide not pillarboxed");
+    assert!(
+        close(
+            px(&frame(&out, 45.0), W, 80.0, 360.0),
+            [0x26, 0x26, 0x26],
+            12
+        ),
+        "4:3 slide not pillarboxed"
+    );
 
     let src = support::fixture("render/2a1de53edf0543d950056bf3c0d4d357eba3383f-1630607370684");
     let out = dir.path().join("real2.mp4");
@@ -358,35 +593,77 @@ fn render_tldraw_shapes_zoom_and_cursor() {
     // 1600x900 slide in 1280x720: scale 0.8. Page space 1440x1080 → s = 0.9.
     // Rectangle r1 (page 720,405 + 360x202.5 → slide 800,450-1200,675) drawn at 10 s, undone at 30 s.
     let blue = [0x1c, 0x7e, 0xd6];
-    assert!(near(&frame(&out, 15.0), W, H, 960.0, 500.0, 4, blue), "tldraw rectangle missing");
-    assert!(!near(&frame(&out, 35.0), W, H, 960.0, 500.0, 4, blue), "tldraw rectangle not undone");
+    assert!(
+        near(&frame(&out, 15.0), W, H, 960.0, 500.0, 4, blue),
+        "tldraw rectangle missing"
+    );
+    assert!(
+        !near(&frame(&out, 35.0), W, H, 960.0, 500.0, 4, blue),
+        "tldraw rectangle not undone"
+    );
     // Cursor at page (720,405) = slide centre = screen centre.
-    assert!(near(&frame(&out, 15.0), W, H, 640.0, 360.0, 2, [255, 0, 0]), "tldraw cursor missing");
+    assert!(
+        near(&frame(&out, 15.0), W, H, 640.0, 360.0, 2, [255, 0, 0]),
+        "tldraw cursor missing"
+    );
     // Zoom at 20 s: camera (-360,-202.5), 800x450 px → slide (400,225)-(1200,675), scale 1.6.
     let fr = frame(&out, 22.0);
-    assert!(close(px(&fr, W, 320.0, 180.0), hex("#f0a0a0"), 24), "zoomed top-left quadrant");
-    assert!(close(px(&fr, W, 960.0, 180.0), hex("#a0f0a0"), 24), "zoomed top-right quadrant");
+    assert!(
+        close(px(&fr, W, 320.0, 180.0), hex("#f0a0a0"), 24),
+        "zoomed top-left quadrant"
+    );
+    assert!(
+        close(px(&fr, W, 960.0, 180.0), hex("#a0f0a0"), 24),
+        "zoomed top-right quadrant"
+    );
 }
 
 #[test]
 fn render_refuses_a_recording_with_missing_or_corrupt_required_files() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");
-    synth(&src, &["--duration", "6", "--slides", "1", "--media", "none", "--flash-every", "0"]);
+    synth(
+        &src,
+        &[
+            "--duration",
+            "6",
+            "--slides",
+            "1",
+            "--media",
+            "none",
+            "--flash-every",
+            "0",
+        ],
+    );
     let out = dir.path().join("x.mp4");
-    let slide = std::fs::read_dir(src.join("presentation")).unwrap().flatten().find(|e| e.path().is_dir()).unwrap().path().join("slide-1.png");
+    let slide = std::fs::read_dir(src.join("presentation"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path()
+        .join("slide-1.png");
     std::fs::write(&slide, b"not a png").unwrap();
     let r = render(&src, &out, &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("slide-1.png") && r.stderr.contains("not a valid PNG"), "{r:?}");
+    assert!(
+        r.stderr.contains("slide-1.png") && r.stderr.contains("not a valid PNG"),
+        "{r:?}"
+    );
     std::fs::remove_file(&slide).unwrap();
     let r = render(&src, &out, &[]);
-    assert!(r.code == 2 && r.stderr.contains("slide-1.png is missing"), "{r:?}");
+    assert!(
+        r.code == 2 && r.stderr.contains("slide-1.png is missing"),
+        "{r:?}"
+    );
     std::fs::write(src.join("shapes.svg"), "<svg").unwrap();
     let r = render(&src, &out, &[]);
     assert!(r.code == 2 && r.stderr.contains("shapes.svg"), "{r:?}");
     std::fs::remove_file(src.join("metadata.xml")).unwrap();
     let r = render(&src, &out, &[]);
-    assert!(r.code == 2 && r.stderr.contains("metadata.xml missing"), "{r:?}");
+    assert!(
+        r.code == 2 && r.stderr.contains("metadata.xml missing"),
+        "{r:?}"
+    );
     assert!(!out.exists(), "no output after a refusal");
 }

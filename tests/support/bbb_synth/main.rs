@@ -132,6 +132,9 @@ fn run(a: Args) -> anyhow::Result<()> {
     files::write(&plan, &dir)?;
     media::webcams(&plan, &dir, a.media, a.audio_only)?;
     media::deskshare(&plan, &dir, a.media)?;
-    std::fs::write(dir.join("synth.json"), serde_json::to_string_pretty(&plan.manifest())?)?;
+    std::fs::write(
+        dir.join("synth.json"),
+        serde_json::to_string_pretty(&plan.manifest())?,
+    )?;
     Ok(())
 }

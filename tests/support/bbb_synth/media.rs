@@ -28,8 +28,34 @@ fn ffmpeg(args: &[String]) -> Result<()> {
 
 fn codecs(m: Media) -> Vec<String> {
     let v: &[&str] = match m {
-        Media::Mp4 => &["-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"],
-        _ => &["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "150k", "-c:a", "libopus", "-b:a", "32k"],
+        Media::Mp4 => &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "stillimage",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-movflags",
+            "+faststart",
+        ],
+        _ => &[
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "150k",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+        ],
     };
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -40,7 +66,10 @@ fn flash_expr(plan: &Plan) -> String {
         return "0".into();
     }
     let f0 = crate::plan::FIRST_FLASH;
-    format!("gte(t\\,{f0})*lt(mod(t-{f0}\\,{e})\\,0.2)*lt(t\\,{})", plan.flashes.last().unwrap() + 0.3)
+    format!(
+        "gte(t\\,{f0})*lt(mod(t-{f0}\\,{e})\\,0.2)*lt(t\\,{})",
+        plan.flashes.last().unwrap() + 0.3
+    )
 }
 
 fn audio_src(plan: &Plan) -> String {
@@ -65,13 +94,27 @@ pub fn webcams(plan: &Plan, dir: &Path, m: Media, audio_only: bool) -> Result<()
     std::fs::create_dir_all(dir.join("video"))?;
     let ext = if m == Media::Mp4 { "mp4" } else { "webm" };
     let mut a: Vec<String> = vec![
-        "-f".into(), "lavfi".into(), "-i".into(), format!("color=c=0x305080:s=640x480:r=15:d={d}"),
-        "-f".into(), "lavfi".into(), "-i".into(), audio_src(plan),
-        "-vf".into(), format!("drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{}'", flash_expr(plan)),
+        "-f".into(),
+        "lavfi".into(),
+        "-i".into(),
+        format!("color=c=0x305080:s=640x480:r=15:d={d}"),
+        "-f".into(),
+        "lavfi".into(),
+        "-i".into(),
+        audio_src(plan),
+        "-vf".into(),
+        format!(
+            "drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{}'",
+            flash_expr(plan)
+        ),
     ];
     a.extend(codecs(m));
     a.extend(["-t".into(), d.to_string()]);
-    a.push(dir.join(format!("video/webcams.{ext}")).to_string_lossy().into_owned());
+    a.push(
+        dir.join(format!("video/webcams.{ext}"))
+            .to_string_lossy()
+            .into_owned(),
+    );
     ffmpeg(&a)
 }
 
@@ -82,14 +125,34 @@ pub fn deskshare(plan: &Plan, dir: &Path, m: Media) -> Result<()> {
     }
     let d = plan.spec.duration;
     std::fs::create_dir_all(dir.join("deskshare"))?;
-    let en: Vec<String> = plan.spec.deskshare.iter().map(|(a, b)| format!("between(t\\,{a}\\,{b})")).collect();
+    let en: Vec<String> = plan
+        .spec
+        .deskshare
+        .iter()
+        .map(|(a, b)| format!("between(t\\,{a}\\,{b})"))
+        .collect();
     let ext = if m == Media::Mp4 { "mp4" } else { "webm" };
     let mut a: Vec<String> = vec![
-        "-f".into(), "lavfi".into(), "-i".into(), format!("color=c=black:s=1280x720:r=5:d={d}"),
-        "-vf".into(), format!("drawbox=x=0:y=0:w=iw:h=ih:color=0x30c030:t=fill:enable='{}'", en.join("+")),
+        "-f".into(),
+        "lavfi".into(),
+        "-i".into(),
+        format!("color=c=black:s=1280x720:r=5:d={d}"),
+        "-vf".into(),
+        format!(
+            "drawbox=x=0:y=0:w=iw:h=ih:color=0x30c030:t=fill:enable='{}'",
+            en.join("+")
+        ),
     ];
-    a.extend(codecs(m).into_iter().take(if m == Media::Mp4 { 6 } else { 8 }));
+    a.extend(
+        codecs(m)
+            .into_iter()
+            .take(if m == Media::Mp4 { 6 } else { 8 }),
+    );
     a.push("-an".into());
-    a.push(dir.join(format!("deskshare/deskshare.{ext}")).to_string_lossy().into_owned());
+    a.push(
+        dir.join(format!("deskshare/deskshare.{ext}"))
+            .to_string_lossy()
+            .into_owned(),
+    );
     ffmpeg(&a)
 }

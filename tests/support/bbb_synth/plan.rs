@@ -19,7 +19,9 @@ pub struct Spec {
 pub const FIRST_FLASH: f64 = 2.4;
 pub const W: f64 = 1600.0;
 pub const H: f64 = 900.0;
-const STROKE_COLOURS: [&str; 6] = ["#d00000", "#0000d0", "#007000", "#000000", "#800080", "#c05000"];
+const STROKE_COLOURS: [&str; 6] = [
+    "#d00000", "#0000d0", "#007000", "#000000", "#800080", "#c05000",
+];
 const KINDS: [&str; 6] = ["pencil", "rect", "line", "ellipse", "triangle", "text"];
 
 /// Rounds to 0.1 s like the publishing scripts.
@@ -49,7 +51,11 @@ fn hsv(h: f64, s: f64, v: f64) -> [u8; 3] {
         4 => (x, 0.0, c),
         _ => (c, 0.0, x),
     };
-    [((r + m) * 255.0) as u8, ((g + m) * 255.0) as u8, ((b + m) * 255.0) as u8]
+    [
+        ((r + m) * 255.0) as u8,
+        ((g + m) * 255.0) as u8,
+        ((b + m) * 255.0) as u8,
+    ]
 }
 
 /// One stroke: its kind, colour, geometry (slide pixels), times and a probe point on it.
@@ -90,7 +96,11 @@ impl Plan {
         let mut slides = Vec::new();
         for k in 0..n {
             let a = r1(1.0 + k as f64 * len);
-            let b = if k + 1 == n { r1(d) } else { r1(1.0 + (k + 1) as f64 * len) };
+            let b = if k + 1 == n {
+                r1(d)
+            } else {
+                r1(1.0 + (k + 1) as f64 * len)
+            };
             let kk = spec.strokes;
             let mut strokes = Vec::new();
             for j in 0..kk {
@@ -109,10 +119,25 @@ impl Plan {
                 };
                 let drawn = r1(a + len * 0.5 * (j as f64 + 1.0) / (kk as f64 + 1.0));
                 let undo = (j + 1 == kk && kk >= 2).then(|| r1(a + len * 0.62));
-                strokes.push(Stroke { kind, colour, x1, y1, x2, y2, drawn, undo, probe });
+                strokes.push(Stroke {
+                    kind,
+                    colour,
+                    x1,
+                    y1,
+                    x2,
+                    y2,
+                    drawn,
+                    undo,
+                    probe,
+                });
             }
             let zoom = (r1(a + len * 0.75), r1(a + len * 0.9));
-            slides.push(SlidePlan { start: a, end: b, strokes, zoom });
+            slides.push(SlidePlan {
+                start: a,
+                end: b,
+                strokes,
+                zoom,
+            });
         }
         let mut flashes = Vec::new();
         let mut t = FIRST_FLASH;
@@ -120,7 +145,11 @@ impl Plan {
             flashes.push(t);
             t += spec.flash_every;
         }
-        Plan { spec, slides, flashes }
+        Plan {
+            spec,
+            slides,
+            flashes,
+        }
     }
 
     /// True when t is inside a screen-share interval.

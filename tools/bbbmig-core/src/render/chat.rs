@@ -28,12 +28,18 @@ fn strip_html(s: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Reads slides_new.xml (missing = no chat).
 pub fn load(src: &dyn Source) -> Result<Vec<Message>> {
-    let Some(file) = src.fetch("slides_new.xml")? else { return Ok(Vec::new()) };
+    let Some(file) = src.fetch("slides_new.xml")? else {
+        return Ok(Vec::new());
+    };
     let text = std::fs::read_to_string(&file).context("reading slides_new.xml")?;
     let doc = roxmltree::Document::parse(&text).context("slides_new.xml is not valid XML")?;
     let mut out = Vec::new();
@@ -41,7 +47,9 @@ pub fn load(src: &dyn Source) -> Result<Vec<Message>> {
         if n.attribute("target").is_some_and(|t| t != "chat") {
             continue;
         }
-        let Some(at) = n.attribute("in").and_then(|v| v.trim().parse::<f64>().ok()) else { continue };
+        let Some(at) = n.attribute("in").and_then(|v| v.trim().parse::<f64>().ok()) else {
+            continue;
+        };
         out.push(Message {
             at,
             out: n.attribute("out").and_then(|v| v.trim().parse().ok()),
@@ -54,7 +62,13 @@ pub fn load(src: &dyn Source) -> Result<Vec<Message>> {
 }
 
 /// Renders the chat column (`w`x`h`) for every change; returns (png, duration) items.
-pub fn panels(msgs: &[Message], duration: f64, w: u32, h: u32, dir: &Path) -> Result<Vec<(PathBuf, f64)>> {
+pub fn panels(
+    msgs: &[Message],
+    duration: f64,
+    w: u32,
+    h: u32,
+    dir: &Path,
+) -> Result<Vec<(PathBuf, f64)>> {
     let mut times = vec![0.0];
     for m in msgs {
         times.push(m.at);
@@ -68,7 +82,10 @@ pub fn panels(msgs: &[Message], duration: f64, w: u32, h: u32, dir: &Path) -> Re
     let mut items = Vec::new();
     for (k, &t) in times.iter().enumerate() {
         let end = times.get(k + 1).copied().unwrap_or(duration);
-        let visible: Vec<&Message> = msgs.iter().filter(|m| m.at <= t && m.out.is_none_or(|o| o > t)).collect();
+        let visible: Vec<&Message> = msgs
+            .iter()
+            .filter(|m| m.at <= t && m.out.is_none_or(|o| o > t))
+            .collect();
         let mut body = String::new();
         // Newest at the bottom; stack upwards until the column is full.
         let mut y = h as f64 - fs * 0.5;
@@ -121,7 +138,10 @@ pub fn chapters(p: &Published, path: &Path) -> Result<Option<PathBuf>> {
             "[CHAPTER]\nTIMEBASE=1/1000\nSTART={}\nEND={}\ntitle={}\n",
             (a * 1000.0).round() as i64,
             (b * 1000.0).round() as i64,
-            esc(t).replace('=', "\\=").replace(';', "\\;").replace('#', "\\#")
+            esc(t)
+                .replace('=', "\\=")
+                .replace(';', "\\;")
+                .replace('#', "\\#")
         );
     }
     std::fs::write(path, s)?;

@@ -34,12 +34,36 @@ impl Geometry {
         let left = (0, 0, w - col, h);
         match opts.layout {
             Layout::Bbb => match (has_cams, opts.chat) {
-                (false, false) => Geometry { w, h, area: full, cams: None, chat: None },
-                (true, false) => Geometry { w, h, area: left, cams: Some((w - col, 0, col, h)), chat: None },
-                (false, true) => Geometry { w, h, area: left, cams: None, chat: Some((w - col, 0, col, h)) },
+                (false, false) => Geometry {
+                    w,
+                    h,
+                    area: full,
+                    cams: None,
+                    chat: None,
+                },
+                (true, false) => Geometry {
+                    w,
+                    h,
+                    area: left,
+                    cams: Some((w - col, 0, col, h)),
+                    chat: None,
+                },
+                (false, true) => Geometry {
+                    w,
+                    h,
+                    area: left,
+                    cams: None,
+                    chat: Some((w - col, 0, col, h)),
+                },
                 (true, true) => {
                     let ch = even(col * 3 / 4);
-                    Geometry { w, h, area: left, cams: Some((w - col, 0, col, ch)), chat: Some((w - col, ch, col, h - ch)) }
+                    Geometry {
+                        w,
+                        h,
+                        area: left,
+                        cams: Some((w - col, 0, col, ch)),
+                        chat: Some((w - col, ch, col, h - ch)),
+                    }
                 }
             },
             Layout::Presentation => Geometry {
@@ -86,7 +110,9 @@ pub fn write_concat(path: &Path, items: &[(PathBuf, f64)]) -> Result<Stills> {
         let _ = writeln!(s, "file '{}'", f.to_string_lossy());
     }
     std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))?;
-    Ok(Stills { list: path.to_path_buf() })
+    Ok(Stills {
+        list: path.to_path_buf(),
+    })
 }
 
 /// Everything the ffmpeg run combines.
@@ -130,7 +156,13 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let g = inp.geo;
     let (ax, ay, aw, ah) = g.area;
     let fps = opts.fps.max(1);
-    let mut args: Vec<String> = vec!["-nostdin".into(), "-hide_banner".into(), "-loglevel".into(), "error".into(), "-y".into()];
+    let mut args: Vec<String> = vec![
+        "-nostdin".into(),
+        "-hide_banner".into(),
+        "-loglevel".into(),
+        "error".into(),
+        "-y".into(),
+    ];
     let mut n = 0usize;
     let mut input = |args: &mut Vec<String>, pre: &[&str], file: &Path| -> usize {
         args.extend(pre.iter().map(|s| s.to_string()));
@@ -142,14 +174,44 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let concat = ["-f", "concat", "-safe", "0"];
     let i_slides = input(&mut args, &concat, &inp.slides.list);
     let i_cursor = input(&mut args, &[], &inp.cursor_png);
-    let i_chat = inp.chat.as_ref().map(|c| input(&mut args, &concat, &c.list));
+    let i_chat = inp
+        .chat
+        .as_ref()
+        .map(|c| input(&mut args, &concat, &c.list));
     let i_cams = inp.webcams.map(|f| input(&mut args, &[], f));
     let i_audio = inp.audio.map(|f| input(&mut args, &[], f));
-    let i_desk = inp.deskshare.map(|(f, _)| input(&mut args, &[], f));
-    let i_caps: Vec<usize> = inp.captions.iter().map(|(_, f)| input(&mut args, &[], f)).collect();
-    let i_chap = inp.chapters.as_ref().map(|f| input(&mut args, &["-f", "ffmetadata"], f));
+    // The screen share spans the whole recording: decode only around its intervals, one input
+    // per group of close intervals, timestamps kept on the recording's timeline.
+    let mut i_desk: Vec<(usize, Vec<(f64, f64)>)> = Vec::new();
+    if let Some((file, ivals)) = inp.deskshare {
+        for group in group_intervals(ivals, 5.0) {
+            let from = (group[0].0 - 0.5).max(0.0);
+            let to = group.last().map(|g| g.1).unwrap_or(from) + 0.5;
+            let (ss, len) = (format!("{from:.3}"), format!("{:.3}", to - from));
+            let i = input(
+                &mut args,
+                &["-ss", &ss, "-t", &len, "-itsoffset", &ss],
+                file,
+            );
+            i_desk.push((i, group));
+        }
+    }
+    let i_caps: Vec<usize> = inp
+        .captions
+        .iter()
+        .map(|(_, f)| input(&mut args, &[], f))
+        .collect();
+    let i_chap = inp
+        .chapters
+        .as_ref()
+        .map(|f| input(&mut args, &["-f", "ffmetadata"], f));
 
-    let bg = format!("0x{:02x}{:02x}{:02x}", super::raster::BACKGROUND[0], super::raster::BACKGROUND[1], super::raster::BACKGROUND[2]);
+    let bg = format!(
+        "0x{:02x}{:02x}{:02x}",
+        super::raster::BACKGROUND[0],
+        super::raster::BACKGROUND[1],
+        super::raster::BACKGROUND[2]
+    );
     let mut fg = String::new();
     let _ = writeln!(
         fg,
@@ -157,36 +219,59 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         w = g.w,
         h = g.h
     );
-    let cmds = inp.cursor_cmds.to_string_lossy().replace('\\', "\\\\").replace('\'', "\\'");
+    let cmds = inp
+        .cursor_cmds
+        .to_string_lossy()
+        .replace('\\', "\\\\")
+        .replace('\'', "\\'");
     let _ = writeln!(fg, "[base]sendcmd=f='{cmds}'[base2];");
-    let _ = writeln!(fg, "[base2][{i_cursor}:v]overlay@cur=x=-1000:y=-1000:eval=frame[v0];");
+    let _ = writeln!(
+        fg,
+        "[base2][{i_cursor}:v]overlay@cur=x=-1000:y=-1000:eval=frame[v0];"
+    );
     let mut last = "v0".to_string();
-    if let (Some(i), Some((_, ivals))) = (i_desk, inp.deskshare) {
-        let en: Vec<String> = ivals.iter().map(|(a, b)| format!("gte(t\\,{a:.3})*lt(t\\,{b:.3})")).collect();
+    for (k, (i, ivals)) in i_desk.iter().enumerate() {
+        let en: Vec<String> = ivals
+            .iter()
+            .map(|(a, b)| format!("gte(t\\,{a:.3})*lt(t\\,{b:.3})"))
+            .collect();
         let _ = writeln!(
             fg,
-            "[{i}:v]scale={aw}:{ah}:force_original_aspect_ratio=decrease,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk];"
+            "[{i}:v]scale={aw}:{ah}:force_original_aspect_ratio=decrease,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
         );
-        let _ = writeln!(fg, "[{last}][desk]overlay=x={ax}:y={ay}:eof_action=pass:enable='{}'[v1];", en.join("+"));
-        last = "v1".into();
+        let _ = writeln!(
+            fg,
+            "[{last}][desk{k}]overlay=x={ax}:y={ay}:eof_action=pass:enable='{}'[vd{k}];",
+            en.join("+")
+        );
+        last = format!("vd{k}");
     }
     if let (Some(i), Some((bx, by, bw, bh))) = (i_cams, g.cams) {
         let _ = writeln!(
             fg,
             "[{i}:v]fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
         );
-        let _ = writeln!(fg, "[{last}][cam]overlay=x={bx}+({bw}-w)/2:y={by}:eof_action=repeat[v2];");
+        let _ = writeln!(
+            fg,
+            "[{last}][cam]overlay=x={bx}+({bw}-w)/2:y={by}:eof_action=repeat[v2];"
+        );
         last = "v2".into();
     }
     if let (Some(i), Some((cx, cy, _, _))) = (i_chat, g.chat) {
         let _ = writeln!(fg, "[{i}:v]format=yuv420p[chat];");
-        let _ = writeln!(fg, "[{last}][chat]overlay=x={cx}:y={cy}:eof_action=repeat[v3];");
+        let _ = writeln!(
+            fg,
+            "[{last}][chat]overlay=x={cx}:y={cy}:eof_action=repeat[v3];"
+        );
         last = "v3".into();
     }
     let _ = write!(fg, "[{last}]null[vout]");
     let script = inp.work.join("filter.txt");
     std::fs::write(&script, &fg)?;
-    args.extend(["-filter_complex_script".into(), script.to_string_lossy().into_owned()]);
+    args.extend([
+        "-filter_complex_script".into(),
+        script.to_string_lossy().into_owned(),
+    ]);
     args.extend(["-map".into(), "[vout]".into()]);
     let audio_from = i_cams.or(i_audio);
     if let Some(i) = audio_from {
@@ -195,7 +280,10 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     }
     for (j, (i, (locale, _))) in i_caps.iter().zip(&inp.captions).enumerate() {
         args.extend(["-map".into(), format!("{i}:s:0")]);
-        args.extend([format!("-metadata:s:s:{j}"), format!("language={}", lang3(locale))]);
+        args.extend([
+            format!("-metadata:s:s:{j}"),
+            format!("language={}", lang3(locale)),
+        ]);
         args.extend([format!("-metadata:s:s:{j}"), format!("title={locale}")]);
     }
     if !i_caps.is_empty() {
@@ -206,8 +294,22 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     }
     args.extend(
         [
-            "-c:v", "libx264", "-preset", &opts.preset, "-crf", &opts.crf.to_string(), "-pix_fmt", "yuv420p",
-            "-r", &fps.to_string(), "-t", &format!("{:.3}", inp.duration), "-movflags", "+faststart", "-f", "mp4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            &opts.preset,
+            "-crf",
+            &opts.crf.to_string(),
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            &fps.to_string(),
+            "-t",
+            &format!("{:.3}", inp.duration),
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
         ]
         .map(String::from),
     );
@@ -227,4 +329,39 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         bail!("ffmpeg failed ({}): {}", res.status, tail.join(" | "));
     }
     Ok(())
+}
+
+/// Sorted intervals grouped where the gap between neighbours is under `gap` seconds.
+fn group_intervals(ivals: &[(f64, f64)], gap: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut v = ivals.to_vec();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    for iv in v {
+        match out.last_mut() {
+            Some(g) if iv.0 - g.last().map(|l| l.1).unwrap_or(iv.0) < gap => g.push(iv),
+            _ => out.push(vec![iv]),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_share_intervals_share_one_input() {
+        let g = group_intervals(&[(50.0, 60.0), (10.0, 20.0), (22.0, 30.0)], 5.0);
+        assert_eq!(
+            g,
+            vec![vec![(10.0, 20.0), (22.0, 30.0)], vec![(50.0, 60.0)]]
+        );
+    }
+
+    #[test]
+    fn bbb_layout_puts_webcams_in_a_right_column() {
+        let g = Geometry::new(&RenderOptions::default(), true);
+        assert_eq!(g.area, (0, 0, 960, 720));
+        assert_eq!(g.cams, Some((960, 0, 320, 720)));
+    }
 }

@@ -139,9 +139,20 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
         cursor_cmds,
         chat,
         webcams: p.webcams.as_deref(),
-        audio: if p.webcams.is_none() { p.audio.as_deref() } else { None },
-        deskshare: p.deskshare_video.as_deref().map(|f| (f, p.deskshare.as_slice())),
-        captions: p.captions.iter().map(|c| (c.locale.clone(), c.file.clone())).collect(),
+        audio: if p.webcams.is_none() {
+            p.audio.as_deref()
+        } else {
+            None
+        },
+        deskshare: p
+            .deskshare_video
+            .as_deref()
+            .map(|f| (f, p.deskshare.as_slice())),
+        captions: p
+            .captions
+            .iter()
+            .map(|c| (c.locale.clone(), c.file.clone()))
+            .collect(),
         chapters,
         work: dir,
     };

@@ -94,7 +94,10 @@ pub struct Published {
 }
 
 fn num(s: &str) -> Result<f64> {
-    let v: f64 = s.trim().parse().with_context(|| format!("not a number: {s:?}"))?;
+    let v: f64 = s
+        .trim()
+        .parse()
+        .with_context(|| format!("not a number: {s:?}"))?;
     if !v.is_finite() {
         bail!("not a finite number: {s:?}");
     }
@@ -121,7 +124,8 @@ fn parse_xml<'a>(text: &'a str, rel: &str) -> Result<roxmltree::Document<'a>> {
         allow_dtd: true,
         ..Default::default()
     };
-    roxmltree::Document::parse_with_options(text, opt).with_context(|| format!("{rel} is not valid XML"))
+    roxmltree::Document::parse_with_options(text, opt)
+        .with_context(|| format!("{rel} is not valid XML"))
 }
 
 /// Reads every file of the recording; errors name the file at fault.
@@ -164,7 +168,13 @@ pub fn load(src: &dyn Source) -> Result<Published> {
             if v.len() != 4 {
                 bail!("panzooms.xml: viewBox {vb:?} is not 4 numbers");
             }
-            p.panzooms.push(PanZoom { t, x: v[0], y: v[1], w: v[2], h: v[3] });
+            p.panzooms.push(PanZoom {
+                t,
+                x: v[0],
+                y: v[1],
+                w: v[2],
+                h: v[3],
+            });
         }
         p.panzooms.sort_by(|a, b| a.t.total_cmp(&b.t));
     }
@@ -198,22 +208,36 @@ pub fn load(src: &dyn Source) -> Result<Published> {
     }
     p.webcams = first(src, &["video/webcams.mp4", "video/webcams.webm"])?;
     if !p.deskshare.is_empty() {
-        p.deskshare_video = first(src, &["deskshare/deskshare.mp4", "deskshare/deskshare.webm"])?;
+        p.deskshare_video = first(
+            src,
+            &["deskshare/deskshare.mp4", "deskshare/deskshare.webm"],
+        )?;
         if p.deskshare_video.is_none() {
             bail!("deskshare.xml lists screen sharing but deskshare/deskshare.webm|mp4 is missing");
         }
     }
-    p.audio = first(src, &["audio/audio.webm", "audio/audio.ogg", "audio/audio.opus"])?;
+    p.audio = first(
+        src,
+        &["audio/audio.webm", "audio/audio.ogg", "audio/audio.opus"],
+    )?;
     if let Some(text) = read(src, "captions.json")? {
         let v: serde_json::Value =
             serde_json::from_str(&text).context("captions.json is not valid JSON")?;
         for c in v.as_array().into_iter().flatten() {
-            let Some(locale) = c.get("locale").and_then(|l| l.as_str()) else { continue };
-            if !locale.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+            let Some(locale) = c.get("locale").and_then(|l| l.as_str()) else {
+                continue;
+            };
+            if !locale
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+            {
                 continue;
             }
             if let Some(file) = src.fetch(&format!("caption_{locale}.vtt"))? {
-                p.captions.push(Caption { locale: locale.to_string(), file });
+                p.captions.push(Caption {
+                    locale: locale.to_string(),
+                    file,
+                });
             }
         }
     }
@@ -233,7 +257,9 @@ fn parse_duration(meta: &str) -> Result<f64> {
     let doc = parse_xml(meta, "metadata.xml")?;
     let d = doc
         .descendants()
-        .find(|n| n.has_tag_name("duration") && n.parent().is_some_and(|p| p.has_tag_name("playback")))
+        .find(|n| {
+            n.has_tag_name("duration") && n.parent().is_some_and(|p| p.has_tag_name("playback"))
+        })
         .and_then(|n| n.text())
         .ok_or_else(|| anyhow!("no <playback><duration>"))?;
     let ms = num(d)?;
@@ -245,7 +271,10 @@ fn parse_duration(meta: &str) -> Result<f64> {
 
 fn parse_slides(src: &dyn Source, doc: &roxmltree::Document, p: &mut Published) -> Result<()> {
     let xlink = "http://www.w3.org/1999/xlink";
-    for n in doc.descendants().filter(|n| n.has_tag_name("image") && n.attribute("class") == Some("slide")) {
+    for n in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("image") && n.attribute("class") == Some("slide"))
+    {
         let id = n.attribute("id").unwrap_or_default().to_string();
         let href = n
             .attribute((xlink, "href"))
@@ -257,8 +286,18 @@ fn parse_slides(src: &dyn Source, doc: &roxmltree::Document, p: &mut Published) 
         if width <= 0.0 || height <= 0.0 {
             bail!("slide {id} has an empty size");
         }
-        let ins: Vec<f64> = n.attribute("in").unwrap_or("").split_whitespace().map(num).collect::<Result<_>>()?;
-        let outs: Vec<f64> = n.attribute("out").unwrap_or("").split_whitespace().map(num).collect::<Result<_>>()?;
+        let ins: Vec<f64> = n
+            .attribute("in")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(num)
+            .collect::<Result<_>>()?;
+        let outs: Vec<f64> = n
+            .attribute("out")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(num)
+            .collect::<Result<_>>()?;
         if ins.is_empty() || outs.is_empty() {
             bail!("slide {id} without in/out");
         }
@@ -274,7 +313,15 @@ fn parse_slides(src: &dyn Source, doc: &roxmltree::Document, p: &mut Published) 
         for (i, &start) in ins.iter().enumerate() {
             let end = *outs.get(i).unwrap_or(outs.last().unwrap_or(&start));
             if end > start {
-                p.slides.push(Slide { id: id.clone(), start, end, href: href.clone(), file: file.clone(), width, height });
+                p.slides.push(Slide {
+                    id: id.clone(),
+                    start,
+                    end,
+                    href: href.clone(),
+                    file: file.clone(),
+                    width,
+                    height,
+                });
             }
         }
     }
@@ -286,19 +333,38 @@ fn parse_slides(src: &dyn Source, doc: &roxmltree::Document, p: &mut Published) 
 /// fragment ready to draw (hidden visibility stripped, text laid out, images local).
 fn parse_canvases(src: &dyn Source, doc: &roxmltree::Document, p: &mut Published) -> Result<()> {
     let text = doc.input_text();
-    for canvas in doc.descendants().filter(|n| n.attribute("class") == Some("canvas")) {
-        let Some(image) = canvas.attribute("image") else { continue };
+    for canvas in doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("canvas"))
+    {
+        let Some(image) = canvas.attribute("image") else {
+            continue;
+        };
         let mut list = Vec::new();
-        for g in canvas.children().filter(|n| n.attribute("class") == Some("shape")) {
+        for g in canvas
+            .children()
+            .filter(|n| n.attribute("class") == Some("shape"))
+        {
             let ts = attr_num(g, "timestamp")?;
-            let undo = g.attribute("undo").map(num).transpose()?.filter(|u| *u >= 0.0);
+            let undo = g
+                .attribute("undo")
+                .map(num)
+                .transpose()?
+                .filter(|u| *u >= 0.0);
             let group = g
                 .attribute("shape")
                 .or_else(|| g.attribute("id"))
                 .unwrap_or_default()
                 .to_string();
-            let Some(svg) = shape_fragment(src, g, text)? else { continue };
-            list.push(ShapeVersion { group, timestamp: ts, undo, svg });
+            let Some(svg) = shape_fragment(src, g, text)? else {
+                continue;
+            };
+            list.push(ShapeVersion {
+                group,
+                timestamp: ts,
+                undo,
+                svg,
+            });
         }
         p.shapes.insert(image.to_string(), list);
     }
@@ -314,7 +380,10 @@ fn strip_hidden(style: &str) -> String {
 }
 
 pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn shape_fragment(src: &dyn Source, g: roxmltree::Node, text: &str) -> Result<Option<String>> {
@@ -335,17 +404,24 @@ fn shape_fragment(src: &dyn Source, g: roxmltree::Node, text: &str) -> Result<Op
         let x = attr_num(fo, "x")?;
         let y = attr_num(fo, "y")?;
         let w = attr_num(fo, "width")?;
-        return Ok(Some(text_block(&lines, x, y, w, font_size, &color, "Arial")));
+        return Ok(Some(text_block(
+            &lines, x, y, w, font_size, &color, "Arial",
+        )));
     }
     let xlink = "http://www.w3.org/1999/xlink";
     let mut inner = String::new();
     for c in g.children().filter(|c| c.is_element()) {
         if c.has_tag_name("image") {
-            let href = c.attribute((xlink, "href")).or_else(|| c.attribute("href")).unwrap_or("");
+            let href = c
+                .attribute((xlink, "href"))
+                .or_else(|| c.attribute("href"))
+                .unwrap_or("");
             if href.split('/').any(|s| s == "..") || href.contains(':') {
                 continue;
             }
-            let Some(file) = src.fetch(href)? else { continue };
+            let Some(file) = src.fetch(href)? else {
+                continue;
+            };
             inner.push_str(&format!(
                 "<image xlink:href=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" {}/>",
                 esc(&file.to_string_lossy()),
@@ -353,7 +429,9 @@ fn shape_fragment(src: &dyn Source, g: roxmltree::Node, text: &str) -> Result<Op
                 c.attribute("y").unwrap_or("0"),
                 c.attribute("width").unwrap_or("0"),
                 c.attribute("height").unwrap_or("0"),
-                c.attribute("transform").map(|t| format!("transform=\"{}\"", esc(t))).unwrap_or_default()
+                c.attribute("transform")
+                    .map(|t| format!("transform=\"{}\"", esc(t)))
+                    .unwrap_or_default()
             ));
         } else {
             inner.push_str(&text[c.range()]);
@@ -373,13 +451,25 @@ fn style_value(style: &str, key: &str) -> Option<String> {
 }
 
 /// Text wrapped into a box of width `w` (approximate Arial advance of 0.52 em).
-pub(crate) fn text_block(lines: &[String], x: f64, y: f64, w: f64, size: f64, color: &str, family: &str) -> String {
+pub(crate) fn text_block(
+    lines: &[String],
+    x: f64,
+    y: f64,
+    w: f64,
+    size: f64,
+    color: &str,
+    family: &str,
+) -> String {
     let per_line = ((w / (size * 0.52)).floor() as usize).max(1);
     let mut wrapped = Vec::new();
     for l in lines {
         let mut cur = String::new();
         for word in l.split(' ') {
-            let candidate = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
+            let candidate = if cur.is_empty() {
+                word.to_string()
+            } else {
+                format!("{cur} {word}")
+            };
             if candidate.chars().count() > per_line && !cur.is_empty() {
                 wrapped.push(std::mem::take(&mut cur));
                 cur = word.to_string();
@@ -415,12 +505,23 @@ mod tests {
 
     #[test]
     fn text_wraps_inside_its_box() {
-        let s = text_block(&["aaaa bbbb cccc".into()], 0.0, 0.0, 50.0, 10.0, "#000", "Arial");
+        let s = text_block(
+            &["aaaa bbbb cccc".into()],
+            0.0,
+            0.0,
+            50.0,
+            10.0,
+            "#000",
+            "Arial",
+        );
         assert_eq!(s.matches("<tspan").count(), 2, "{s}");
     }
 
     #[test]
     fn hidden_visibility_is_stripped() {
-        assert_eq!(strip_hidden("stroke:#f00;visibility:hidden;fill:none"), "stroke:#f00;fill:none");
+        assert_eq!(
+            strip_hidden("stroke:#f00;visibility:hidden;fill:none"),
+            "stroke:#f00;fill:none"
+        );
     }
 }

@@ -30,10 +30,13 @@ enum SlideImage {
 
 fn load_slide(p: &Published, idx: usize, opt: &usvg::Options) -> Result<SlideImage> {
     let s = &p.slides[idx];
-    let Some(file) = &s.file else { return Ok(SlideImage::Blank) };
+    let Some(file) = &s.file else {
+        return Ok(SlideImage::Blank);
+    };
     let data = std::fs::read(file).with_context(|| format!("reading {}", s.href))?;
     if s.href.ends_with(".svg") {
-        let tree = usvg::Tree::from_data(&data, opt).map_err(|e| anyhow!("slide {}: not a valid SVG: {e}", s.href))?;
+        let tree = usvg::Tree::from_data(&data, opt)
+            .map_err(|e| anyhow!("slide {}: not a valid SVG: {e}", s.href))?;
         return Ok(SlideImage::Vector(tree));
     }
     match Pixmap::decode_png(&data) {
@@ -52,19 +55,43 @@ fn fill(pm: &mut Pixmap, r: Option<Rect>, rgb: [u8; 3], t: Transform) {
 }
 
 /// Draws one state into a fresh `aw`x`ah` pixmap.
-fn draw(p: &Published, st: &State, img: &SlideImage, aw: u32, ah: u32, opt: &usvg::Options) -> Result<Pixmap> {
+fn draw(
+    p: &Published,
+    st: &State,
+    img: &SlideImage,
+    aw: u32,
+    ah: u32,
+    opt: &usvg::Options,
+) -> Result<Pixmap> {
     let mut pm = Pixmap::new(aw, ah).ok_or_else(|| anyhow!("bad area size {aw}x{ah}"))?;
-    pm.fill(Color::from_rgba8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 255));
+    pm.fill(Color::from_rgba8(
+        BACKGROUND[0],
+        BACKGROUND[1],
+        BACKGROUND[2],
+        255,
+    ));
     let Some(si) = st.slide else { return Ok(pm) };
     let s = &p.slides[si];
     let vb = st.vb;
     let (k, ox, oy) = vb.fit(aw as f64, ah as f64);
-    let t = Transform::from_translate((ox - vb.x * k) as f32, (oy - vb.y * k) as f32).pre_scale(k as f32, k as f32);
-    fill(&mut pm, Rect::from_xywh(0.0, 0.0, s.width as f32, s.height as f32), [255, 255, 255], t);
+    let t = Transform::from_translate((ox - vb.x * k) as f32, (oy - vb.y * k) as f32)
+        .pre_scale(k as f32, k as f32);
+    fill(
+        &mut pm,
+        Rect::from_xywh(0.0, 0.0, s.width as f32, s.height as f32),
+        [255, 255, 255],
+        t,
+    );
     match img {
         SlideImage::Bitmap(px) => {
-            let ti = t.pre_scale(s.width as f32 / px.width() as f32, s.height as f32 / px.height() as f32);
-            let paint = PixmapPaint { quality: FilterQuality::Bilinear, ..Default::default() };
+            let ti = t.pre_scale(
+                s.width as f32 / px.width() as f32,
+                s.height as f32 / px.height() as f32,
+            );
+            let paint = PixmapPaint {
+                quality: FilterQuality::Bilinear,
+                ..Default::default()
+            };
             pm.draw_pixmap(0, 0, px.as_ref(), &paint, ti, None);
         }
         SlideImage::Vector(tree) => {
@@ -85,7 +112,8 @@ fn draw(p: &Published, st: &State, img: &SlideImage, aw: u32, ah: u32, opt: &usv
             svg.push_str(&list[i].svg);
         }
         svg.push_str("</svg>");
-        let tree = usvg::Tree::from_str(&svg, opt).map_err(|e| anyhow!("drawings of {}: {e}", s.id))?;
+        let tree =
+            usvg::Tree::from_str(&svg, opt).map_err(|e| anyhow!("drawings of {}: {e}", s.id))?;
         resvg::render(&tree, t, &mut pm.as_mut());
     }
     // Letterbox: only the view box is visible.
@@ -111,17 +139,32 @@ pub fn write_png(pm: &Pixmap, path: &Path) -> Result<()> {
     enc.set_depth(png::BitDepth::Eight);
     enc.set_compression(png::Compression::Fast);
     let mut w = enc.write_header()?;
-    let rgb: Vec<u8> = pm.data().chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect();
+    let rgb: Vec<u8> = pm
+        .data()
+        .chunks_exact(4)
+        .flat_map(|c| [c[0], c[1], c[2]])
+        .collect();
     w.write_image_data(&rgb)?;
     w.finish()?;
     Ok(())
 }
 
 /// Renders every state to `dir/sN.png`; returns the paths in state order.
-pub fn render_states(p: &Published, states: &[State], aw: u32, ah: u32, dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn render_states(
+    p: &Published,
+    states: &[State],
+    aw: u32,
+    ah: u32,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
     let opt = svg_options();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
-    let paths: Vec<PathBuf> = (0..states.len()).map(|i| dir.join(format!("s{i}.png"))).collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let paths: Vec<PathBuf> = (0..states.len())
+        .map(|i| dir.join(format!("s{i}.png")))
+        .collect();
     let chunk = states.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| -> Result<()> {
         let mut handles = Vec::new();
@@ -146,7 +189,8 @@ pub fn render_states(p: &Published, states: &[State], aw: u32, ah: u32, dir: &Pa
             }));
         }
         for h in handles {
-            h.join().map_err(|_| anyhow!("a rasteriser thread panicked"))??;
+            h.join()
+                .map_err(|_| anyhow!("a rasteriser thread panicked"))??;
         }
         Ok(())
     })?;
@@ -161,9 +205,17 @@ pub fn cursor_png(r: u32, path: &Path) -> Result<()> {
     paint.set_color_rgba8(255, 0, 0, 255);
     paint.anti_alias = true;
     let c = size as f32 / 2.0;
-    let path_c = tiny_skia::PathBuilder::from_circle(c, c, r as f32).ok_or_else(|| anyhow!("bad cursor"))?;
-    pm.fill_path(&path_c, &paint, tiny_skia::FillRule::Winding, Transform::identity(), None);
-    pm.save_png(path).with_context(|| format!("writing {}", path.display()))?;
+    let path_c =
+        tiny_skia::PathBuilder::from_circle(c, c, r as f32).ok_or_else(|| anyhow!("bad cursor"))?;
+    pm.fill_path(
+        &path_c,
+        &paint,
+        tiny_skia::FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
+    pm.save_png(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -172,7 +224,12 @@ pub fn svg_to_png(svg: &str, opt: &usvg::Options, path: &Path) -> Result<()> {
     let tree = usvg::Tree::from_str(svg, opt).map_err(|e| anyhow!("panel: {e}"))?;
     let sz = tree.size().to_int_size();
     let mut pm = Pixmap::new(sz.width(), sz.height()).ok_or_else(|| anyhow!("empty panel"))?;
-    pm.fill(Color::from_rgba8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 255));
+    pm.fill(Color::from_rgba8(
+        BACKGROUND[0],
+        BACKGROUND[1],
+        BACKGROUND[2],
+        255,
+    ));
     resvg::render(&tree, Transform::identity(), &mut pm.as_mut());
     write_png(&pm, path)
 }

@@ -59,7 +59,12 @@ pub fn tldraw_scale(space: (f64, f64), s: &Slide) -> f64 {
 
 /// The view box at t for slide `s`, in its pixels.
 pub fn viewbox_at(p: &Published, t: f64, s: &Slide) -> ViewBox {
-    let full = ViewBox { x: 0.0, y: 0.0, w: s.width, h: s.height };
+    let full = ViewBox {
+        x: 0.0,
+        y: 0.0,
+        w: s.width,
+        h: s.height,
+    };
     let i = p.panzooms.partition_point(|e| e.t <= t);
     if i == 0 {
         return full;
@@ -71,16 +76,28 @@ pub fn viewbox_at(p: &Published, t: f64, s: &Slide) -> ViewBox {
     match p.tldraw {
         Some(space) => {
             let k = tldraw_scale(space, s);
-            ViewBox { x: -e.x / k, y: -e.y / k, w: e.w, h: e.h }
+            ViewBox {
+                x: -e.x / k,
+                y: -e.y / k,
+                w: e.w,
+                h: e.h,
+            }
         }
-        None => ViewBox { x: e.x, y: e.y, w: e.w, h: e.h },
+        None => ViewBox {
+            x: e.x,
+            y: e.y,
+            w: e.w,
+            h: e.h,
+        },
     }
 }
 
 /// The shape versions of `image` visible at t (bbb.md §4.4: per logical shape, the latest
 /// version with timestamp <= t, hidden once that version is undone).
 pub fn shapes_at(p: &Published, image: &str, t: f64) -> Vec<usize> {
-    let Some(list) = p.shapes.get(image) else { return Vec::new() };
+    let Some(list) = p.shapes.get(image) else {
+        return Vec::new();
+    };
     let mut latest: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, v) in list.iter().enumerate() {
         if v.timestamp <= t {
@@ -103,10 +120,23 @@ pub fn shapes_at(p: &Published, image: &str, t: f64) -> Vec<usize> {
 /// The state at t.
 pub fn state_at(p: &Published, t: f64) -> State {
     match slide_at(p, t) {
-        None => State { slide: None, vb: ViewBox { x: 0.0, y: 0.0, w: 1.0, h: 1.0 }, shapes: Vec::new() },
+        None => State {
+            slide: None,
+            vb: ViewBox {
+                x: 0.0,
+                y: 0.0,
+                w: 1.0,
+                h: 1.0,
+            },
+            shapes: Vec::new(),
+        },
         Some(i) => {
             let s = &p.slides[i];
-            State { slide: Some(i), vb: viewbox_at(p, t, s), shapes: shapes_at(p, &s.id, t) }
+            State {
+                slide: Some(i),
+                vb: viewbox_at(p, t, s),
+                shapes: shapes_at(p, &s.id, t),
+            }
         }
     }
 }
@@ -147,13 +177,22 @@ pub fn segments(p: &Published) -> (Vec<State>, Vec<Segment>) {
                 states.len() - 1
             }
         };
-        segs.push(Segment { start: t, end, state: idx });
+        segs.push(Segment {
+            start: t,
+            end,
+            state: idx,
+        });
     }
     (states, segs)
 }
 
 /// Cursor positions over time in area pixels (`aw`x`ah`), None = hidden; one entry per change.
-pub fn cursor_track(p: &Published, aw: f64, ah: f64, segs: &[Segment]) -> Vec<(f64, Option<(f64, f64)>)> {
+pub fn cursor_track(
+    p: &Published,
+    aw: f64,
+    ah: f64,
+    segs: &[Segment],
+) -> Vec<(f64, Option<(f64, f64)>)> {
     let mut times: Vec<f64> = p.cursor.iter().map(|c| c.t).collect();
     times.extend(segs.iter().map(|s| s.start));
     times.retain(|t| *t >= 0.0 && *t < p.duration);
@@ -188,7 +227,10 @@ fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<(f64, f64)> {
         return None;
     }
     let (k, ox, oy) = vb.fit(aw, ah);
-    Some(((ox + (sx - vb.x) * k).round(), (oy + (sy - vb.y) * k).round()))
+    Some((
+        (ox + (sx - vb.x) * k).round(),
+        (oy + (sy - vb.y) * k).round(),
+    ))
 }
 
 #[cfg(test)]
@@ -197,13 +239,21 @@ mod tests {
     use super::*;
 
     fn v(group: &str, ts: f64, undo: Option<f64>) -> ShapeVersion {
-        ShapeVersion { group: group.into(), timestamp: ts, undo, svg: String::new() }
+        ShapeVersion {
+            group: group.into(),
+            timestamp: ts,
+            undo,
+            svg: String::new(),
+        }
     }
 
     #[test]
     fn latest_version_wins_and_undo_hides_the_group() {
         let mut p = Published::default();
-        p.shapes.insert("image2".into(), vec![v("a", 1.0, None), v("a", 2.0, Some(5.0)), v("b", 3.0, None)]);
+        p.shapes.insert(
+            "image2".into(),
+            vec![v("a", 1.0, None), v("a", 2.0, Some(5.0)), v("b", 3.0, None)],
+        );
         assert_eq!(shapes_at(&p, "image2", 1.5), vec![0]);
         assert_eq!(shapes_at(&p, "image2", 2.5), vec![1]);
         assert_eq!(shapes_at(&p, "image2", 4.0), vec![1, 2]);
@@ -212,7 +262,12 @@ mod tests {
 
     #[test]
     fn letterbox_centres_the_view_box() {
-        let vb = ViewBox { x: 0.0, y: 0.0, w: 1600.0, h: 900.0 };
+        let vb = ViewBox {
+            x: 0.0,
+            y: 0.0,
+            w: 1600.0,
+            h: 900.0,
+        };
         let (s, ox, oy) = vb.fit(960.0, 720.0);
         assert!((s - 0.6).abs() < 1e-9 && ox == 0.0 && (oy - 90.0).abs() < 1e-9);
     }
