@@ -63,7 +63,7 @@ struct Args {
     #[arg(long, default_value_t = 23)]
     crf: u8,
     /// Renderer x264 preset.
-    #[arg(long, default_value = "veryfast")]
+    #[arg(long, default_value = "ultrafast")]
     preset: String,
     /// Renderer chat column.
     #[arg(long)]
@@ -107,11 +107,13 @@ fn run(a: Args) -> anyhow::Result<()> {
         let t0 = std::time::Instant::now();
         let s = render::render(&DirSource(dir.clone()), &opts, out)?;
         eprintln!(
-            "bbb-synth: rendered {:.1} s ({} frames, {} distinct slide states) in {:.1} s",
+            "bbb-synth: rendered {:.1} s ({} frames, {} distinct slide states) in {:.1} s (rasterising {:.1} s, ffmpeg {:.1} s)",
             s.duration_s,
             s.frames,
             s.states,
-            t0.elapsed().as_secs_f64()
+            t0.elapsed().as_secs_f64(),
+            s.raster_s,
+            s.encode_s
         );
         return Ok(());
     }

@@ -72,10 +72,12 @@ fn flash_expr(plan: &Plan) -> String {
     )
 }
 
+/// Silence with 1 kHz beeps at the flashes; gated per 10 ms audio frame so a beep starts
+/// exactly at its flash (a per-sample expression would be far too slow for long recordings).
 fn audio_src(plan: &Plan) -> String {
     let d = plan.spec.duration;
     let f = flash_expr(plan);
-    format!("aevalsrc=exprs='if({f}\\,0.8*sin(2*PI*1000*t)\\,0.02*sin(2*PI*220*t))':s=48000:d={d}")
+    format!("sine=f=1000:r=48000:samples_per_frame=480:d={d},volume=6,volume=0:enable='not({f})'")
 }
 
 /// video/webcams.{webm,mp4} (or audio/audio.webm when `audio_only`).

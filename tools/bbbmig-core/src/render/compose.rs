@@ -237,7 +237,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
             .collect();
         let _ = writeln!(
             fg,
-            "[{i}:v]scale={aw}:{ah}:force_original_aspect_ratio=decrease,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
+            "[{i}:v]scale={aw}:{ah}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
         );
         let _ = writeln!(
             fg,
@@ -249,7 +249,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     if let (Some(i), Some((bx, by, bw, bh))) = (i_cams, g.cams) {
         let _ = writeln!(
             fg,
-            "[{i}:v]fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
+            "[{i}:v]fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease:flags=fast_bilinear,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
         );
         let _ = writeln!(
             fg,
