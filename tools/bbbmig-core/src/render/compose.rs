@@ -182,18 +182,16 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let i_audio = inp.audio.map(|f| input(&mut args, &[], f));
     // The screen share spans the whole recording: decode only around its intervals, one input
     // per group of close intervals, timestamps kept on the recording's timeline.
-    let mut i_desk: Vec<(usize, Vec<(f64, f64)>)> = Vec::new();
+    let mut i_desk: Vec<(usize, Vec<(f64, f64)>, f64, f64)> = Vec::new();
     if let Some((file, ivals)) = inp.deskshare {
         for group in group_intervals(ivals, 5.0) {
             let from = (group[0].0 - 0.5).max(0.0);
             let to = group.last().map(|g| g.1).unwrap_or(from) + 0.5;
-            let (ss, len) = (format!("{from:.3}"), format!("{:.3}", to - from));
-            let i = input(
-                &mut args,
-                &["-ss", &ss, "-t", &len, "-itsoffset", &ss],
-                file,
-            );
-            i_desk.push((i, group));
+            // -ss seeks to the keyframe before `from` without moving the timestamps (given
+            // -itsoffset); trim drops what lies outside [from, to] before any scaling.
+            let ss = format!("{from:.3}");
+            let i = input(&mut args, &["-ss", &ss, "-itsoffset", &ss], file);
+            i_desk.push((i, group, from, to));
         }
     }
     let i_caps: Vec<usize> = inp
@@ -230,14 +228,14 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         "[base2][{i_cursor}:v]overlay@cur=x=-1000:y=-1000:eval=frame[v0];"
     );
     let mut last = "v0".to_string();
-    for (k, (i, ivals)) in i_desk.iter().enumerate() {
+    for (k, (i, ivals, from, to)) in i_desk.iter().enumerate() {
         let en: Vec<String> = ivals
             .iter()
             .map(|(a, b)| format!("gte(t\\,{a:.3})*lt(t\\,{b:.3})"))
             .collect();
         let _ = writeln!(
             fg,
-            "[{i}:v]scale={aw}:{ah}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
+            "[{i}:v]trim=start={from:.3}:end={to:.3},scale={aw}:{ah}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
         );
         let _ = writeln!(
             fg,
