@@ -115,6 +115,9 @@ pub fn write_concat(path: &Path, items: &[(PathBuf, f64)]) -> Result<Stills> {
     })
 }
 
+/// A screen-share input: input index, its intervals, and the span decoded.
+type DeskInput = (usize, Vec<(f64, f64)>, f64, f64);
+
 /// Everything the ffmpeg run combines.
 pub struct Inputs<'a> {
     pub geo: Geometry,
@@ -182,7 +185,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let i_audio = inp.audio.map(|f| input(&mut args, &[], f));
     // The screen share spans the whole recording: decode only around its intervals, one input
     // per group of close intervals, timestamps kept on the recording's timeline.
-    let mut i_desk: Vec<(usize, Vec<(f64, f64)>, f64, f64)> = Vec::new();
+    let mut i_desk: Vec<DeskInput> = Vec::new();
     if let Some((file, ivals)) = inp.deskshare {
         for group in group_intervals(ivals, 5.0) {
             let from = (group[0].0 - 0.5).max(0.0);

@@ -24,7 +24,7 @@ pub fn svg_options() -> usvg::Options<'static> {
 
 enum SlideImage {
     Bitmap(Pixmap),
-    Vector(usvg::Tree),
+    Vector(Box<usvg::Tree>),
     Blank,
 }
 
@@ -37,7 +37,7 @@ fn load_slide(p: &Published, idx: usize, opt: &usvg::Options) -> Result<SlideIma
     if s.href.ends_with(".svg") {
         let tree = usvg::Tree::from_data(&data, opt)
             .map_err(|e| anyhow!("slide {}: not a valid SVG: {e}", s.href))?;
-        return Ok(SlideImage::Vector(tree));
+        return Ok(SlideImage::Vector(Box::new(tree)));
     }
     match Pixmap::decode_png(&data) {
         Ok(px) => Ok(SlideImage::Bitmap(px)),

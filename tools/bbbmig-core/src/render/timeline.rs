@@ -164,11 +164,11 @@ pub fn segments(p: &Published) -> (Vec<State>, Vec<Segment>) {
     for (k, &t) in times.iter().enumerate() {
         let end = times.get(k + 1).copied().unwrap_or(p.duration);
         let st = state_at(p, t);
-        if let Some(last) = segs.last_mut() {
-            if states[last.state] == st {
-                last.end = end;
-                continue;
-            }
+        if let Some(last) = segs.last_mut()
+            && states[last.state] == st
+        {
+            last.end = end;
+            continue;
         }
         let idx = match states.iter().rposition(|s| *s == st) {
             Some(i) => i,
