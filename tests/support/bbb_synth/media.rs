@@ -145,11 +145,13 @@ pub fn deskshare(plan: &Plan, dir: &Path, m: Media) -> Result<()> {
             en.join("+")
         ),
     ];
-    a.extend(
-        codecs(m)
-            .into_iter()
-            .take(if m == Media::Mp4 { 6 } else { 8 }),
-    );
+    // Video codec options only (no audio), faststart kept for HTTP readers.
+    let c = codecs(m);
+    let video_only: Vec<String> = match m {
+        Media::Mp4 => c[..6].iter().chain(&c[10..]).cloned().collect(),
+        _ => c[..8].to_vec(),
+    };
+    a.extend(video_only);
     a.push("-an".into());
     a.push(
         dir.join(format!("deskshare/deskshare.{ext}"))
