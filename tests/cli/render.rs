@@ -1,1 +1,669 @@
-//! Tests of the render tools (placeholder until its issue lands).
+//! Tests of the native renderer, run through `bbb-synth --render`: frames extracted with
+//! ffmpeg are checked pixel by pixel against what the synthetic recording's manifest (or the
+//! published files) say should be on screen; durations, A/V sync, tracks and chapters by ffprobe.
+
+use crate::support;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const W: usize = 1280;
+const H: usize = 720;
+
+fn synth(dir: &Path, args: &[&str]) -> Value {
+    let mut c = support::cmd("bbb-synth");
+    c.arg("--out").arg(dir).args(args);
+    let r = support::run(c, "");
+    assert_eq!(r.code, 0, "{r:?}");
+    serde_json::from_str(&std::fs::read_to_string(dir.join("synth.json")).unwrap()).unwrap()
+}
+
+fn render(dir: &Path, out: &Path, args: &[&str]) -> support::Run {
+    let mut c = support::cmd("bbb-synth");
+    c.arg("--render")
+        .arg(dir)
+        .arg(out)
+        .args(["--preset", "ultrafast"])
+        .args(args);
+    support::run(c, "")
+}
+
+fn render_ok(dir: &Path, out: &Path, args: &[&str]) {
+    let r = render(dir, out, args);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// The full RGB frame shown at `t` seconds.
+fn frame(mp4: &Path, t: f64) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
+        .arg(mp4)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn px(f: &[u8], w: usize, x: f64, y: f64) -> [u8; 3] {
+    let i = ((y as usize) * w + x as usize) * 3;
+    [f[i], f[i + 1], f[i + 2]]
+}
+
+fn hex(s: &str) -> [u8; 3] {
+    let v = u32::from_str_radix(s.trim_start_matches('#'), 16).unwrap();
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+}
+
+fn close(a: [u8; 3], b: [u8; 3], tol: i32) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| (*x as i32 - y as i32).abs() <= tol)
+}
+
+/// Some pixel within `r` of (x, y) has colour `c`.
+fn near(f: &[u8], w: usize, h: usize, x: f64, y: f64, r: i32, c: [u8; 3]) -> bool {
+    (-r..=r).any(|dy| {
+        (-r..=r).any(|dx| {
+            let (xx, yy) = (x as i32 + dx, y as i32 + dy);
+            xx >= 0
+                && yy >= 0
+                && (xx as usize) < w
+                && (yy as usize) < h
+                && close(px(f, w, xx as f64, yy as f64), c, 40)
+        })
+    })
+}
+
+fn probe(mp4: &Path, entries: &str) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "compact=p=0:nk=1"])
+        .args(entries.split(' '))
+        .arg(mp4)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn duration(mp4: &Path) -> f64 {
+    probe(mp4, "-show_entries format=duration")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// A synthetic lecture rendered once in the default layout, shared by several tests.
+struct Lecture {
+    _dir: tempfile::TempDir,
+    src: PathBuf,
+    mp4: PathBuf,
+    m: Value,
+}
+
+fn lecture() -> &'static Lecture {
+    static L: OnceLock<Lecture> = OnceLock::new();
+    L.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("rec");
+        let m = synth(
+            &src,
+            &[
+                "--duration",
+                "50",
+                "--slides",
+                "3",
+                "--strokes",
+                "3",
+                "--deskshare",
+                "40-46",
+                "--flash-every",
+                "15",
+            ],
+        );
+        let mp4 = dir.path().join("out.mp4");
+        render_ok(&src, &mp4, &[]);
+        Lecture {
+            _dir: dir,
+            src,
+            mp4,
+            m,
+        }
+    })
+}
+
+/// Bbb layout with webcams: area 960x720 at (0,0); slides 1600x900 → scale 0.6, 90 px bars.
+fn to_screen(x: f64, y: f64) -> (f64, f64) {
+    (x * 0.6, 90.0 + y * 0.6)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap()
+}
+
+/// Cursor position (fractions of the view box) at t, from the published cursor.xml.
+fn cursor_at(src: &Path, t: f64) -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string(src.join("cursor.xml")).unwrap();
+    let mut cur = None;
+    for ev in text.split("<event ").skip(1) {
+        let ts: f64 = ev.split('"').nth(1).unwrap().parse().unwrap();
+        if ts > t {
+            break;
+        }
+        let c = ev
+            .split("<cursor>")
+            .nth(1)
+            .unwrap()
+            .split("</cursor>")
+            .next()
+            .unwrap();
+        let v: Vec<f64> = c.split_whitespace().map(|s| s.parse().unwrap()).collect();
+        cur = (v[0] >= 0.0).then_some((v[0], v[1]));
+    }
+    cur
+}
+
+fn overlaps_share(l: &Lecture, a: f64, b: f64) -> bool {
+    l.m["deskshare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| f(&d[0]) < b && f(&d[1]) > a)
+}
+
+#[test]
+fn render_lasts_as_long_as_the_playback_duration() {
+    let l = lecture();
+    let d = duration(&l.mp4);
+    assert!((d - f(&l.m["duration"])).abs() <= 0.2, "duration {d}");
+    let v = probe(
+        &l.mp4,
+        "-show_entries stream=codec_name,width,height,r_frame_rate",
+    );
+    assert!(v.contains("h264|1280|720|15/1"), "{v}");
+    assert!(v.lines().any(|s| s.starts_with("aac")), "{v}");
+}
+
+#[test]
+fn render_shows_each_slide_with_its_strokes_until_undone() {
+    let l = lecture();
+    for s in l.m["slides"].as_array().unwrap() {
+        if overlaps_share(l, f(&s["start"]), f(&s["zoom"]["end"])) {
+            continue;
+        }
+        let strokes = s["strokes"].as_array().unwrap();
+        let last = strokes.last().unwrap();
+        let (drawn, undo) = (f(&last["drawn"]) + 0.3, f(&last["undo"]));
+        let t_all = (drawn + undo) / 2.0;
+        let t_undone = (undo + f(&s["zoom"]["start"])) / 2.0;
+        let fr = frame(&l.mp4, t_all);
+        let q = s["quadrants"].as_array().unwrap();
+        // Quadrant colours, probed right of the strokes (which stay left of x = 0.42 W).
+        for (i, (x, y)) in [
+            (736.0, 225.0),
+            (1200.0, 225.0),
+            (736.0, 675.0),
+            (1200.0, 675.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (sx, sy) = to_screen(*x, *y);
+            let c = px(&fr, W, sx, sy);
+            let cur = cursor_at(&l.src, t_all).map(|(cx, cy)| to_screen(cx * 1600.0, cy * 900.0));
+            if cur.is_some_and(|(cx, cy)| (cx - sx).abs() < 20.0 && (cy - sy).abs() < 20.0) {
+                continue;
+            }
+            assert!(
+                close(c, hex(q[i].as_str().unwrap()), 24),
+                "slide {} quadrant {i} at {t_all}: {c:?} vs {}",
+                s["number"],
+                q[i]
+            );
+        }
+        for st in strokes {
+            let Some(p) = st["probe"].as_array() else {
+                continue;
+            };
+            let (sx, sy) = to_screen(f(&p[0]), f(&p[1]));
+            let c = hex(st["colour"].as_str().unwrap());
+            assert!(
+                near(&fr, W, H, sx, sy, 3, c),
+                "stroke {} of slide {} missing at {t_all}",
+                st["kind"],
+                s["number"]
+            );
+        }
+        let fr2 = frame(&l.mp4, t_undone);
+        let p = last["probe"].as_array().unwrap();
+        let (sx, sy) = to_screen(f(&p[0]), f(&p[1]));
+        assert!(
+            !near(&fr2, W, H, sx, sy, 3, hex(last["colour"].as_str().unwrap())),
+            "undone stroke still shown at {t_undone}"
+        );
+        let first = &strokes[0];
+        let p = first["probe"].as_array().unwrap();
+        let (sx, sy) = to_screen(f(&p[0]), f(&p[1]));
+        assert!(
+            near(
+                &fr2,
+                W,
+                H,
+                sx,
+                sy,
+                3,
+                hex(first["colour"].as_str().unwrap())
+            ),
+            "kept stroke gone at {t_undone}"
+        );
+    }
+}
+
+#[test]
+fn render_zooms_into_the_published_view_box() {
+    let l = lecture();
+    for s in l.m["slides"].as_array().unwrap() {
+        let (a, b) = (f(&s["zoom"]["start"]), f(&s["zoom"]["end"]));
+        if overlaps_share(l, a, b) {
+            continue;
+        }
+        let fr = frame(&l.mp4, (a + b) / 2.0);
+        let br = hex(s["quadrants"][3].as_str().unwrap());
+        // The bottom-right quadrant fills the whole letterboxed area (960x540 at y 90).
+        let mut hits = 0;
+        for (x, y) in [
+            (100.0, 150.0),
+            (860.0, 150.0),
+            (100.0, 580.0),
+            (860.0, 580.0),
+            (480.0, 360.0),
+            (300.0, 300.0),
+        ] {
+            if close(px(&fr, W, x, y), br, 24) {
+                hits += 1;
+            }
+        }
+        assert!(
+            hits >= 5,
+            "zoomed area not filled by the bottom-right quadrant ({hits}/6)"
+        );
+        assert!(
+            close(px(&fr, W, 480.0, 45.0), [0x26, 0x26, 0x26], 12),
+            "letterbox bar missing"
+        );
+    }
+}
+
+#[test]
+fn render_draws_the_cursor_where_the_presenter_pointed() {
+    let l = lecture();
+    let mut checked = 0;
+    for t in [6.25, 11.25, 17.75, 26.25] {
+        let Some((cx, cy)) = cursor_at(&l.src, t) else {
+            continue;
+        };
+        let s = l.m["slides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| f(&s["start"]) <= t && t < f(&s["end"]))
+            .unwrap();
+        let zoomed = t >= f(&s["zoom"]["start"]) && t < f(&s["zoom"]["end"]);
+        let (x, y) = if zoomed {
+            (800.0 + cx * 800.0, 450.0 + cy * 450.0)
+        } else {
+            (cx * 1600.0, cy * 900.0)
+        };
+        let (sx, sy) = if zoomed {
+            ((x - 800.0) * 1.2, 90.0 + (y - 450.0) * 1.2)
+        } else {
+            to_screen(x, y)
+        };
+        let fr = frame(&l.mp4, t);
+        assert!(
+            near(&fr, W, H, sx, sy, 2, [255, 0, 0]),
+            "no cursor at ({sx},{sy}) at {t}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn render_shows_the_screen_share_only_during_its_interval() {
+    let l = lecture();
+    let green = hex(l.m["deskshare_colour"].as_str().unwrap());
+    let d = &l.m["deskshare"][0];
+    let (a, b) = (f(&d[0]), f(&d[1]));
+    assert!(
+        close(
+            px(&frame(&l.mp4, (a + b) / 2.0), W, 480.0, 360.0),
+            green,
+            30
+        ),
+        "no screen share inside its interval"
+    );
+    assert!(
+        !close(px(&frame(&l.mp4, a - 1.5), W, 480.0, 360.0), green, 30),
+        "screen share before its interval"
+    );
+    assert!(
+        !close(px(&frame(&l.mp4, b + 1.5), W, 480.0, 360.0), green, 30),
+        "screen share after its interval"
+    );
+}
+
+/// Mean brightness of the webcam box per frame, and the mono audio at 8 kHz.
+fn flash_and_beep(mp4: &Path, crop: &str) -> (Vec<u8>, Vec<i16>) {
+    let v = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(mp4)
+        .args([
+            "-vf",
+            &format!("crop={crop},scale=1:1:flags=area"),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    let a = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(mp4)
+        .args(["-map", "0:a", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"])
+        .output()
+        .unwrap();
+    let samples = a
+        .stdout
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    (v.stdout, samples)
+}
+
+#[test]
+fn render_keeps_audio_and_video_in_sync() {
+    let l = lecture();
+    let (v, a) = flash_and_beep(&l.mp4, "320:240:960:0");
+    let flashes: Vec<f64> = l.m["flashes"].as_array().unwrap().iter().map(f).collect();
+    assert!(flashes.len() >= 2);
+    for fl in flashes {
+        let from = ((fl - 1.0) * 15.0) as usize;
+        let vi = (from..v.len())
+            .find(|&i| v[i] > 200)
+            .expect("flash not found");
+        let tv = vi as f64 / 15.0;
+        let from = ((fl - 1.0) * 8000.0) as usize;
+        let ai = (from..a.len())
+            .find(|&i| a[i].unsigned_abs() > 12000)
+            .expect("beep not found");
+        let ta = ai as f64 / 8000.0;
+        assert!(
+            (tv - ta).abs() <= 1.0 / 15.0 + 0.005,
+            "flash at {tv} s, beep at {ta} s"
+        );
+        assert!(
+            (tv - fl).abs() <= 1.0 / 15.0 + 0.005,
+            "flash at {tv} s, published at {fl} s"
+        );
+    }
+}
+
+#[test]
+fn render_adds_caption_tracks_and_one_chapter_per_slide() {
+    let l = lecture();
+    let s = probe(
+        &l.mp4,
+        "-show_entries stream=codec_name:stream_tags=language",
+    );
+    assert!(s.lines().any(|l| l == "mov_text|eng"), "{s}");
+    let c = probe(&l.mp4, "-show_chapters");
+    let titles: Vec<&str> = c.lines().filter_map(|l| l.rsplit('|').next()).collect();
+    // Slide 3 is interrupted by the screen share: two display periods, two chapters.
+    assert_eq!(
+        titles,
+        vec!["Slide 1", "Slide 2", "Slide 3", "Slide 3"],
+        "{c}"
+    );
+}
+
+#[test]
+fn render_layouts_sizes_and_chat_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rec");
+    let m = synth(
+        &src,
+        &[
+            "--duration",
+            "12",
+            "--slides",
+            "1",
+            "--strokes",
+            "0",
+            "--chat",
+            "3",
+            "--flash-every",
+            "0",
+        ],
+    );
+    let q = m["slides"][0]["quadrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| hex(c.as_str().unwrap()))
+        .collect::<Vec<_>>();
+    let cam = hex(m["webcam_colour"].as_str().unwrap());
+
+    let p = dir.path().join("p.mp4");
+    render_ok(
+        &src,
+        &p,
+        &[
+            "--layout",
+            "presentation",
+            "--size",
+            "640x360",
+            "--fps",
+            "10",
+        ],
+    );
+    let v = probe(
+        &p,
+        "-show_entries stream=codec_name,width,height,r_frame_rate",
+    );
+    assert!(v.contains("h264|640|360|10/1"), "{v}");
+    let fr = frame(&p, 6.0);
+    // 16:9 slide fills the 16:9 frame: quadrants at the four corners, no webcams.
+    assert!(
+        close(px(&fr, 640, 20.0, 20.0), q[0], 24) && close(px(&fr, 640, 620.0, 340.0), q[3], 24)
+    );
+
+    let o = dir.path().join("o.mp4");
+    render_ok(&src, &o, &["--layout", "overlay"]);
+    let fr = frame(&o, 6.0);
+    assert!(
+        close(px(&fr, W, 1100.0, 620.0), cam, 30),
+        "no webcam in the corner"
+    );
+    assert!(
+        close(px(&fr, W, 20.0, 20.0), q[0], 24),
+        "presentation not full frame"
+    );
+
+    let c = dir.path().join("c.mp4");
+    render_ok(&src, &c, &["--with-chat"]);
+    let fr = frame(&c, 11.0);
+    assert!(
+        close(px(&fr, W, 1100.0, 100.0), cam, 30),
+        "no webcam above the chat"
+    );
+    let text = (250..720)
+        .flat_map(|y| (960..1280).map(move |x| (x, y)))
+        .filter(|&(x, y)| px(&fr, W, x as f64, y as f64)[0] > 180)
+        .count();
+    assert!(text > 200, "no chat text drawn ({text} bright pixels)");
+}
+
+#[test]
+fn render_takes_audio_from_audio_webm_without_webcams() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rec");
+    let m = synth(
+        &src,
+        &[
+            "--duration",
+            "8",
+            "--slides",
+            "1",
+            "--strokes",
+            "0",
+            "--audio-only",
+            "--flash-every",
+            "100",
+        ],
+    );
+    let out = dir.path().join("a.mp4");
+    render_ok(&src, &out, &[]);
+    let s = probe(&out, "-show_entries stream=codec_name");
+    assert!(s.lines().any(|l| l == "aac"), "{s}");
+    // No webcams video: the presentation takes the full frame.
+    let q = hex(m["slides"][0]["quadrants"][1].as_str().unwrap());
+    assert!(close(px(&frame(&out, 5.0), W, 1260.0, 20.0), q, 24));
+    let (_, a) = flash_and_beep(&out, "2:2:0:0");
+    let ai = a
+        .iter()
+        .position(|x| x.unsigned_abs() > 12000)
+        .expect("beep missing") as f64
+        / 8000.0;
+    let fl = f(&m["flashes"][0]);
+    assert!((ai - fl).abs() < 0.05, "beep at {ai}, published at {fl}");
+}
+
+#[test]
+fn render_real_published_recordings_with_polls() {
+    let src = support::fixture("render/7b647dc3d3dfaa5262e4a01b8828639bb1d6c5c8-1684351990846");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("real.mp4");
+    render_ok(&src, &out, &["--fps", "5"]);
+    assert!((duration(&out) - 93.587).abs() <= 0.2);
+    // 1600x1200 slide in 1280x720: scale 0.6, 160 px side bars. The first poll result
+    // (x 1056-1600, y 1040-1200 on the slide) appears at 42.3 s.
+    let region = |fr: &[u8]| {
+        let bg = px(fr, W, 300.0, 300.0);
+        (800..1115)
+            .step_by(3)
+            .flat_map(|x| (630..718).step_by(3).map(move |y| (x, y)))
+            .filter(|&(x, y)| !close(px(fr, W, x as f64, y as f64), bg, 20))
+            .count()
+    };
+    assert_eq!(
+        region(&frame(&out, 40.0)),
+        0,
+        "poll drawn before it was published"
+    );
+    assert!(region(&frame(&out, 45.0)) > 20, "poll result not drawn");
+    assert!(
+        close(
+            px(&frame(&out, 45.0), W, 80.0, 360.0),
+            [0x26, 0x26, 0x26],
+            12
+        ),
+        "4:3 slide not pillarboxed"
+    );
+
+    let src = support::fixture("render/2a1de53edf0543d950056bf3c0d4d357eba3383f-1630607370684");
+    let out = dir.path().join("real2.mp4");
+    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    assert!((duration(&out) - 54.187).abs() <= 0.2);
+}
+
+#[test]
+fn render_tldraw_shapes_zoom_and_cursor() {
+    let src = support::fixture("render/tldraw-2.7-synthetic");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.mp4");
+    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    // 1600x900 slide in 1280x720: scale 0.8. Page space 1440x1080 → s = 0.9.
+    // Rectangle r1 (page 720,405 + 360x202.5 → slide 800,450-1200,675) drawn at 10 s, undone at 30 s.
+    let blue = [0x1c, 0x7e, 0xd6];
+    assert!(
+        near(&frame(&out, 15.0), W, H, 960.0, 500.0, 4, blue),
+        "tldraw rectangle missing"
+    );
+    assert!(
+        !near(&frame(&out, 35.0), W, H, 960.0, 500.0, 4, blue),
+        "tldraw rectangle not undone"
+    );
+    // Cursor at page (720,405) = slide centre = screen centre.
+    assert!(
+        near(&frame(&out, 15.0), W, H, 640.0, 360.0, 2, [255, 0, 0]),
+        "tldraw cursor missing"
+    );
+    // Zoom at 20 s: camera (-360,-202.5), 800x450 px → slide (400,225)-(1200,675), scale 1.6.
+    let fr = frame(&out, 22.0);
+    assert!(
+        close(px(&fr, W, 320.0, 180.0), hex("#f0a0a0"), 24),
+        "zoomed top-left quadrant"
+    );
+    assert!(
+        close(px(&fr, W, 960.0, 180.0), hex("#a0f0a0"), 24),
+        "zoomed top-right quadrant"
+    );
+}
+
+#[test]
+fn render_refuses_a_recording_with_missing_or_corrupt_required_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rec");
+    synth(
+        &src,
+        &[
+            "--duration",
+            "6",
+            "--slides",
+            "1",
+            "--media",
+            "none",
+            "--flash-every",
+            "0",
+        ],
+    );
+    let out = dir.path().join("x.mp4");
+    let slide = std::fs::read_dir(src.join("presentation"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path()
+        .join("slide-1.png");
+    std::fs::write(&slide, b"not a png").unwrap();
+    let r = render(&src, &out, &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("slide-1.png") && r.stderr.contains("not a valid PNG"),
+        "{r:?}"
+    );
+    std::fs::remove_file(&slide).unwrap();
+    let r = render(&src, &out, &[]);
+    assert!(
+        r.code == 2 && r.stderr.contains("slide-1.png is missing"),
+        "{r:?}"
+    );
+    std::fs::write(src.join("shapes.svg"), "<svg").unwrap();
+    let r = render(&src, &out, &[]);
+    assert!(r.code == 2 && r.stderr.contains("shapes.svg"), "{r:?}");
+    std::fs::remove_file(src.join("metadata.xml")).unwrap();
+    let r = render(&src, &out, &[]);
+    assert!(
+        r.code == 2 && r.stderr.contains("metadata.xml missing"),
+        "{r:?}"
+    );
+    assert!(!out.exists(), "no output after a refusal");
+}

@@ -16,6 +16,7 @@ pub fn bin(name: &str) -> PathBuf {
         "bbb-list" => env!("CARGO_BIN_EXE_bbb-list"),
         "bbb-csv" => env!("CARGO_BIN_EXE_bbb-csv"),
         "bbb-standin" => env!("CARGO_BIN_EXE_bbb-standin"),
+        "bbb-synth" => env!("CARGO_BIN_EXE_bbb-synth"),
         "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
         "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
         "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),

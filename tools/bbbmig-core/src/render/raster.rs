@@ -1,0 +1,235 @@
+//! Rasterises each distinct presentation-area state once (slide + view box + shapes, letterboxed)
+//! into a PNG, in parallel; also the cursor dot and text panels.
+
+use super::published::Published;
+use super::timeline::State;
+use anyhow::{Context, Result, anyhow, bail};
+use resvg::tiny_skia::{self, Color, FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
+use resvg::usvg;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Letterbox / empty-area colour.
+pub const BACKGROUND: [u8; 3] = [0x26, 0x26, 0x26];
+
+/// Shared SVG options (system fonts loaded once).
+pub fn svg_options() -> usvg::Options<'static> {
+    let mut opt = usvg::Options::default();
+    let mut db = usvg::fontdb::Database::new();
+    db.load_system_fonts();
+    db.set_sans_serif_family("Liberation Sans");
+    opt.fontdb = Arc::new(db);
+    opt
+}
+
+enum SlideImage {
+    Bitmap(Pixmap),
+    Vector(Box<usvg::Tree>),
+    Blank,
+}
+
+fn load_slide(p: &Published, idx: usize, opt: &usvg::Options) -> Result<SlideImage> {
+    let s = &p.slides[idx];
+    let Some(file) = &s.file else {
+        return Ok(SlideImage::Blank);
+    };
+    let data = std::fs::read(file).with_context(|| format!("reading {}", s.href))?;
+    if s.href.ends_with(".svg") {
+        let tree = usvg::Tree::from_data(&data, opt)
+            .map_err(|e| anyhow!("slide {}: not a valid SVG: {e}", s.href))?;
+        return Ok(SlideImage::Vector(Box::new(tree)));
+    }
+    match Pixmap::decode_png(&data) {
+        Ok(px) => Ok(SlideImage::Bitmap(px)),
+        Err(_) if s.is_placeholder() => Ok(SlideImage::Blank),
+        Err(e) => bail!("slide {}: not a valid PNG: {e}", s.href),
+    }
+}
+
+fn fill(pm: &mut Pixmap, r: Option<Rect>, rgb: [u8; 3], t: Transform) {
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(rgb[0], rgb[1], rgb[2], 255);
+    if let Some(r) = r {
+        pm.fill_rect(r, &paint, t, None);
+    }
+}
+
+/// Draws one state into a fresh `aw`x`ah` pixmap.
+fn draw(
+    p: &Published,
+    st: &State,
+    img: &SlideImage,
+    aw: u32,
+    ah: u32,
+    opt: &usvg::Options,
+) -> Result<Pixmap> {
+    let mut pm = Pixmap::new(aw, ah).ok_or_else(|| anyhow!("bad area size {aw}x{ah}"))?;
+    pm.fill(Color::from_rgba8(
+        BACKGROUND[0],
+        BACKGROUND[1],
+        BACKGROUND[2],
+        255,
+    ));
+    let Some(si) = st.slide else { return Ok(pm) };
+    let s = &p.slides[si];
+    let vb = st.vb;
+    let (k, ox, oy) = vb.fit(aw as f64, ah as f64);
+    let t = Transform::from_translate((ox - vb.x * k) as f32, (oy - vb.y * k) as f32)
+        .pre_scale(k as f32, k as f32);
+    fill(
+        &mut pm,
+        Rect::from_xywh(0.0, 0.0, s.width as f32, s.height as f32),
+        [255, 255, 255],
+        t,
+    );
+    match img {
+        SlideImage::Bitmap(px) => {
+            let ti = t.pre_scale(
+                s.width as f32 / px.width() as f32,
+                s.height as f32 / px.height() as f32,
+            );
+            let paint = PixmapPaint {
+                quality: FilterQuality::Bilinear,
+                ..Default::default()
+            };
+            pm.draw_pixmap(0, 0, px.as_ref(), &paint, ti, None);
+        }
+        SlideImage::Vector(tree) => {
+            let sz = tree.size();
+            let ti = t.pre_scale(s.width as f32 / sz.width(), s.height as f32 / sz.height());
+            resvg::render(tree, ti, &mut pm.as_mut());
+        }
+        SlideImage::Blank => {}
+    }
+    if !st.shapes.is_empty() {
+        let list = &p.shapes[&s.id];
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">",
+            w = s.width,
+            h = s.height
+        );
+        for &i in &st.shapes {
+            svg.push_str(&list[i].svg);
+        }
+        svg.push_str("</svg>");
+        let tree =
+            usvg::Tree::from_str(&svg, opt).map_err(|e| anyhow!("drawings of {}: {e}", s.id))?;
+        resvg::render(&tree, t, &mut pm.as_mut());
+    }
+    // Letterbox: only the view box is visible.
+    let (vw, vh) = ((vb.w * k) as f32, (vb.h * k) as f32);
+    let (x0, y0) = (ox as f32, oy as f32);
+    let (awf, ahf) = (aw as f32, ah as f32);
+    for r in [
+        Rect::from_xywh(0.0, 0.0, awf, y0),
+        Rect::from_xywh(0.0, y0 + vh, awf, ahf - y0 - vh),
+        Rect::from_xywh(0.0, 0.0, x0, ahf),
+        Rect::from_xywh(x0 + vw, 0.0, awf - x0 - vw, ahf),
+    ] {
+        fill(&mut pm, r, BACKGROUND, Transform::identity());
+    }
+    Ok(pm)
+}
+
+/// Writes an opaque pixmap as a fast-compressed RGB PNG.
+pub fn write_png(pm: &Pixmap, path: &Path) -> Result<()> {
+    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(f), pm.width(), pm.height());
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    let mut w = enc.write_header()?;
+    let rgb: Vec<u8> = pm
+        .data()
+        .chunks_exact(4)
+        .flat_map(|c| [c[0], c[1], c[2]])
+        .collect();
+    w.write_image_data(&rgb)?;
+    w.finish()?;
+    Ok(())
+}
+
+/// Renders every state to `dir/sN.png`; returns the paths in state order.
+pub fn render_states(
+    p: &Published,
+    states: &[State],
+    aw: u32,
+    ah: u32,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    let opt = svg_options();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let paths: Vec<PathBuf> = (0..states.len())
+        .map(|i| dir.join(format!("s{i}.png")))
+        .collect();
+    let chunk = states.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| -> Result<()> {
+        let mut handles = Vec::new();
+        for (ci, part) in states.chunks(chunk).enumerate() {
+            let opt = &opt;
+            let paths = &paths;
+            handles.push(scope.spawn(move || -> Result<()> {
+                let mut cache: Option<(usize, SlideImage)> = None;
+                for (j, st) in part.iter().enumerate() {
+                    let img = match (st.slide, &cache) {
+                        (None, _) => None,
+                        (Some(si), Some((c, _))) if *c == si => cache.as_ref().map(|c| &c.1),
+                        (Some(si), _) => {
+                            cache = Some((si, load_slide(p, si, opt)?));
+                            cache.as_ref().map(|c| &c.1)
+                        }
+                    };
+                    let pm = draw(p, st, img.unwrap_or(&SlideImage::Blank), aw, ah, opt)?;
+                    write_png(&pm, &paths[ci * chunk + j])?;
+                }
+                Ok(())
+            }));
+        }
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow!("a rasteriser thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(paths)
+}
+
+/// The presenter's cursor: a red dot of radius `r` on a transparent square.
+pub fn cursor_png(r: u32, path: &Path) -> Result<()> {
+    let size = r * 2 + 2;
+    let mut pm = Pixmap::new(size, size).ok_or_else(|| anyhow!("bad cursor size"))?;
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(255, 0, 0, 255);
+    paint.anti_alias = true;
+    let c = size as f32 / 2.0;
+    let path_c =
+        tiny_skia::PathBuilder::from_circle(c, c, r as f32).ok_or_else(|| anyhow!("bad cursor"))?;
+    pm.fill_path(
+        &path_c,
+        &paint,
+        tiny_skia::FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
+    pm.save_png(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Renders an SVG document string to an opaque PNG of its size.
+pub fn svg_to_png(svg: &str, opt: &usvg::Options, path: &Path) -> Result<()> {
+    let tree = usvg::Tree::from_str(svg, opt).map_err(|e| anyhow!("panel: {e}"))?;
+    let sz = tree.size().to_int_size();
+    let mut pm = Pixmap::new(sz.width(), sz.height()).ok_or_else(|| anyhow!("empty panel"))?;
+    pm.fill(Color::from_rgba8(
+        BACKGROUND[0],
+        BACKGROUND[1],
+        BACKGROUND[2],
+        255,
+    ));
+    resvg::render(&tree, Transform::identity(), &mut pm.as_mut());
+    write_png(&pm, path)
+}
