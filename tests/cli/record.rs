@@ -113,6 +113,26 @@ impl Published {
         d
     }
 
+    /// A complete presentation recording that the native renderer can draw: the
+    /// published files of `bbb-synth` (one slide, one stroke, cursor; no media), with
+    /// this test's metadata.xml.
+    fn slides(&self, id: &str, name: &str, dur_ms: u64) -> PathBuf {
+        let d = self.path().join(id);
+        let out = std::process::Command::new(crate::support::bin("bbb-synth"))
+            .arg("--out")
+            .arg(&d)
+            .args(["--duration", &(dur_ms / 1000).max(5).to_string()])
+            .args(["--media", "none", "--slides", "1", "--strokes", "1"])
+            .output()
+            .expect("run bbb-synth");
+        assert!(
+            out.status.success(),
+            "bbb-synth: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.presentation(id, name, dur_ms)
+    }
+
     /// A recording with the video format (video/video-0.m4v).
     fn video(&self, id: &str, name: &str, media: &Path) {
         let d = self.presentation(id, name, 3000);

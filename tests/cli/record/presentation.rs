@@ -6,7 +6,7 @@ use super::*;
 fn record_presentation_urls_2_0_and_2_3_reach_the_published_files() {
     let p = Published::new();
     let a = rid(9);
-    p.presentation(&a, "Slides", 4000);
+    p.slides(&a, "Slides", 5000);
     let si = standin(&p, &[]);
     let mk = |url: String| {
         json!({"record_id": a, "name": "Slides", "start_time": "2022-05-06T07:08:09Z",
@@ -36,24 +36,16 @@ fn record_presentation_urls_2_0_and_2_3_reach_the_published_files() {
         assert_eq!(v["files"], files.as_str());
     }
     assert!(names(out.path()).is_empty());
-    // For real: both forms find metadata.xml, then call the native renderer (an error
-    // until it is built; then a video), a wrong ID finds nothing.
+    // For real: both forms reach the published files and the native renderer draws them.
     for url in [u20, u23] {
         let o = tempfile::tempdir().unwrap();
         let r = record(o.path(), &["--method", "render"], &mk(url));
-        if r.code == 0 {
-            assert_eq!(video_of(&r.records()[0])["method"], "render");
-        } else {
-            assert!(
-                r.stderr.contains("the native renderer is not built yet"),
-                "{r:?}"
-            );
-            assert!(
-                names(o.path()).iter().all(|n| n.starts_with('.')),
-                "{:?}",
-                names(o.path())
-            );
-        }
+        assert_eq!(r.code, 0, "{r:?}");
+        let v = video_of(&r.records()[0]).clone();
+        assert_eq!(v["method"], "render");
+        let secs = v["duration_s"].as_f64().unwrap();
+        assert!((secs - 5.0).abs() < 0.25, "duration {secs}");
+        assert!(std::path::Path::new(v["path"].as_str().unwrap()).is_file());
     }
     assert!(files_log(&si).contains(&format!("/presentation/{a}/metadata.xml -")));
     let o = tempfile::tempdir().unwrap();
@@ -127,7 +119,7 @@ fn record_unsafe_names_and_ids_never_leave_the_output_folder() {
 fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files() {
     let p = Published::new();
     let id = rid(42);
-    p.presentation(&id, "Protected slides", 4000);
+    p.slides(&id, "Protected slides", 5000);
     let si = standin(&p, &["--mode", "scalelite", "--protected"]);
     assert_eq!(
         http_get(&si.url, &format!("/presentation/{id}/metadata.xml")).0,
@@ -140,14 +132,8 @@ fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files
     );
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &input);
-    if r.code == 0 {
-        assert_eq!(video_of(&r.records()[0])["method"], "render");
-    } else {
-        assert!(
-            r.stderr.contains("the native renderer is not built yet"),
-            "{r:?}"
-        );
-    }
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(video_of(&r.records()[0])["method"], "render");
     // The token opened the files: metadata.xml was served with the cookie.
     assert!(
         files_log(&si).contains(&format!("/presentation/{id}/metadata.xml -")),
@@ -164,7 +150,7 @@ fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files
 fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
     let p = Published::new();
     let id = rid(43);
-    p.presentation(&id, "Local", 4000);
+    p.slides(&id, "Local", 5000);
     let rec = |rid: &str| {
         json!({"record_id": rid, "playback": [{"type": "presentation",
             "url": format!("https://gone.example/playback/presentation/2.3/{rid}")}]})
@@ -173,15 +159,9 @@ fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
     let out = tempfile::tempdir().unwrap();
     let dir = p.path().to_str().unwrap();
     let r = record(out.path(), &["--from-dir", dir], &rec(&id));
-    if r.code == 0 {
-        assert_eq!(video_of(&r.records()[0])["method"], "render");
-    } else {
-        assert!(
-            r.stderr.contains("the native renderer is not built yet"),
-            "{r:?}"
-        );
-        assert!(!r.stderr.contains("gone.example/presentation"), "{r:?}");
-    }
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(video_of(&r.records()[0])["method"], "render");
+    assert!(!r.stderr.contains("gone.example"), "{r:?}");
     let missing = rid(44);
     let r = record(out.path(), &["--from-dir", dir], &rec(&missing));
     assert_eq!(r.code, 1, "{r:?}");
