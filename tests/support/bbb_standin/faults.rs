@@ -26,20 +26,46 @@ struct Fault {
 #[derive(Debug, Default)]
 pub struct Faults(Mutex<Vec<Fault>>);
 
+/// The parts of one `KIND[:ARG][@MATCH][*COUNT]` spec (API and file faults alike).
+pub struct Spec<'a> {
+    pub name: &'a str,
+    pub arg: &'a str,
+    pub matching: Option<String>,
+    pub left: Option<u64>,
+}
+
+impl<'a> Spec<'a> {
+    /// Splits a spec into its parts.
+    pub fn parse(s: &'a str) -> anyhow::Result<Spec<'a>> {
+        let (rest, left) = match s.rsplit_once('*') {
+            Some((r, n)) => (r, Some(n.parse()?)),
+            None => (s, None),
+        };
+        let (head, matching) = match rest.split_once('@') {
+            Some((h, m)) => (h, Some(m.to_string())),
+            None => (rest, None),
+        };
+        let (name, arg) = head.split_once(':').unwrap_or((head, ""));
+        Ok(Spec {
+            name,
+            arg,
+            matching,
+            left,
+        })
+    }
+}
+
 impl Faults {
     /// Parses `KIND[:ARG][@MATCH][*COUNT]` specs.
     pub fn parse(specs: &[String]) -> anyhow::Result<Faults> {
         let mut v = Vec::new();
         for s in specs {
-            let (rest, left) = match s.rsplit_once('*') {
-                Some((r, n)) => (r, Some(n.parse()?)),
-                None => (s.as_str(), None),
-            };
-            let (head, matching) = match rest.split_once('@') {
-                Some((h, m)) => (h, Some(m.to_string())),
-                None => (rest, None),
-            };
-            let (name, arg) = head.split_once(':').unwrap_or((head, ""));
+            let Spec {
+                name,
+                arg,
+                matching,
+                left,
+            } = Spec::parse(s)?;
             let kind = match name {
                 "status" => Kind::Status(arg.parse()?),
                 "delay" => Kind::Delay(arg.parse()?),

@@ -49,15 +49,12 @@ struct Files {
 fn parse_faults(specs: &[String]) -> anyhow::Result<Vec<Fault>> {
     let mut v = Vec::new();
     for s in specs {
-        let (rest, left) = match s.rsplit_once('*') {
-            Some((r, n)) => (r, Some(n.parse()?)),
-            None => (s.as_str(), None),
-        };
-        let (head, matching) = match rest.split_once('@') {
-            Some((h, m)) => (h, Some(m.to_string())),
-            None => (rest, None),
-        };
-        let (name, arg) = head.split_once(':').unwrap_or((head, ""));
+        let crate::faults::Spec {
+            name,
+            arg,
+            matching,
+            left,
+        } = crate::faults::Spec::parse(s)?;
         let kind = match name {
             "drop" => Kind::Drop(arg.parse()?),
             "slow" => Kind::Slow(arg.parse::<u64>()?.max(1)),
