@@ -276,3 +276,30 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg(self.0.path()).status();
     }
 }
+
+/// Processes whose command line mentions `needle` (read from /proc).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
+        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
+            let c = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if c.contains(needle) {
+                found.push(c);
+            }
+        }
+    }
+    found
+}
+
+/// Sends SIGTERM to `child` and waits: bbb-record must stop with exit 2 and say why.
+fn terminate(child: std::process::Child) {
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+}

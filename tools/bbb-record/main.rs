@@ -122,7 +122,7 @@ fn main() -> std::process::ExitCode {
             method: a.method,
             prefer: a.prefer,
             recorder,
-            render: a.render.options(ffmpeg),
+            render: a.render.options(ffmpeg, a.jobs),
             from_dir: a.render.from_dir.clone(),
             keep_free: a.keep_free.saturating_mul(1_000_000),
             dry_run: a.dry_run,

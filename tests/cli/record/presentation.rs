@@ -167,3 +167,50 @@ fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("no metadata.xml in"), "{r:?}");
 }
+
+#[test]
+fn record_render_is_stopped_with_bbb_record_on_sigterm() {
+    // An hour of slides: the render is still in its ffmpeg runs when the signal comes.
+    let p = Published::new();
+    let id = rid(45);
+    p.slides(&id, "Long", 3_600_000);
+    let out = tempfile::tempdir().unwrap();
+    let tmp = out.path().join(".tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let input = out.path().join("in.ndjson");
+    let rec = json!({"record_id": id, "playback": [{"type": "presentation",
+        "url": format!("https://gone.example/playback/presentation/2.3/{id}")}]});
+    std::fs::write(&input, rec.to_string()).unwrap();
+    let child = cmd("bbb-record")
+        .arg("--out")
+        .arg(out.path())
+        .arg("--from-dir")
+        .arg(p.path())
+        .arg(&input)
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = tmp.display().to_string();
+    let t = Instant::now();
+    while processes_mentioning(&needle).is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "ffmpeg never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    terminate(child);
+    // No ffmpeg run outlives bbb-record, its temporary folder is gone, no partial video.
+    let left = processes_mentioning(&needle);
+    assert!(left.is_empty(), "ffmpeg outlived bbb-record: {left:?}");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    assert!(
+        names(out.path())
+            .iter()
+            .all(|n| n.starts_with('.') || n == "in.ndjson"),
+        "{:?}",
+        names(out.path())
+    );
+}

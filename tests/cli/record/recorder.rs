@@ -159,20 +159,6 @@ fn record_bbb_recorder_needs_node_and_the_plugin() {
     assert!(r.stderr.contains("node is not installed"), "{r:?}");
 }
 
-/// Processes whose command line mentions `needle` (read from /proc).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
-        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
-            let c = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if c.contains(needle) {
-                found.push(c);
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn record_bbb_recorder_is_stopped_with_bbb_record_on_sigterm() {
     let p = Published::new();
@@ -207,15 +193,7 @@ fn record_bbb_recorder_is_stopped_with_bbb_record_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let plug_dir = plug.path().display().to_string();
-    let st = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let o = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    terminate(child);
     // node export.js runs in the plugin folder (its cwd), so look for the URL instead.
     std::thread::sleep(Duration::from_millis(300));
     let left = processes_mentioning(&url);

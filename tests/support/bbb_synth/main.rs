@@ -59,9 +59,12 @@ struct Args {
     /// Renderer frame rate.
     #[arg(long, default_value_t = 15)]
     fps: u32,
-    /// Renderer x264 CRF.
+    /// Renderer x264 constant quantizer.
     #[arg(long, default_value_t = 23)]
-    crf: u8,
+    qp: u8,
+    /// Renderer x264 CRF instead of --qp.
+    #[arg(long)]
+    crf: Option<u8>,
     /// Renderer x264 preset.
     #[arg(long, default_value = "ultrafast")]
     preset: String,
@@ -82,6 +85,7 @@ fn parse_interval(s: &str) -> Result<(f64, f64), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    bbbmig_core::diag::init("bbb-synth", 0, false);
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -99,7 +103,10 @@ fn run(a: Args) -> anyhow::Result<()> {
             width: w.parse().context("--size width")?,
             height: h.parse().context("--size height")?,
             fps: a.fps,
-            crf: a.crf,
+            quality: match a.crf {
+                Some(c) => render::Quality::Crf(c),
+                None => render::Quality::Qp(a.qp),
+            },
             preset: a.preset.clone(),
             chat: a.with_chat,
             ..Default::default()

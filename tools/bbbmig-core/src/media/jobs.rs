@@ -67,8 +67,9 @@ pub async fn run(
         let open = (set.len() + pending.len()) < window;
         tokio::select! {
             sig = signals.next() => {
-                // Dropping the jobs kills their bbb-recorder children; partial
-                // downloads stay for the next run.
+                // Dropping the jobs kills their bbb-recorder children; renders stop
+                // their ffmpeg runs; partial downloads stay for the next run.
+                crate::render::encode::cancel_all();
                 break Err(fatal(anyhow::anyhow!(
                     "interrupted by {sig}; partial downloads are kept for the next run"
                 )));

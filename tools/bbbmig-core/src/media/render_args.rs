@@ -1,7 +1,7 @@
-//! The renderer's command-line flags of bbb-record (`--layout --size --fps --crf --preset
+//! The renderer's command-line flags of bbb-record (`--layout --size --fps --qp --crf --preset
 //! --chat --from-dir`), turned into [`RenderOptions`].
 
-use crate::render::{Layout, RenderOptions};
+use crate::render::{Layout, Quality, RenderOptions};
 use std::path::PathBuf;
 
 /// Flags that tune the native renderer.
@@ -16,11 +16,14 @@ pub struct RenderArgs {
     /// Render: frames per second.
     #[arg(long, default_value_t = 15)]
     pub fps: u32,
-    /// Render: x264 quality (lower is better).
-    #[arg(long, default_value_t = 23)]
-    pub crf: u8,
+    /// Render: x264 constant quantizer, lower is better [default: 23].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=51), conflicts_with = "crf")]
+    pub qp: Option<u8>,
+    /// Render: x264 constant rate factor instead of --qp (slower).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=51))]
+    pub crf: Option<u8>,
     /// Render: x264 preset.
-    #[arg(long, default_value = "veryfast")]
+    #[arg(long, default_value = "ultrafast")]
     pub preset: String,
     /// Render: add the chat column.
     #[arg(long)]
@@ -31,17 +34,23 @@ pub struct RenderArgs {
 }
 
 impl RenderArgs {
-    /// The renderer's options, with the ffmpeg binary found on PATH.
-    pub fn options(&self, ffmpeg: PathBuf) -> RenderOptions {
+    /// The renderer's options, with the ffmpeg binary found on PATH; with `jobs` records
+    /// worked on at once, each render runs as many ffmpeg processes as its share of the cores.
+    pub fn options(&self, ffmpeg: PathBuf, jobs: usize) -> RenderOptions {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         RenderOptions {
             layout: self.layout,
             width: self.size.0,
             height: self.size.1,
             fps: self.fps,
-            crf: self.crf,
+            quality: match (self.crf, self.qp) {
+                (Some(c), _) => Quality::Crf(c),
+                (None, q) => Quality::Qp(q.unwrap_or(23)),
+            },
             preset: self.preset.clone(),
             chat: self.chat,
             ffmpeg,
+            parallel: (cores / jobs.max(1)).max(1),
         }
     }
 }

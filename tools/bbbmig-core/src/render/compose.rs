@@ -1,11 +1,10 @@
-//! The screen layout and the single ffmpeg run that composes presentation frames, cursor,
-//! screen share, webcams, chat, audio, captions and chapters into one H.264/AAC MP4.
+//! The screen layout, and the ffmpeg run that composes the picture of one stretch of the
+//! video (presentation frames, cursor, screen share, webcams, chat) into H.264.
 
 use super::{Layout, RenderOptions};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// A box on the screen: x, y, width, height (even numbers).
 pub type BoxXywh = (u32, u32, u32, u32);
@@ -90,41 +89,20 @@ impl Geometry {
     }
 }
 
-/// A still-image stream: PNG files with their display intervals.
-pub struct Stills {
-    pub list: PathBuf,
-}
+/// Pictures shown one after the other: (PNG file, seconds shown), from time 0.
+pub type Stills = Vec<(PathBuf, f64)>;
 
-/// Writes an ffconcat list of `(file, duration)`.
-pub fn write_concat(path: &Path, items: &[(PathBuf, f64)]) -> Result<Stills> {
-    let mut s = String::from("ffconcat version 1.0\n");
-    for (f, d) in items {
-        let name = f.to_string_lossy();
-        if name.contains('\'') || name.contains('\n') {
-            bail!("unsupported temporary path {name:?}");
-        }
-        let _ = writeln!(s, "file '{name}'\nduration {:.3}", d.max(0.001));
-    }
-    // The last entry's duration is only honoured when the file is repeated.
-    if let Some((f, _)) = items.last() {
-        let _ = writeln!(s, "file '{}'", f.to_string_lossy());
-    }
-    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))?;
-    Ok(Stills {
-        list: path.to_path_buf(),
-    })
-}
+/// A cursor track on the screen: (from time, x, y) of the cursor image's top-left corner;
+/// x = -1000 hides it.
+pub type CursorTrack = Vec<(f64, f64, f64)>;
 
-/// A screen-share input: input index, its intervals, and the span decoded.
-type DeskInput = (usize, Vec<(f64, f64)>, f64, f64);
-
-/// Everything the ffmpeg run combines.
+/// Everything a render combines.
 pub struct Inputs<'a> {
     pub geo: Geometry,
     pub duration: f64,
     pub slides: Stills,
     pub cursor_png: PathBuf,
-    pub cursor_cmds: PathBuf,
+    pub cursor: CursorTrack,
     pub chat: Option<Stills>,
     pub webcams: Option<&'a Path>,
     pub audio: Option<&'a Path>,
@@ -135,77 +113,175 @@ pub struct Inputs<'a> {
     pub work: &'a Path,
 }
 
-fn lang3(locale: &str) -> &'static str {
-    match locale.split(['-', '_']).next().unwrap_or("") {
-        "en" => "eng",
-        "fr" => "fra",
-        "de" => "deu",
-        "es" => "spa",
-        "it" => "ita",
-        "pt" => "por",
-        "nl" => "nld",
-        "ru" => "rus",
-        "ar" => "ara",
-        "zh" => "zho",
-        "ja" => "jpn",
-        "pl" => "pol",
-        "tr" => "tur",
-        _ => "und",
+/// A stretch of the video rendered by one ffmpeg run: frames `first..first + frames`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    pub first: u64,
+    pub frames: u64,
+}
+
+impl Span {
+    /// Start and end on the recording's timeline, seconds.
+    pub fn times(&self, fps: u32) -> (f64, f64) {
+        let f = fps.max(1) as f64;
+        (self.first as f64 / f, (self.first + self.frames) as f64 / f)
     }
 }
 
-/// Runs ffmpeg once; the output is written to `out`.
-pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
-    let g = inp.geo;
-    let (ax, ay, aw, ah) = g.area;
-    let fps = opts.fps.max(1);
-    let mut args: Vec<String> = vec![
-        "-nostdin".into(),
-        "-hide_banner".into(),
-        "-loglevel".into(),
-        "error".into(),
-        "-y".into(),
-    ];
-    let mut n = 0usize;
-    let mut input = |args: &mut Vec<String>, pre: &[&str], file: &Path| -> usize {
+/// Counts the inputs of an ffmpeg command line as they are added.
+#[derive(Default)]
+pub struct FfmpegArgs {
+    inputs: usize,
+}
+
+impl FfmpegArgs {
+    /// The options every run starts with: no prompt, errors only, overwrite.
+    pub fn quiet() -> Vec<String> {
+        ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    /// Adds `pre… -i file` to `args`; returns the input's index.
+    pub fn input(&mut self, args: &mut Vec<String>, pre: &[&str], file: &Path) -> usize {
         args.extend(pre.iter().map(|s| s.to_string()));
         args.push("-i".into());
         args.push(file.to_string_lossy().into_owned());
-        n += 1;
-        n - 1
-    };
-    let concat = ["-f", "concat", "-safe", "0"];
-    let i_slides = input(&mut args, &concat, &inp.slides.list);
-    let i_cursor = input(&mut args, &[], &inp.cursor_png);
-    let i_chat = inp
-        .chat
-        .as_ref()
-        .map(|c| input(&mut args, &concat, &c.list));
-    let i_cams = inp.webcams.map(|f| input(&mut args, &[], f));
-    let i_audio = inp.audio.map(|f| input(&mut args, &[], f));
-    // The screen share spans the whole recording: decode only around its intervals, one input
-    // per group of close intervals, timestamps kept on the recording's timeline.
-    let mut i_desk: Vec<DeskInput> = Vec::new();
-    if let Some((file, ivals)) = inp.deskshare {
-        for group in group_intervals(ivals, 5.0) {
-            let from = (group[0].0 - 0.5).max(0.0);
-            let to = group.last().map(|g| g.1).unwrap_or(from) + 0.5;
-            // -ss seeks to the keyframe before `from` without moving the timestamps (given
-            // -itsoffset); trim drops what lies outside [from, to] before any scaling.
-            let ss = format!("{from:.3}");
-            let i = input(&mut args, &["-ss", &ss, "-itsoffset", &ss], file);
-            i_desk.push((i, group, from, to));
+        self.inputs += 1;
+        self.inputs - 1
+    }
+}
+
+/// Writes an ffconcat list of the stills shown during `[a, b)`, timed from `a`. Durations
+/// are differences of millisecond-rounded instants, so that they never drift.
+fn write_concat(path: &Path, items: &[(PathBuf, f64)], a: f64, b: f64) -> Result<()> {
+    let ms = |t: f64| (t * 1000.0).round() as i64;
+    let mut shown: Vec<(&Path, i64)> = Vec::new();
+    let mut t = 0.0f64;
+    for (f, d) in items {
+        let (from, to) = (t.max(a), (t + d).min(b));
+        t += d;
+        if ms(to) > ms(from) {
+            shown.push((f, ms(to - a) - ms(from - a)));
         }
     }
-    let i_caps: Vec<usize> = inp
-        .captions
+    if shown.is_empty() {
+        // Past the last still (tpad repeats it); before the first one cannot happen.
+        if let Some((f, _)) = items.last() {
+            shown.push((f, ms(b - a).max(1)));
+        } else {
+            bail!("nothing to show");
+        }
+    }
+    let mut s = String::from("ffconcat version 1.0\n");
+    for (f, d) in &shown {
+        let name = f.to_string_lossy();
+        if name.contains('\'') || name.contains('\n') {
+            bail!("unsupported temporary path {name:?}");
+        }
+        let _ = writeln!(s, "file '{name}'\nduration {}.{:03}", d / 1000, d % 1000);
+    }
+    // The last entry's duration is only honoured when the file is repeated.
+    if let Some((f, _)) = shown.last() {
+        let _ = writeln!(s, "file '{}'", f.to_string_lossy());
+    }
+    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Seconds of cursor track per ffmpeg command (see `cursor_commands`).
+const CURSOR_CHUNK_S: f64 = 10.0;
+
+/// sendcmd script moving the cursor overlay during `[a, b)`, timed from `a`: one command per
+/// `chunk` seconds setting x and y to step functions of t (`x0 + dx1*gte(t,t1) + …`). One
+/// command per cursor event would be exact too, but ffmpeg's sendcmd needs tens of KB per
+/// command (gigabytes for an hour of 0.1 s cursor events); a few hundred long expressions
+/// cost nothing.
+fn cursor_commands(track: &[(f64, f64, f64)], a: f64, b: f64, chunk: f64) -> String {
+    // Where the cursor is at `a`, then its moves until `b`, on the span's clock.
+    let first = track.partition_point(|p| p.0 <= a);
+    let at_a = first
+        .checked_sub(1)
+        .map(|i| (0.0, track[i].1, track[i].2))
+        .unwrap_or((0.0, -1000.0, -1000.0));
+    let moves = track[first..]
         .iter()
-        .map(|(_, f)| input(&mut args, &[], f))
-        .collect();
-    let i_chap = inp
-        .chapters
-        .as_ref()
-        .map(|f| input(&mut args, &["-f", "ffmetadata"], f));
+        .take_while(|p| p.0 < b)
+        .map(|&(t, x, y)| (t - a, x, y));
+    let track: Vec<(f64, f64, f64)> = std::iter::once(at_a).chain(moves).collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < track.len() {
+        let start = track[i].0;
+        let end = start + chunk;
+        let (mut ex, mut ey) = (String::new(), String::new());
+        let (mut x, mut y) = (track[i].1, track[i].2);
+        let _ = write!(ex, "{x}");
+        let _ = write!(ey, "{y}");
+        i += 1;
+        while i < track.len() && track[i].0 < end {
+            let (t, nx, ny) = track[i];
+            if nx != x {
+                let _ = write!(ex, "+{}*gte(t,{t:.3})", nx - x);
+            }
+            if ny != y {
+                let _ = write!(ey, "+{}*gte(t,{t:.3})", ny - y);
+            }
+            (x, y) = (nx, ny);
+            i += 1;
+        }
+        let _ = writeln!(
+            out,
+            "{start:.3} overlay@cur x '{ex}', overlay@cur y '{ey}';"
+        );
+    }
+    out
+}
+
+/// The ffmpeg arguments that render the picture (no audio) of `span` into the MP4 file `out`,
+/// with its lists and filter graph written to the work folder under `name`. `threads`:
+/// x264 threads (0 = ffmpeg's choice).
+pub fn span_args(
+    inp: &Inputs,
+    opts: &RenderOptions,
+    span: Span,
+    name: &str,
+    threads: usize,
+    out: &Path,
+) -> Result<Vec<String>> {
+    let g = inp.geo;
+    let (ax, ay, aw, ah) = g.area;
+    let fps = opts.fps.max(1);
+    let (a, b) = span.times(fps);
+    let work = inp.work;
+    let mut cmd = FfmpegArgs::default();
+    let mut input = |args: &mut Vec<String>, pre: &[&str], file: &Path| cmd.input(args, pre, file);
+    let mut args = FfmpegArgs::quiet();
+    let concat = ["-f", "concat", "-safe", "0"];
+    let slides = work.join(format!("{name}-slides.txt"));
+    write_concat(&slides, &inp.slides, a, b)?;
+    let i_slides = input(&mut args, &concat, &slides);
+    let i_cursor = input(&mut args, &[], &inp.cursor_png);
+    let i_chat = match &inp.chat {
+        Some(items) => {
+            let list = work.join(format!("{name}-chat.txt"));
+            write_concat(&list, items, a, b)?;
+            Some(input(&mut args, &concat, &list))
+        }
+        None => None,
+    };
+    // Webcams and screen share are read by `movie` sources that seek to the keyframe
+    // before the span and keep every frame (with their own clock moved to the span's), so
+    // that the picture shown at the span's first frame is there even when it began long
+    // before (screen shares have a frame every few seconds). ffmpeg's input -ss would drop
+    // it; -ss with -itsoffset times -t from the offset.
+    let cams = match (inp.webcams, g.cams) {
+        (Some(f), Some(_)) => Some(media_link(work, "webcams", f)?),
+        _ => None,
+    };
+    let desk = match inp.deskshare {
+        Some((f, ivals)) if !ivals.is_empty() => Some((media_link(work, "deskshare", f)?, ivals)),
+        _ => None,
+    };
 
     let bg = format!(
         "0x{:02x}{:02x}{:02x}",
@@ -220,8 +296,10 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         w = g.w,
         h = g.h
     );
-    let cmds = inp
-        .cursor_cmds
+    let cmds = work.join(format!("{name}-cursor.cmd"));
+    std::fs::write(&cmds, cursor_commands(&inp.cursor, a, b, CURSOR_CHUNK_S))
+        .with_context(|| format!("writing {}", cmds.display()))?;
+    let cmds = cmds
         .to_string_lossy()
         .replace('\\', "\\\\")
         .replace('\'', "\\'");
@@ -231,26 +309,39 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         "[base2][{i_cursor}:v]overlay@cur=x=-1000:y=-1000:eval=frame[v0];"
     );
     let mut last = "v0".to_string();
-    for (k, (i, ivals, from, to)) in i_desk.iter().enumerate() {
-        let en: Vec<String> = ivals
-            .iter()
-            .map(|(a, b)| format!("gte(t\\,{a:.3})*lt(t\\,{b:.3})"))
-            .collect();
-        let _ = writeln!(
-            fg,
-            "[{i}:v]trim=start={from:.3}:end={to:.3},scale={aw}:{ah}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
-        );
-        let _ = writeln!(
-            fg,
-            "[{last}][desk{k}]overlay=x={ax}:y={ay}:eof_action=pass:enable='{}'[vd{k}];",
-            en.join("+")
-        );
-        last = format!("vd{k}");
+    if let Some((file, ivals)) = &desk {
+        let mut k = 0;
+        for group in group_intervals(ivals, 5.0) {
+            let (gs, ge) = (group[0].0, group.last().map_or(group[0].1, |g| g.1));
+            if ge <= a || gs >= b {
+                continue;
+            }
+            // Decoding ends a little after the span: its last frames need the next
+            // picture's time to know that theirs still shows.
+            let seek = (gs.max(a) - 0.5).max(0.0);
+            let end = ge.min(b + 1.0) + 0.5 - a;
+            let en: Vec<String> = group
+                .iter()
+                .map(|(s, e)| format!("gte(t\\,{:.3})*lt(t\\,{:.3})", s - a, e - a))
+                .collect();
+            let _ = writeln!(
+                fg,
+                "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,trim=end={end:.3},scale={aw}:{ah}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
+            );
+            let _ = writeln!(
+                fg,
+                "[{last}][desk{k}]overlay=x={ax}:y={ay}:eof_action=pass:enable='{}'[vd{k}];",
+                en.join("+")
+            );
+            last = format!("vd{k}");
+            k += 1;
+        }
     }
-    if let (Some(i), Some((bx, by, bw, bh))) = (i_cams, g.cams) {
+    if let (Some(file), Some((bx, by, bw, bh))) = (&cams, g.cams) {
+        let seek = (a - 1.0).max(0.0);
         let _ = writeln!(
             fg,
-            "[{i}:v]fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease:flags=fast_bilinear,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
+            "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease:flags=fast_bilinear,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
         );
         let _ = writeln!(
             fg,
@@ -267,69 +358,67 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         last = "v3".into();
     }
     let _ = write!(fg, "[{last}]null[vout]");
-    let script = inp.work.join("filter.txt");
-    std::fs::write(&script, &fg)?;
+    let script = work.join(format!("{name}-filter.txt"));
+    std::fs::write(&script, &fg).with_context(|| format!("writing {}", script.display()))?;
     args.extend([
         "-filter_complex_script".into(),
         script.to_string_lossy().into_owned(),
+        "-map".into(),
+        "[vout]".into(),
+        "-an".into(),
     ]);
-    args.extend(["-map".into(), "[vout]".into()]);
-    let audio_from = i_cams.or(i_audio);
-    if let Some(i) = audio_from {
-        args.extend(["-map".into(), format!("{i}:a:0?")]);
-        args.extend(["-c:a", "aac", "-b:a", "128k", "-ac", "2"].map(String::from));
-    }
-    for (j, (i, (locale, _))) in i_caps.iter().zip(&inp.captions).enumerate() {
-        args.extend(["-map".into(), format!("{i}:s:0")]);
-        args.extend([
-            format!("-metadata:s:s:{j}"),
-            format!("language={}", lang3(locale)),
-        ]);
-        args.extend([format!("-metadata:s:s:{j}"), format!("title={locale}")]);
-    }
-    if !i_caps.is_empty() {
-        args.extend(["-c:s".into(), "mov_text".into()]);
-    }
-    if let Some(i) = i_chap {
-        args.extend(["-map_chapters".into(), i.to_string()]);
-    }
     args.extend(
         [
             "-c:v",
             "libx264",
             "-preset",
             &opts.preset,
-            "-crf",
-            &opts.crf.to_string(),
             "-pix_fmt",
             "yuv420p",
             "-r",
             &fps.to_string(),
-            "-t",
-            &format!("{:.3}", inp.duration),
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
+            "-frames:v",
+            &span.frames.to_string(),
         ]
         .map(String::from),
     );
-    args.push(out.to_string_lossy().into_owned());
-    log::debug!("ffmpeg {}", args.join(" "));
-    let res = Command::new(&opts.ffmpeg)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .with_context(|| format!("cannot run {}", opts.ffmpeg.display()))?;
-    if !res.status.success() {
-        let err = String::from_utf8_lossy(&res.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(8).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        bail!("ffmpeg failed ({}): {}", res.status, tail.join(" | "));
+    args.extend(opts.quality.args());
+    if threads > 0 {
+        args.extend(["-threads".into(), threads.to_string()]);
     }
-    Ok(())
+    args.extend([
+        "-f".into(),
+        "mp4".into(),
+        out.to_string_lossy().into_owned(),
+    ]);
+    Ok(args)
+}
+
+/// A link named `name.<extension>` in the work folder to the media file `file`, so that the
+/// filter graph names it without any quoting trouble (the recording's folder may hold
+/// any character).
+fn media_link(work: &Path, name: &str, file: &Path) -> Result<String> {
+    let ext: String = file
+        .extension()
+        .map(|e| {
+            e.to_string_lossy()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect()
+        })
+        .unwrap_or_default();
+    let link = work.join(format!("{name}.{ext}"));
+    if !link.exists() {
+        let target =
+            std::path::absolute(file).with_context(|| format!("locating {}", file.display()))?;
+        std::os::unix::fs::symlink(&target, &link)
+            .with_context(|| format!("linking {}", link.display()))?;
+    }
+    let s = link.to_string_lossy().into_owned();
+    if s.contains(['\'', '\\', '\n']) {
+        bail!("unsupported temporary path {s:?}");
+    }
+    Ok(s)
 }
 
 /// Sorted intervals grouped where the gap between neighbours is under `gap` seconds.
@@ -357,6 +446,57 @@ mod tests {
             g,
             vec![vec![(10.0, 20.0), (22.0, 30.0)], vec![(50.0, 60.0)]]
         );
+    }
+
+    #[test]
+    fn cursor_commands_are_step_functions_per_chunk() {
+        let track = [(0.0, 1.0, 2.0), (0.5, 3.0, 2.0), (12.0, 5.0, 6.0)];
+        let c = cursor_commands(&track, 0.0, 100.0, 10.0);
+        assert_eq!(
+            c,
+            "0.000 overlay@cur x '1+2*gte(t,0.500)', overlay@cur y '2';\n12.000 overlay@cur x '5', overlay@cur y '6';\n"
+        );
+    }
+
+    #[test]
+    fn a_later_span_starts_where_the_cursor_is_and_runs_on_its_own_clock() {
+        let track = [
+            (0.0, 1.0, 2.0),
+            (0.5, 3.0, 2.0),
+            (12.0, 5.0, 6.0),
+            (30.0, 7.0, 7.0),
+        ];
+        let c = cursor_commands(&track, 10.0, 20.0, 10.0);
+        assert_eq!(
+            c,
+            "0.000 overlay@cur x '3+2*gte(t,2.000)', overlay@cur y '2+4*gte(t,2.000)';\n"
+        );
+        // Before the first event the cursor is hidden.
+        let c = cursor_commands(&[(5.0, 1.0, 1.0)], 0.0, 10.0, 10.0);
+        assert!(
+            c.starts_with("0.000 overlay@cur x '-1000+1001*gte(t,5.000)'"),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn concat_lists_hold_what_a_span_shows_without_drift() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("l.txt");
+        let items: Vec<(PathBuf, f64)> = (0..3)
+            .map(|i| (PathBuf::from(format!("/s{i}.png")), 1.0 / 3.0))
+            .chain([(PathBuf::from("/last.png"), 5.0)])
+            .collect();
+        write_concat(&list, &items, 0.5, 2.0).unwrap();
+        let s = std::fs::read_to_string(&list).unwrap();
+        assert_eq!(
+            s,
+            "ffconcat version 1.0\nfile '/s1.png'\nduration 0.167\nfile '/s2.png'\nduration 0.333\nfile '/last.png'\nduration 1.000\nfile '/last.png'\n"
+        );
+        // Past the end of every still: the last one, for the whole span.
+        write_concat(&list, &items, 10.0, 12.0).unwrap();
+        let s = std::fs::read_to_string(&list).unwrap();
+        assert!(s.contains("file '/last.png'\nduration 2.000"), "{s}");
     }
 
     #[test]

@@ -174,6 +174,9 @@ pub fn render_states(
             handles.push(scope.spawn(move || -> Result<()> {
                 let mut cache: Option<(usize, SlideImage)> = None;
                 for (j, st) in part.iter().enumerate() {
+                    if super::encode::cancelled() {
+                        bail!("rendering interrupted");
+                    }
                     let img = match (st.slide, &cache) {
                         (None, _) => None,
                         (Some(si), Some((c, _))) if *c == si => cache.as_ref().map(|c| &c.1),

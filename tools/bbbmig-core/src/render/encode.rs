@@ -1,0 +1,382 @@
+//! The encode: the video cut into stretches rendered by ffmpeg runs in parallel (one per
+//! core), the audio encoded alongside, then one stream-copy mux with captions and chapters
+//! into the MP4 (faststart).
+
+use super::RenderOptions;
+use super::compose::{FfmpegArgs, Inputs, Span, span_args};
+use anyhow::{Context, Result, bail};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Set by [`cancel_all`]: every running render stops its ffmpeg runs and fails.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Stops every render of this process (on SIGINT or SIGTERM): their ffmpeg runs are killed
+/// within 20 ms and the renders return an error (their temporary files are removed).
+pub fn cancel_all() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`cancel_all`] was called.
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
+
+/// How many ffmpeg runs at once: `opts.parallel`, else one per core.
+pub fn parallelism(opts: &RenderOptions) -> usize {
+    if opts.parallel > 0 {
+        opts.parallel
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Cuts `frames` frames into stretches: one when running alone, else about eight per
+/// parallel run, each 20 s to 5 min long, and halved for the last two rounds so that the runs
+/// finish together. `forced` (seconds) sets one length for all (BBBMIG_RENDER_SPAN, tests).
+pub fn plan(frames: u64, fps: u32, parallel: usize, forced: Option<f64>) -> Vec<Span> {
+    let fps = fps.max(1) as f64;
+    let to_frames = |s: f64| ((s * fps).round() as u64).max(1);
+    let (len, tail) = match forced {
+        Some(s) => (to_frames(s), 0),
+        None if parallel <= 1 => (frames.max(1), 0),
+        None => {
+            let len = to_frames((frames as f64 / fps / (parallel as f64 * 8.0)).clamp(20.0, 300.0));
+            (len, 2 * parallel as u64 * len)
+        }
+    };
+    let mut spans = Vec::new();
+    let mut first = 0;
+    while first < frames {
+        let left = frames - first;
+        let len = if left <= tail {
+            (len / 2).max(to_frames(10.0))
+        } else {
+            len
+        };
+        let mut n = len.min(left);
+        // No stub of a few frames at the end: the last stretch takes them.
+        if left - n < len / 4 {
+            n = left;
+        }
+        spans.push(Span { first, frames: n });
+        first += n;
+    }
+    spans
+}
+
+/// One ffmpeg run of the pool.
+struct Job {
+    what: String,
+    args: Vec<String>,
+    log: PathBuf,
+}
+
+/// A running ffmpeg, killed if dropped before it ends (an error elsewhere, a panic).
+struct Running {
+    job: usize,
+    child: Child,
+    started: std::time::Instant,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The last lines ffmpeg wrote to its log.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(8)..].join(" | ")
+}
+
+/// Runs the jobs, `parallel` at a time, in order; returns for each whether it succeeded.
+/// A failure of a job for which `may_fail` says yes is returned; any other failure stops
+/// the others and is the error.
+fn run_pool(
+    ffmpeg: &Path,
+    jobs: &[Job],
+    parallel: usize,
+    may_fail: impl Fn(usize, &str) -> bool,
+) -> Result<Vec<bool>> {
+    let mut ok = vec![false; jobs.len()];
+    let mut running: Vec<Running> = Vec::new();
+    let mut next = 0;
+    loop {
+        if cancelled() {
+            // `running` is dropped: the runs are killed.
+            bail!("rendering interrupted");
+        }
+        while running.len() < parallel.max(1) && next < jobs.len() {
+            let j = &jobs[next];
+            log::debug!("ffmpeg {}", j.args.join(" "));
+            let log = std::fs::File::create(&j.log)
+                .with_context(|| format!("creating {}", j.log.display()))?;
+            let child = Command::new(ffmpeg)
+                .args(&j.args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .with_context(|| format!("cannot run {}", ffmpeg.display()))?;
+            running.push(Running {
+                job: next,
+                child,
+                started: std::time::Instant::now(),
+            });
+            next += 1;
+        }
+        if running.is_empty() {
+            return Ok(ok);
+        }
+        let mut done = None;
+        for (k, r) in running.iter_mut().enumerate() {
+            if let Some(status) = r.child.try_wait()? {
+                done = Some((k, status));
+                break;
+            }
+        }
+        let Some((k, status)) = done else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        let r = running.swap_remove(k);
+        let j = &jobs[r.job];
+        log::debug!(
+            "ffmpeg on {} ended after {:.1} s: {status}",
+            j.what,
+            r.started.elapsed().as_secs_f64()
+        );
+        if status.success() {
+            ok[r.job] = true;
+            continue;
+        }
+        let tail = log_tail(&j.log);
+        if !may_fail(r.job, &tail) {
+            // `running` is dropped: the other runs are killed.
+            bail!("ffmpeg failed on {} ({status}): {tail}", j.what);
+        }
+    }
+}
+
+fn lang3(locale: &str) -> &'static str {
+    match locale.split(['-', '_']).next().unwrap_or("") {
+        "en" => "eng",
+        "fr" => "fra",
+        "de" => "deu",
+        "es" => "spa",
+        "it" => "ita",
+        "pt" => "por",
+        "nl" => "nld",
+        "ru" => "rus",
+        "ar" => "ara",
+        "zh" => "zho",
+        "ja" => "jpn",
+        "pl" => "pol",
+        "tr" => "tur",
+        _ => "und",
+    }
+}
+
+/// Encodes the picture and the sound of `inp` and muxes them into `out`.
+pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
+    let fps = opts.fps.max(1);
+    let frames = ((inp.duration * fps as f64).round() as u64).max(1);
+    let parallel = parallelism(opts);
+    let forced = std::env::var("BBBMIG_RENDER_SPAN")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0);
+    let spans = plan(frames, fps, parallel, forced);
+    // Several runs at once share the cores: one thread each wastes least; a single run
+    // lets x264 and the decoders use them all.
+    let threads = if spans.len() > 1 && parallel > 1 {
+        1
+    } else {
+        0
+    };
+    let work = inp.work;
+    let mut jobs = Vec::new();
+    // The sound first: it runs beside the first stretches.
+    let audio_src = inp.webcams.or(inp.audio);
+    let audio_out = work.join("audio.m4a");
+    if let Some(src) = audio_src {
+        let mut args = FfmpegArgs::quiet();
+        args.extend(["-i".into(), src.to_string_lossy().into_owned()]);
+        args.extend(
+            [
+                "-map",
+                "0:a:0",
+                "-vn",
+                "-sn",
+                "-dn",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "128k",
+                // Mono stays mono (BBB records mono); more channels become stereo.
+                "-af",
+                "aformat=channel_layouts=mono|stereo",
+                "-t",
+                &format!("{:.3}", inp.duration),
+                "-f",
+                "mp4",
+            ]
+            .map(String::from),
+        );
+        args.push(audio_out.to_string_lossy().into_owned());
+        jobs.push(Job {
+            what: "the sound".into(),
+            args,
+            log: work.join("audio.log"),
+        });
+    }
+    let first_span_job = jobs.len();
+    let mut parts = Vec::new();
+    for (k, span) in spans.iter().enumerate() {
+        let name = format!("span{k:03}");
+        let part = work.join(format!("{name}.mp4"));
+        let (a, b) = span.times(fps);
+        jobs.push(Job {
+            what: format!("the video from {a:.1} s to {b:.1} s"),
+            args: span_args(inp, opts, *span, &name, threads, &part)?,
+            log: work.join(format!("{name}.log")),
+        });
+        parts.push(part);
+    }
+    let ok = run_pool(&opts.ffmpeg, &jobs, parallel, |job, tail| {
+        // A sound file without a sound stream: the video is silent, as in BBB's player.
+        job < first_span_job && tail.contains("matches no streams")
+    })?;
+    let has_audio = audio_src.is_some() && ok[0];
+
+    // The mux: stream copies only.
+    let list = work.join("spans.txt");
+    let mut s = String::from("ffconcat version 1.0\n");
+    for p in &parts {
+        let name = p.to_string_lossy();
+        if name.contains('\'') || name.contains('\n') {
+            bail!("unsupported temporary path {name:?}");
+        }
+        let _ = writeln!(s, "file '{name}'");
+    }
+    std::fs::write(&list, s).with_context(|| format!("writing {}", list.display()))?;
+    let mut args = FfmpegArgs::quiet();
+    let mut cmd = FfmpegArgs::default();
+    let mut input = |args: &mut Vec<String>, pre: &[&str], file: &Path| cmd.input(args, pre, file);
+    let i_video = input(&mut args, &["-f", "concat", "-safe", "0"], &list);
+    let i_audio = has_audio.then(|| input(&mut args, &[], &audio_out));
+    let i_caps: Vec<usize> = inp
+        .captions
+        .iter()
+        .map(|(_, f)| input(&mut args, &[], f))
+        .collect();
+    let i_chap = inp
+        .chapters
+        .as_ref()
+        .map(|f| input(&mut args, &["-f", "ffmetadata"], f));
+    args.extend(["-map".into(), format!("{i_video}:v:0")]);
+    if let Some(i) = i_audio {
+        args.extend(["-map".into(), format!("{i}:a:0")]);
+    }
+    for (j, (i, (locale, _))) in i_caps.iter().zip(&inp.captions).enumerate() {
+        args.extend(["-map".into(), format!("{i}:s:0")]);
+        args.extend([
+            format!("-metadata:s:s:{j}"),
+            format!("language={}", lang3(locale)),
+        ]);
+        args.extend([format!("-metadata:s:s:{j}"), format!("title={locale}")]);
+    }
+    args.extend(["-c:v".into(), "copy".into(), "-c:a".into(), "copy".into()]);
+    if !i_caps.is_empty() {
+        args.extend(["-c:s".into(), "mov_text".into()]);
+    }
+    match i_chap {
+        Some(i) => args.extend(["-map_chapters".into(), i.to_string()]),
+        None => args.extend(["-map_chapters".into(), "-1".into()]),
+    }
+    args.extend(
+        [
+            "-t",
+            &format!("{:.3}", inp.duration),
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+        ]
+        .map(String::from),
+    );
+    args.push(out.to_string_lossy().into_owned());
+    let mux = [Job {
+        what: "the final mux".into(),
+        args,
+        log: work.join("mux.log"),
+    }];
+    run_pool(&opts.ffmpeg, &mux, 1, |_, _| false)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total(spans: &[Span]) -> u64 {
+        let mut next = 0;
+        for s in spans {
+            assert_eq!(s.first, next, "{spans:?}");
+            assert!(s.frames > 0);
+            next += s.frames;
+        }
+        next
+    }
+
+    #[test]
+    fn one_run_alone_or_for_short_videos() {
+        assert_eq!(
+            plan(900, 15, 1, None),
+            vec![Span {
+                first: 0,
+                frames: 900
+            }]
+        );
+        // 30 s on 2 cores: all of it is the last rounds, so 10 s stretches.
+        let p = plan(450, 15, 2, None);
+        assert_eq!(total(&p), 450);
+        assert_eq!(p.len(), 3);
+    }
+
+    #[test]
+    fn an_hour_on_two_cores_is_cut_into_stretches_that_shrink_at_the_end() {
+        let p = plan(54_000, 15, 2, None);
+        assert_eq!(total(&p), 54_000);
+        let lens: Vec<u64> = p.iter().map(|s| s.frames).collect();
+        // 225 s stretches, then 112.5 s ones for the last 4 x 225 s.
+        assert_eq!(lens[..12], [3375; 12]);
+        assert_eq!(lens[12..], [1687, 1687, 1687, 1687, 1687, 1687, 1687, 1691]);
+    }
+
+    #[test]
+    fn a_forced_length_cuts_short_videos_and_no_stub_is_left() {
+        let p = plan(135, 15, 1, Some(3.0));
+        assert_eq!(p.len(), 3);
+        assert_eq!(total(&p), 135);
+        let p = plan(100, 10, 2, Some(3.0)); // 30 + 30 + 30 + 10 frames
+        assert_eq!(
+            p.iter().map(|s| s.frames).collect::<Vec<_>>(),
+            vec![30, 30, 30, 10]
+        );
+        let p = plan(95, 10, 2, Some(3.0)); // a 5-frame stub joins the last stretch
+        assert_eq!(
+            p.iter().map(|s| s.frames).collect::<Vec<_>>(),
+            vec![30, 30, 35]
+        );
+    }
+}
