@@ -644,6 +644,11 @@ fn render_tldraw_shapes_zoom_and_cursor() {
         !near(&frame(&out, 35.0), W, H, 960.0, 500.0, 4, blue),
         "tldraw rectangle not undone"
     );
+    // The photo embedded in the SVG slide (slide 1200,675-1600,900 → screen 960,540-1280,720).
+    assert!(
+        close(px(&frame(&out, 5.0), W, 1120.0, 630.0), hex("#2060c0"), 24),
+        "picture embedded in the SVG slide missing"
+    );
     // Cursor at page (720,405) = slide centre = screen centre.
     assert!(
         near(&frame(&out, 15.0), W, H, 640.0, 360.0, 2, [255, 0, 0]),
