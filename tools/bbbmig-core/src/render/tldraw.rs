@@ -221,7 +221,11 @@ fn shape_v1(d: &Value) -> Option<String> {
             let hd = d.get("handles")?;
             let a = pair(hd.get("start").and_then(|x| x.get("point")));
             let b = pair(hd.get("end").and_then(|x| x.get("point")));
-            arrow(a, b, sw, &stroke)
+            let mid = hd
+                .get("bend")
+                .and_then(|x| x.get("point"))
+                .map(|p| pair(Some(p)));
+            arrow(a, b, mid, sw, &stroke)
         }
         "text" | "sticky" => {
             let t = d.get("text").and_then(|x| x.as_str()).unwrap_or("");
@@ -257,15 +261,42 @@ fn shape_v1(d: &Value) -> Option<String> {
     ))
 }
 
-fn arrow(a: (f64, f64), b: (f64, f64), sw: f64, stroke: &str) -> String {
-    let ang = (b.1 - a.1).atan2(b.0 - a.0);
+/// An arrow from `a` to `b`, bent to pass through `mid` when given (a quadratic curve
+/// through it, close to tldraw's arc), with its head along the curve's end.
+fn arrow(a: (f64, f64), b: (f64, f64), mid: Option<(f64, f64)>, sw: f64, stroke: &str) -> String {
+    let straight = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let mid = mid.filter(|m| (m.0 - straight.0).hypot(m.1 - straight.1) > 0.5);
+    let (line, from) = match mid {
+        // The control point of a quadratic that passes through `m` at its middle.
+        Some(m) => {
+            let c = (2.0 * m.0 - straight.0, 2.0 * m.1 - straight.1);
+            (
+                format!("M{} {}Q{} {} {} {}", a.0, a.1, c.0, c.1, b.0, b.1),
+                c,
+            )
+        }
+        None => (format!("M{} {}L{} {}", a.0, a.1, b.0, b.1), a),
+    };
+    let ang = (b.1 - from.1).atan2(b.0 - from.0);
     let l = sw * 5.0;
     let p1 = (b.0 - l * (ang - 0.5).cos(), b.1 - l * (ang - 0.5).sin());
     let p2 = (b.0 - l * (ang + 0.5).cos(), b.1 - l * (ang + 0.5).sin());
     format!(
-        "<path d=\"M{} {}L{} {}M{} {}L{} {}L{} {}\" fill=\"none\" {stroke}/>",
-        a.0, a.1, b.0, b.1, p1.0, p1.1, b.0, b.1, p2.0, p2.1
+        "<path d=\"{line}M{} {}L{} {}L{} {}\" fill=\"none\" {stroke}/>",
+        p1.0, p1.1, b.0, b.1, p2.0, p2.1
     )
+}
+
+/// The point a tldraw v2 arrow bends through: `bend` px off the middle of the chord, along
+/// its perpendicular (tldraw's `med + u.per() * -bend`, with `per(x, y) = (y, -x)`).
+fn bend_point(a: (f64, f64), b: (f64, f64), bend: f64) -> Option<(f64, f64)> {
+    let len = (b.0 - a.0).hypot(b.1 - a.1);
+    if len < 1e-9 || bend.abs() < 0.5 {
+        return None;
+    }
+    let u = ((b.0 - a.0) / len, (b.1 - a.1) / len);
+    let m = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    Some((m.0 - u.1 * bend, m.1 + u.0 * bend))
 }
 
 fn xy(v: &Value) -> (f64, f64) {
@@ -369,7 +400,11 @@ fn shape_v2(d: &Value) -> Option<String> {
             let pts: Vec<(f64, f64)> = list.into_iter().map(|p| p.1).collect();
             format!("<path d=\"{}\" fill=\"none\" {stroke}/>", polyline(&pts))
         }
-        "arrow" => arrow(xy(props.get("start")?), xy(props.get("end")?), sw, &stroke),
+        "arrow" => {
+            let (a, b) = (xy(props.get("start")?), xy(props.get("end")?));
+            let bend = props.get("bend").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            arrow(a, b, bend_point(a, b, bend), sw, &stroke)
+        }
         "text" | "note" => {
             let t = props.get("text").and_then(|c| c.as_str()).unwrap_or("");
             let fs = match size {
@@ -407,6 +442,22 @@ fn shape_v2(d: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bent_arrows_pass_through_their_bend_point() {
+        // v2: 100 px chord along x, bend 20 → through (50, 20) (left of the way, y down).
+        assert_eq!(
+            bend_point((0.0, 0.0), (100.0, 0.0), 20.0),
+            Some((50.0, 20.0))
+        );
+        assert_eq!(bend_point((0.0, 0.0), (100.0, 0.0), 0.0), None);
+        let s = arrow((0.0, 0.0), (100.0, 0.0), Some((50.0, 20.0)), 2.0, "");
+        // Quadratic control point 2m - chord middle = (50, 40): B(0.5) = (50, 20).
+        assert!(s.starts_with("<path d=\"M0 0Q50 40 100 0M"), "{s}");
+        // A straight arrow stays a line.
+        let s = arrow((0.0, 0.0), (100.0, 0.0), Some((50.0, 0.0)), 2.0, "");
+        assert!(s.starts_with("<path d=\"M0 0L100 0M"), "{s}");
+    }
 
     #[test]
     fn v1_draw_becomes_a_path_at_its_point() {
