@@ -91,6 +91,10 @@ fn main() -> std::process::ExitCode {
             })?;
         }
         let out_dir = std::path::absolute(&a.out).map_err(fatal)?;
+        if !a.dry_run {
+            // Published files fetched by a bbb-record that was killed: nothing else removes them.
+            bbbmig_core::stale::sweep(&out_dir, bbbmig_core::media::source::FILES_PREFIX);
+        }
         let (ffprobe, ffmpeg) = (
             tool("ffprobe").map_err(fatal)?,
             tool("ffmpeg").map_err(fatal)?,

@@ -168,6 +168,23 @@ fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
     assert!(r.stderr.contains("no metadata.xml in"), "{r:?}");
 }
 
+/// bbb-record rendering the recording `id` of `p` from disk into `out`, with `tmp` as TMPDIR
+/// (its input file written into `out`).
+fn render_from_dir(p: &Published, id: &str, out: &Path, tmp: &Path) -> Command {
+    let input = out.join("in.ndjson");
+    let rec = json!({"record_id": id, "playback": [{"type": "presentation",
+        "url": format!("https://gone.example/playback/presentation/2.3/{id}")}]});
+    std::fs::write(&input, rec.to_string()).unwrap();
+    let mut c = cmd("bbb-record");
+    c.arg("--out")
+        .arg(out)
+        .arg("--from-dir")
+        .arg(p.path())
+        .arg(&input)
+        .env("TMPDIR", tmp);
+    c
+}
+
 #[test]
 fn record_render_is_stopped_with_bbb_record_on_sigterm() {
     // An hour of slides: the render is still in its ffmpeg runs when the signal comes.
@@ -177,17 +194,7 @@ fn record_render_is_stopped_with_bbb_record_on_sigterm() {
     let out = tempfile::tempdir().unwrap();
     let tmp = out.path().join(".tmp");
     std::fs::create_dir(&tmp).unwrap();
-    let input = out.path().join("in.ndjson");
-    let rec = json!({"record_id": id, "playback": [{"type": "presentation",
-        "url": format!("https://gone.example/playback/presentation/2.3/{id}")}]});
-    std::fs::write(&input, rec.to_string()).unwrap();
-    let child = cmd("bbb-record")
-        .arg("--out")
-        .arg(out.path())
-        .arg("--from-dir")
-        .arg(p.path())
-        .arg(&input)
-        .env("TMPDIR", &tmp)
+    let child = render_from_dir(&p, &id, out.path(), &tmp)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -210,6 +217,45 @@ fn record_render_is_stopped_with_bbb_record_on_sigterm() {
         names(out.path())
             .iter()
             .all(|n| n.starts_with('.') || n == "in.ndjson"),
+        "{:?}",
+        names(out.path())
+    );
+}
+
+#[test]
+fn record_removes_temporary_folders_left_by_a_killed_run() {
+    // What a bbb-record killed with -9 leaves: fetched published files in --out, the
+    // renderer's work in TMPDIR, both named after its pid (4194305: above Linux's highest).
+    let p = Published::new();
+    let id = rid(46);
+    p.slides(&id, "After a kill", 5000);
+    let out = tempfile::tempdir().unwrap();
+    let tmp = out.path().join(".tmp");
+    let stale_files = out.path().join(".bbb-record-files-4194305-AbCdEf");
+    let stale_render = tmp.join("bbbmig-render-4194305-GhIjKl");
+    // pid 1 always runs: its folders are not ours to judge.
+    let running = out.path().join(".bbb-record-files-1-MnOpQr");
+    for d in [&stale_files, &stale_render, &running] {
+        std::fs::create_dir_all(d.join("video")).unwrap();
+        std::fs::write(d.join("video/webcams.webm"), vec![0u8; 4096]).unwrap();
+    }
+    let o = render_from_dir(&p, &id, out.path(), &tmp)
+        .env("BBBMIG_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stale_files.exists(), "{stderr}");
+    assert!(!stale_render.exists(), "{stderr}");
+    assert!(running.exists());
+    assert!(
+        stderr.contains("left by process 4194305 which no longer runs"),
+        "{stderr}"
+    );
+    // The run's own folders are gone too; the video is there.
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    assert!(
+        names(out.path()).iter().any(|n| n.ends_with(".mp4")),
         "{:?}",
         names(out.path())
     );

@@ -15,6 +15,7 @@ pub mod record;
 pub mod render;
 pub mod secret;
 pub mod spool;
+pub mod stale;
 pub mod timefmt;
 
 pub use error::Fatal;

@@ -37,6 +37,9 @@ pub fn check_rel(rel: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Temporary folders of published files in `--out`: `.bbb-record-files-<pid>-…`.
+pub const FILES_PREFIX: &str = ".bbb-record-files-";
+
 impl HttpSource {
     /// Visits the Scalelite token URL when there is one (its cookie then opens the
     /// files), and makes the temporary folder in `work_in`.
@@ -62,9 +65,7 @@ impl HttpSource {
                 );
             }
         }
-        let dir = tempfile::Builder::new()
-            .prefix(".bbb-record-files-")
-            .tempdir_in(work_in)
+        let dir = crate::stale::tempdir_in(work_in, FILES_PREFIX)
             .with_context(|| format!("cannot make a temporary folder in {}", work_in.display()))?;
         Ok(HttpSource {
             fetcher: fetcher.clone(),

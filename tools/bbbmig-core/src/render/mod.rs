@@ -115,16 +115,20 @@ pub struct RenderSummary {
     pub encode_s: f64,
 }
 
+/// The renderer's temporary folders in TMPDIR: `bbbmig-render-<pid>-…` (those of processes
+/// that are gone are removed by the next render).
+const WORK_PREFIX: &str = "bbbmig-render-";
+
 /// Renders the recording of `src` into the MP4 file `out` (written exactly there; the
 /// caller picks a temporary name and renames it).
 pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Result<RenderSummary> {
     let p = published::load(src)?;
     // BBBMIG_RENDER_KEEP (debugging aid) keeps the frames, lists and filter graph.
-    let work = tempfile::Builder::new()
-        .prefix("bbbmig-render-")
-        .disable_cleanup(std::env::var_os("BBBMIG_RENDER_KEEP").is_some())
-        .tempdir()
-        .context("creating a temporary directory")?;
+    let tmp = std::env::temp_dir();
+    crate::stale::sweep(&tmp, WORK_PREFIX);
+    let mut work = crate::stale::tempdir_in(&tmp, WORK_PREFIX)
+        .with_context(|| format!("creating a temporary directory in {}", tmp.display()))?;
+    work.disable_cleanup(std::env::var_os("BBBMIG_RENDER_KEEP").is_some());
     let dir = work.path();
     let has_cams = p.webcams.is_some() && opts.layout != Layout::Presentation;
     let geo = compose::Geometry::new(opts, has_cams);
