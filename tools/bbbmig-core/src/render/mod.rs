@@ -5,6 +5,7 @@
 pub mod chat;
 pub mod compose;
 pub mod encode;
+pub mod fonts;
 pub mod published;
 pub mod raster;
 pub mod timeline;

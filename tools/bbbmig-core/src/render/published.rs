@@ -450,7 +450,7 @@ fn style_value(style: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Text wrapped into a box of width `w` (approximate Arial advance of 0.52 em).
+/// Text wrapped into a box of width `w`, measured with the font it will be drawn with.
 pub(crate) fn text_block(
     lines: &[String],
     x: f64,
@@ -460,7 +460,7 @@ pub(crate) fn text_block(
     color: &str,
     family: &str,
 ) -> String {
-    let per_line = ((w / (size * 0.52)).floor() as usize).max(1);
+    let fits = |s: &str| super::fonts::width(s, family, size) <= w;
     let mut wrapped = Vec::new();
     for l in lines {
         let mut cur = String::new();
@@ -470,22 +470,32 @@ pub(crate) fn text_block(
             } else {
                 format!("{cur} {word}")
             };
-            if candidate.chars().count() > per_line && !cur.is_empty() {
+            if !fits(&candidate) && !cur.is_empty() {
                 wrapped.push(std::mem::take(&mut cur));
                 cur = word.to_string();
             } else {
                 cur = candidate;
             }
-            while cur.chars().count() > per_line {
-                let head: String = cur.chars().take(per_line).collect();
-                cur = cur.chars().skip(per_line).collect();
+            // A word wider than the box is cut where it no longer fits (one character
+            // at least per line).
+            while !fits(&cur) && cur.chars().count() > 1 {
+                let mut head = String::new();
+                for c in cur.chars() {
+                    head.push(c);
+                    if !fits(&head) && head.chars().count() > 1 {
+                        head.pop();
+                        break;
+                    }
+                }
+                cur = cur.chars().skip(head.chars().count()).collect();
                 wrapped.push(head);
             }
         }
         wrapped.push(cur);
     }
     let mut s = format!(
-        "<text font-family=\"{family}, Liberation Sans, DejaVu Sans, sans-serif\" font-size=\"{size}\" fill=\"{}\">",
+        "<text font-family=\"{family}, {}\" font-size=\"{size}\" fill=\"{}\">",
+        super::fonts::FALLBACKS,
         esc(color)
     );
     for (i, l) in wrapped.iter().enumerate() {
@@ -523,5 +533,25 @@ mod tests {
             strip_hidden("stroke:#f00;visibility:hidden;fill:none"),
             "stroke:#f00;fill:none"
         );
+    }
+
+    #[test]
+    fn text_wraps_where_the_font_says_it_no_longer_fits() {
+        let lines = |t: &str, w: f64| {
+            text_block(&[t.to_string()], 0.0, 0.0, w, 10.0, "#000", "Arial")
+                .matches("<tspan")
+                .count()
+        };
+        if super::super::fonts::database().faces().next().is_some() {
+            // 21 narrow letters fit in 100 px at 10 px (i is about 0.22-0.28 em), 21 wide
+            // ones do not (M about 0.83-0.86 em): an estimate of 0.52 em wraps both.
+            assert_eq!(lines("iiiiiiiiii iiiiiiiiii", 100.0), 1);
+            assert_eq!(lines("MMMMMMMMMM MMMMMMMMMM", 100.0), 2);
+        } else {
+            assert_eq!(lines("iiiiiiiiii iiiiiiiiii", 100.0), 2);
+        }
+        // A word wider than the box is cut; every line keeps one character at least.
+        assert!(lines("MMMMMMMMMMMMMMMMMMMMMMMMMMMMMM", 100.0) >= 3);
+        assert_eq!(lines("MM", 1.0), 2);
     }
 }

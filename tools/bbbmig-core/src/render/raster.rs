@@ -7,19 +7,16 @@ use anyhow::{Context, Result, anyhow, bail};
 use resvg::tiny_skia::{self, Color, FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
 use resvg::usvg;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Letterbox / empty-area colour.
 pub const BACKGROUND: [u8; 3] = [0x26, 0x26, 0x26];
 
 /// Shared SVG options (system fonts loaded once).
 pub fn svg_options() -> usvg::Options<'static> {
-    let mut opt = usvg::Options::default();
-    let mut db = usvg::fontdb::Database::new();
-    db.load_system_fonts();
-    db.set_sans_serif_family("Liberation Sans");
-    opt.fontdb = Arc::new(db);
-    opt
+    usvg::Options {
+        fontdb: super::fonts::database(),
+        ..Default::default()
+    }
 }
 
 enum SlideImage {
