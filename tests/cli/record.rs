@@ -303,3 +303,20 @@ fn terminate(child: std::process::Child) {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
 }
+
+/// bbb-record rendering the recording `id` of `p` from disk into `out`, with `tmp` as TMPDIR
+/// (its input file written into `out`).
+fn render_from_dir(p: &Published, id: &str, out: &Path, tmp: &Path) -> Command {
+    let input = out.join("in.ndjson");
+    let rec = json!({"record_id": id, "playback": [{"type": "presentation",
+        "url": format!("https://gone.example/playback/presentation/2.3/{id}")}]});
+    std::fs::write(&input, rec.to_string()).unwrap();
+    let mut c = cmd("bbb-record");
+    c.arg("--out")
+        .arg(out)
+        .arg("--from-dir")
+        .arg(p.path())
+        .arg(&input)
+        .env("TMPDIR", tmp);
+    c
+}

@@ -75,11 +75,7 @@ struct Args {
     common: Common,
 }
 
-impl cli::ToolArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+bbbmig_core::tool_args!(Args);
 
 fn parse_meta(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {

@@ -68,11 +68,7 @@ struct Args {
     render: render_args::RenderArgs,
 }
 
-impl cli::ToolArgs for Args {
-    fn common(&self) -> &cli::Common {
-        &self.common
-    }
-}
+bbbmig_core::tool_args!(Args);
 
 fn tool(name: &str) -> anyhow::Result<PathBuf> {
     which::which(name)

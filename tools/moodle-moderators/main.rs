@@ -47,11 +47,7 @@ struct Args {
     common: Common,
 }
 
-impl cli::ToolArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+bbbmig_core::tool_args!(Args);
 
 fn main() -> ExitCode {
     cli::run("moodle-moderators", |args: Args, out| {

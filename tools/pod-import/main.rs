@@ -65,11 +65,7 @@ struct Args {
     common: Common,
 }
 
-impl cli::ToolArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+bbbmig_core::tool_args!(Args);
 
 fn main() -> ExitCode {
     cli::run("pod-import", |args: Args, out| {

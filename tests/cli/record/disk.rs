@@ -77,3 +77,31 @@ fn record_parallel_jobs_that_overfill_the_disk_leave_one_whole_video_and_no_part
         std::fs::read(clip()).unwrap()
     );
 }
+
+#[test]
+fn record_render_on_a_full_temporary_disk_fails_the_record_and_cleans_up() {
+    // The renderer's pictures and video stretches go to TMPDIR: here a 64 KB tmpfs, too
+    // small for them. Needs `mount -t tmpfs`.
+    let Some(fs) = Tmpfs::mount("64k") else {
+        eprintln!("record_render_on_a_full_temporary_disk: skipped, cannot mount a tmpfs here");
+        return;
+    };
+    let p = Published::new();
+    let id = rid(47);
+    p.slides(&id, "Full tmp", 60_000);
+    let out = tempfile::tempdir().unwrap();
+    let o = render_from_dir(&p, &id, out.path(), fs.0.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("record {id}")), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // Nothing left behind: no temporary folder, no partial video.
+    assert_eq!(names(fs.0.path()), Vec::<String>::new());
+    assert!(
+        names(out.path()).iter().all(|n| n == "in.ndjson"),
+        "{:?}",
+        names(out.path())
+    );
+}

@@ -168,23 +168,6 @@ fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
     assert!(r.stderr.contains("no metadata.xml in"), "{r:?}");
 }
 
-/// bbb-record rendering the recording `id` of `p` from disk into `out`, with `tmp` as TMPDIR
-/// (its input file written into `out`).
-fn render_from_dir(p: &Published, id: &str, out: &Path, tmp: &Path) -> Command {
-    let input = out.join("in.ndjson");
-    let rec = json!({"record_id": id, "playback": [{"type": "presentation",
-        "url": format!("https://gone.example/playback/presentation/2.3/{id}")}]});
-    std::fs::write(&input, rec.to_string()).unwrap();
-    let mut c = cmd("bbb-record");
-    c.arg("--out")
-        .arg(out)
-        .arg("--from-dir")
-        .arg(p.path())
-        .arg(&input)
-        .env("TMPDIR", tmp);
-    c
-}
-
 #[test]
 fn record_render_is_stopped_with_bbb_record_on_sigterm() {
     // An hour of slides: the render is still in its ffmpeg runs when the signal comes.
@@ -231,11 +214,20 @@ fn record_removes_temporary_folders_left_by_a_killed_run() {
     p.slides(&id, "After a kill", 5000);
     let out = tempfile::tempdir().unwrap();
     let tmp = out.path().join(".tmp");
-    let stale_files = out.path().join(".bbb-record-files-4194305-AbCdEf");
-    let stale_render = tmp.join("bbbmig-render-4194305-GhIjKl");
-    // pid 1 always runs: its folders are not ours to judge.
-    let running = out.path().join(".bbb-record-files-1-MnOpQr");
-    for d in [&stale_files, &stale_render, &running] {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let host = host.trim();
+    let stale_files = out
+        .path()
+        .join(format!(".bbb-record-files-4194305@{host}_AbCdEf"));
+    let stale_render = tmp.join(format!("bbbmig-render-4194305@{host}_GhIjKl"));
+    // pid 1 always runs: its folders are not ours to judge; nor are another machine's.
+    let running = out
+        .path()
+        .join(format!(".bbb-record-files-1@{host}_MnOpQr"));
+    let elsewhere = out
+        .path()
+        .join(".bbb-record-files-4194305@elsewhere.example_StUvWx");
+    for d in [&stale_files, &stale_render, &running, &elsewhere] {
         std::fs::create_dir_all(d.join("video")).unwrap();
         std::fs::write(d.join("video/webcams.webm"), vec![0u8; 4096]).unwrap();
     }
@@ -247,7 +239,7 @@ fn record_removes_temporary_folders_left_by_a_killed_run() {
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(!stale_files.exists(), "{stderr}");
     assert!(!stale_render.exists(), "{stderr}");
-    assert!(running.exists());
+    assert!(running.exists() && elsewhere.exists());
     assert!(
         stderr.contains("left by process 4194305 which no longer runs"),
         "{stderr}"

@@ -16,27 +16,28 @@ pub enum Kind {
 }
 
 #[derive(Debug)]
-struct Fault {
-    kind: Kind,
+struct Fault<K> {
+    kind: K,
     matching: Option<String>,
     left: Option<u64>,
 }
 
-/// The faults given on the command line, consumed as requests match them.
-#[derive(Debug, Default)]
-pub struct Faults(Mutex<Vec<Fault>>);
+/// Faults given on the command line, consumed as requests match them. `K` is what a fault
+/// does: [`Kind`] for API answers, the file server's own kinds for published files.
+#[derive(Debug)]
+pub struct Faults<K = Kind>(Mutex<Vec<Fault<K>>>);
 
 /// The parts of one `KIND[:ARG][@MATCH][*COUNT]` spec (API and file faults alike).
-pub struct Spec<'a> {
-    pub name: &'a str,
-    pub arg: &'a str,
-    pub matching: Option<String>,
-    pub left: Option<u64>,
+struct Spec<'a> {
+    name: &'a str,
+    arg: &'a str,
+    matching: Option<String>,
+    left: Option<u64>,
 }
 
 impl<'a> Spec<'a> {
     /// Splits a spec into its parts.
-    pub fn parse(s: &'a str) -> anyhow::Result<Spec<'a>> {
+    fn parse(s: &'a str) -> anyhow::Result<Spec<'a>> {
         let (rest, left) = match s.rsplit_once('*') {
             Some((r, n)) => (r, Some(n.parse()?)),
             None => (s, None),
@@ -55,42 +56,31 @@ impl<'a> Spec<'a> {
     }
 }
 
-impl Faults {
-    /// Parses `KIND[:ARG][@MATCH][*COUNT]` specs.
-    pub fn parse(specs: &[String]) -> anyhow::Result<Faults> {
+impl<K: Clone> Faults<K> {
+    /// Parses `KIND[:ARG][@MATCH][*COUNT]` specs; `kind(name, arg)` says what each does.
+    pub fn parse_with(
+        specs: &[String],
+        kind: impl Fn(&str, &str) -> anyhow::Result<K>,
+    ) -> anyhow::Result<Faults<K>> {
         let mut v = Vec::new();
         for s in specs {
-            let Spec {
-                name,
-                arg,
-                matching,
-                left,
-            } = Spec::parse(s)?;
-            let kind = match name {
-                "status" => Kind::Status(arg.parse()?),
-                "delay" => Kind::Delay(arg.parse()?),
-                "html" => Kind::Html,
-                "truncate" => Kind::Truncate,
-                _ => anyhow::bail!("unknown fault {name:?}"),
-            };
+            let spec = Spec::parse(s)?;
             v.push(Fault {
-                kind,
-                matching,
-                left,
+                kind: kind(spec.name, spec.arg)?,
+                matching: spec.matching,
+                left: spec.left,
             });
         }
         Ok(Faults(Mutex::new(v)))
     }
 
-    /// The faults that apply to this request (each consumed once when counted).
-    pub fn take(&self, path_and_query: &str) -> Vec<Kind> {
+    /// The faults that apply to a request whose path (and query) is `path` (each consumed
+    /// once when counted).
+    pub fn take(&self, path: &str) -> Vec<K> {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::new();
         for f in all.iter_mut() {
-            if f.matching
-                .as_deref()
-                .is_some_and(|m| !path_and_query.contains(m))
-            {
+            if f.matching.as_deref().is_some_and(|m| !path.contains(m)) {
                 continue;
             }
             match &mut f.left {
@@ -101,5 +91,20 @@ impl Faults {
             out.push(f.kind.clone());
         }
         out
+    }
+}
+
+impl Faults {
+    /// Parses the API faults: `status:CODE`, `delay:MS`, `html`, `truncate`.
+    pub fn parse(specs: &[String]) -> anyhow::Result<Faults> {
+        Faults::parse_with(specs, |name, arg| {
+            Ok(match name {
+                "status" => Kind::Status(arg.parse()?),
+                "delay" => Kind::Delay(arg.parse()?),
+                "html" => Kind::Html,
+                "truncate" => Kind::Truncate,
+                _ => anyhow::bail!("unknown fault {name:?}"),
+            })
+        })
     }
 }

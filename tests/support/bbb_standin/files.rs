@@ -6,6 +6,7 @@
 //! Range ignored).
 
 use crate::api::State;
+use crate::faults::Faults;
 use crate::store::Mode;
 use axum::Router;
 use axum::body::Body;
@@ -30,32 +31,18 @@ enum Kind {
     NoRange,
 }
 
-#[derive(Debug)]
-struct Fault {
-    kind: Kind,
-    matching: Option<String>,
-    left: Option<u64>,
-}
-
 struct Files {
     dir: PathBuf,
     scalelite: bool,
     protected: bool,
-    faults: Mutex<Vec<Fault>>,
+    faults: Faults<Kind>,
     used_tokens: Mutex<HashSet<String>>,
     log: Mutex<Vec<String>>,
 }
 
-fn parse_faults(specs: &[String]) -> anyhow::Result<Vec<Fault>> {
-    let mut v = Vec::new();
-    for s in specs {
-        let crate::faults::Spec {
-            name,
-            arg,
-            matching,
-            left,
-        } = crate::faults::Spec::parse(s)?;
-        let kind = match name {
+fn parse_faults(specs: &[String]) -> anyhow::Result<Faults<Kind>> {
+    Faults::parse_with(specs, |name, arg| {
+        Ok(match name {
             "drop" => Kind::Drop(arg.parse()?),
             "slow" => Kind::Slow(arg.parse::<u64>()?.max(1)),
             "status" => Kind::Status(arg.parse()?),
@@ -63,34 +50,11 @@ fn parse_faults(specs: &[String]) -> anyhow::Result<Vec<Fault>> {
             _ => anyhow::bail!(
                 "unknown file fault {name:?} (drop:N, slow:BPS, status:CODE, norange)"
             ),
-        };
-        v.push(Fault {
-            kind,
-            matching,
-            left,
-        });
-    }
-    Ok(v)
+        })
+    })
 }
 
 impl Files {
-    fn take_faults(&self, path: &str) -> Vec<Kind> {
-        let mut all = self.faults.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::new();
-        for f in all.iter_mut() {
-            if f.matching.as_deref().is_some_and(|m| !path.contains(m)) {
-                continue;
-            }
-            match &mut f.left {
-                Some(0) => continue,
-                Some(n) => *n -= 1,
-                None => {}
-            }
-            out.push(f.kind.clone());
-        }
-        out
-    }
-
     fn has_cookie(&self, headers: &HeaderMap, format: &str, id: &str) -> bool {
         if !self.protected {
             return true;
@@ -115,7 +79,7 @@ pub fn routes(state: Arc<State>) -> anyhow::Result<Router> {
         dir,
         scalelite,
         protected: scalelite && state.opts.protected,
-        faults: Mutex::new(parse_faults(&state.opts.file_fault)?),
+        faults: parse_faults(&state.opts.file_fault)?,
         used_tokens: Mutex::new(HashSet::new()),
         log: Mutex::new(Vec::new()),
     });
@@ -331,7 +295,7 @@ async fn serve(fs: &Files, path: &Path, shown: &str, headers: &HeaderMap) -> Res
     let mut drop_after = None;
     let mut slow = None;
     let mut range_h = range_h;
-    for k in fs.take_faults(shown) {
+    for k in fs.faults.take(shown) {
         match k {
             Kind::Status(c) => {
                 return (

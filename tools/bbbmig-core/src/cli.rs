@@ -41,6 +41,19 @@ pub trait ToolArgs: Parser {
     fn common(&self) -> &Common;
 }
 
+/// Implements [`ToolArgs`] for a tool's argument struct whose common flags are its
+/// `common` field (`#[command(flatten)] common: Common`).
+#[macro_export]
+macro_rules! tool_args {
+    ($args:ty) => {
+        impl $crate::cli::ToolArgs for $args {
+            fn common(&self) -> &$crate::cli::Common {
+                &self.common
+            }
+        }
+    };
+}
+
 /// Parses the arguments, runs `body`, and turns the outcome into the exit code:
 /// 0 all records done (or the reader closed the pipe), 1 some records failed, 2 fatal.
 pub fn run<A: ToolArgs>(

@@ -37,7 +37,7 @@ pub fn check_rel(rel: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Temporary folders of published files in `--out`: `.bbb-record-files-<pid>-…`.
+/// Temporary folders of published files in `--out`: `.bbb-record-files-<pid>@<host>_…`.
 pub const FILES_PREFIX: &str = ".bbb-record-files-";
 
 impl HttpSource {

@@ -116,8 +116,8 @@ pub struct RenderSummary {
     pub encode_s: f64,
 }
 
-/// The renderer's temporary folders in TMPDIR: `bbbmig-render-<pid>-…` (those of processes
-/// that are gone are removed by the next render).
+/// The renderer's temporary folders in TMPDIR: `bbbmig-render-<pid>@<host>_…` (those of
+/// this machine's processes that are gone are removed by the next render).
 const WORK_PREFIX: &str = "bbbmig-render-";
 
 /// Renders the recording of `src` into the MP4 file `out` (written exactly there; the
