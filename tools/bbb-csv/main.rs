@@ -1,6 +1,6 @@
 //! `bbb-csv`: format a stream of recordings as CSV (the old `--use_export_csv`). See bbb-csv(1).
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::columns::{self, Column};
 use std::process::ExitCode;
@@ -47,22 +47,25 @@ fn main() -> ExitCode {
         if !delim.is_ascii() || delim == '"' || delim == '\n' {
             bail!("the delimiter must be one ASCII character other than a quote or a newline");
         }
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(delim as u8)
-            .from_writer(std::io::stdout());
+        // Rows are formatted here and written by `out`, which makes a failed write fatal.
+        let mut format = csv::WriterBuilder::new();
+        format.delimiter(delim as u8);
+        let row = |cells: &mut dyn Iterator<Item = String>| {
+            let mut w = format.from_writer(Vec::new());
+            w.write_record(cells)?;
+            w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))
+        };
         if !args.no_header {
-            w.write_record(cols.iter().map(|c| c.header.as_str()))
-                .context("cannot write to standard output")?;
-            w.flush().context("cannot write to standard output")?;
+            let header = row(&mut cols.iter().map(|c| c.header.clone()))?;
+            out.emit_raw(&header)?;
         }
         out.filter(&args.input, |out, rec| {
             if !rec.0.contains_key("record_id") {
                 bail!("not a recording: no record_id");
             }
             rec.str_field("record_id")?;
-            w.write_record(cols.iter().map(|c| columns::cell(&rec, c)))
-                .context("cannot write to standard output")?;
-            w.flush().context("cannot write to standard output")?;
+            let line = row(&mut cols.iter().map(|c| columns::cell(&rec, c)))?;
+            out.emit_raw(&line)?;
             out.count("rows");
             Ok(None)
         })

@@ -1,9 +1,10 @@
 //! `bbb-record`: turns every recording into a local video file; adds `video`. See bbb-record(1).
 
+use anyhow::Context;
+use bbbmig_core::cli;
 use bbbmig_core::media::{
     Method, Prefer, download, jobs, naming, progress, recorder, render_args, work,
 };
-use bbbmig_core::{cli, error::fatal};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,38 +78,31 @@ fn tool(name: &str) -> anyhow::Result<PathBuf> {
 
 fn main() -> std::process::ExitCode {
     cli::run("bbb-record", |a: Args, out| {
-        let template = naming::Template::parse(&a.name).map_err(fatal)?;
+        let template = naming::Template::parse(&a.name)?;
         if !a.dry_run {
-            std::fs::create_dir_all(&a.out).map_err(|e| {
-                fatal(anyhow::anyhow!(
-                    "cannot create --out {}: {e}",
-                    a.out.display()
-                ))
-            })?;
+            std::fs::create_dir_all(&a.out)
+                .with_context(|| format!("cannot create --out {}", a.out.display()))?;
         }
-        let out_dir = std::path::absolute(&a.out).map_err(fatal)?;
+        let out_dir = std::path::absolute(&a.out)?;
         if !a.dry_run {
             // Published files fetched by a bbb-record that was killed: nothing else removes them.
             bbbmig_core::stale::sweep(&out_dir, bbbmig_core::media::source::FILES_PREFIX);
         }
-        let (ffprobe, ffmpeg) = (
-            tool("ffprobe").map_err(fatal)?,
-            tool("ffmpeg").map_err(fatal)?,
-        );
+        let (ffprobe, ffmpeg) = (tool("ffprobe")?, tool("ffmpeg")?);
         let grace = Duration::from_secs(a.recorder_grace);
         let recorder = match &a.bbb_recorder {
-            Some(d) => Some(
-                recorder::Recorder::new(d, a.recorder_copy_to.as_deref(), grace).map_err(fatal)?,
-            ),
+            Some(d) => Some(recorder::Recorder::new(
+                d,
+                a.recorder_copy_to.as_deref(),
+                grace,
+            )?),
             None if a.method == Method::BbbRecorder => {
-                return Err(fatal(anyhow::anyhow!(
-                    "--method bbb-recorder needs --bbb-recorder DIR"
-                )));
+                anyhow::bail!("--method bbb-recorder needs --bbb-recorder DIR");
             }
             None => None,
         };
         let fetcher = download::Fetcher {
-            client: download::client(Duration::from_secs(a.read_timeout.max(1))).map_err(fatal)?,
+            client: download::client(Duration::from_secs(a.read_timeout.max(1)))?,
             retries: a.retries,
             backoff: Duration::from_millis(500),
         };
@@ -134,8 +128,7 @@ fn main() -> std::process::ExitCode {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(a.jobs.clamp(1, 4))
             .enable_all()
-            .build()
-            .map_err(fatal)?;
+            .build()?;
         let res = rt.block_on(jobs::run(ctx, a.jobs, a.keep_order, &a.input, out));
         rt.shutdown_timeout(Duration::from_secs(2));
         res

@@ -1,7 +1,7 @@
 //! `moodle-inform`: put a notice about each recording in its Moodle activity's description. See moodle-inform(1).
 
+use bbbmig_core::batch::for_each_batch;
 use bbbmig_core::cli::{self, Common, Input};
-use bbbmig_core::moodle::batch::for_each_batch;
 use bbbmig_core::moodle::config::{self, Tables};
 use bbbmig_core::moodle::inform::{Informer, Options};
 use bbbmig_core::moodle::notice;

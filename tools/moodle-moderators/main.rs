@@ -1,7 +1,7 @@
 //! `moodle-moderators`: add each recording's Moodle activity and all its moderators. See moodle-moderators(1).
 
+use bbbmig_core::batch::for_each_batch;
 use bbbmig_core::cli::{self, Common, Input};
-use bbbmig_core::moodle::batch::for_each_batch;
 use bbbmig_core::moodle::config::{self, Tables};
 use bbbmig_core::moodle::enrich::{Enricher, Options};
 use std::path::PathBuf;

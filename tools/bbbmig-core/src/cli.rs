@@ -1,7 +1,7 @@
 //! What every tool shares on the command line: common flags, the filter loop, exit codes.
 
 use crate::diag;
-use crate::error::{describe, is_broken_pipe, is_fatal};
+use crate::error::{describe, is_broken_pipe, is_fatal, output_error};
 use crate::ndjson::{Reader, Writer};
 use crate::record::Record;
 use anyhow::Context;
@@ -113,8 +113,14 @@ impl Out {
         self.tool
     }
 
-    /// Opens the `--rejects` file (appending) when one is given.
-    pub fn open_rejects(&mut self, path: Option<&PathBuf>) -> anyhow::Result<()> {
+    /// Opens the `--rejects` file (appending, when one is given) and the input: the
+    /// records to work on, each with its line number (see [`Reader`]).
+    pub fn records(&mut self, input: &Input) -> anyhow::Result<Reader> {
+        self.open_rejects(input.rejects.as_ref())?;
+        Reader::open(&input.input)
+    }
+
+    fn open_rejects(&mut self, path: Option<&PathBuf>) -> anyhow::Result<()> {
         if let Some(p) = path {
             let f = OpenOptions::new()
                 .create(true)
@@ -126,18 +132,15 @@ impl Out {
         Ok(())
     }
 
-    /// Writes one record to stdout.
+    /// Writes one record to stdout. Failing to is fatal ([`output_error`]).
     pub fn emit(&mut self, rec: &Record) -> anyhow::Result<()> {
-        self.writer
-            .write(rec)
-            .context("cannot write to standard output")
+        self.writer.write(rec).map_err(output_error)
     }
 
-    /// Writes one already serialized NDJSON line (with its newline) to stdout.
+    /// Writes bytes already formatted (whole lines: NDJSON, CSV) to stdout. Failing to is
+    /// fatal ([`output_error`]).
     pub fn emit_raw(&mut self, line: &[u8]) -> anyhow::Result<()> {
-        self.writer
-            .write_raw(line)
-            .context("cannot write to standard output")
+        self.writer.write_raw(line).map_err(output_error)
     }
 
     /// Counts one record under `status` for the summary line.
@@ -189,11 +192,10 @@ impl Out {
         input: &Input,
         mut f: impl FnMut(&mut Out, Record) -> anyhow::Result<Option<Record>>,
     ) -> anyhow::Result<()> {
-        self.open_rejects(input.rejects.as_ref())?;
-        let mut reader = Reader::open(&input.input)?;
-        while let Some(item) = reader.next_item()? {
+        for item in self.records(input)? {
+            let item = item?;
             let rec = match item.record {
-                Ok(r) => strip_old_error(r),
+                Ok(r) => r,
                 Err(e) => {
                     self.fail(item.line, None, &e)?;
                     continue;
@@ -235,12 +237,4 @@ impl Out {
             parts.join(", ")
         );
     }
-}
-
-/// Drops an `error` key that a previous `--rejects` wrote (an object with a `tool` key).
-pub fn strip_old_error(mut r: Record) -> Record {
-    if r.0.get("error").and_then(|e| e.get("tool")).is_some() {
-        r.0.shift_remove("error");
-    }
-    r
 }

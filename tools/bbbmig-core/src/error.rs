@@ -1,6 +1,8 @@
-//! The two kinds of failure every tool knows: a record that failed, and a fatal error.
+//! The two kinds of failure every tool knows: a record that failed, and a fatal error;
+//! and which I/O errors are which.
 
 use std::fmt;
+use std::io;
 
 /// Marks an error that dooms every later record too (service down, bad configuration,
 /// malformed input stream): the filter loop stops and the tool exits 2.
@@ -33,13 +35,65 @@ pub fn is_fatal(e: &anyhow::Error) -> bool {
 
 /// True when an error (or one of its causes) is a closed pipe on our output.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    io_errors(e).any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The I/O errors in an error's chain, also the one a [`Fatal`] wraps.
+pub fn io_errors(e: &anyhow::Error) -> impl Iterator<Item = &io::Error> {
+    e.chain().filter_map(|c| {
+        c.downcast_ref::<io::Error>().or_else(|| {
+            c.downcast_ref::<Fatal>()
+                .and_then(|f| f.0.downcast_ref::<io::Error>())
+        })
     })
+}
+
+/// A full disk or an exhausted quota.
+pub fn is_no_space(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// A file system that refuses every later write too: full, over quota or read-only.
+pub fn dooms_every_write(e: &io::Error) -> bool {
+    is_no_space(e) || e.kind() == io::ErrorKind::ReadOnlyFilesystem
+}
+
+/// Writing the tool's output (standard output) failed: always fatal, since every later
+/// record would fail the same way and a failure could not even be reported in order. A
+/// closed pipe stays recognisable ([`is_broken_pipe`]): the reader has had enough.
+pub fn output_error(e: io::Error) -> anyhow::Error {
+    fatal(anyhow::Error::new(e).context("cannot write to standard output"))
 }
 
 /// Formats an error with its causes joined by `: `.
 pub fn describe(e: &anyhow::Error) -> String {
     format!("{e:#}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_errors_are_fatal_and_a_closed_pipe_is_still_seen() {
+        let full = output_error(io::Error::from(io::ErrorKind::StorageFull));
+        assert!(is_fatal(&full) && !is_broken_pipe(&full));
+        assert!(describe(&full).starts_with("cannot write to standard output: "));
+        let pipe = output_error(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(is_fatal(&pipe) && is_broken_pipe(&pipe));
+        let bare = fatal(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&bare));
+    }
+
+    #[test]
+    fn file_systems_that_refuse_every_write() {
+        let e = |k| io::Error::from(k);
+        assert!(is_no_space(&e(io::ErrorKind::StorageFull)));
+        assert!(is_no_space(&io::Error::from_raw_os_error(122))); // EDQUOT on Linux
+        assert!(dooms_every_write(&io::Error::from_raw_os_error(30))); // EROFS
+        assert!(!dooms_every_write(&e(io::ErrorKind::PermissionDenied)));
+    }
 }

@@ -2,94 +2,187 @@
 
 use crate::record::{Record, kind};
 use anyhow::Context;
-use ndjson_stream::config::{EmptyLineHandling, NdjsonConfig};
+use ndjson_stream::config::NdjsonConfig;
 use ndjson_stream::engine::NdjsonEngine;
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
+
+/// Bytes handed to the NDJSON engine at a time.
+const CHUNK: usize = 1 << 16;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One input line: its 1-based number and the record, or why it is not a record.
 pub struct Item {
     /// 1-based line number in the input.
     pub line: u64,
-    /// The record, or a per-record error (valid JSON of the wrong shape).
+    /// The record (a previous run's `error` key removed), or a per-record error (valid
+    /// JSON of the wrong shape).
     pub record: Result<Record, anyhow::Error>,
 }
 
-/// Reads NDJSON records from a file or stdin (`-`). Blank lines are skipped; a line that
-/// is not JSON ends the stream with an error naming the line (the stream is garbled).
+/// The one record source of every tool: the records of a file or stdin (`-`) with their
+/// line numbers. The bytes go to ndjson-stream in chunks; it splits and parses the lines,
+/// one result per line, while the reader counts the newlines of each chunk it feeds to
+/// know every line's number and which lines are blank (skipped). A UTF-8 BOM at the very
+/// start is skipped. A line that is not JSON ends the stream with an error naming the
+/// line (the stream is garbled, everything after it is suspect); so does a read error.
 pub struct Reader {
-    input: Box<dyn BufRead>,
-    line: u64,
-    buf: Vec<u8>,
+    input: Box<dyn Read + Send>,
     engine: NdjsonEngine<Value>,
+    chunk: Vec<u8>,
+    /// Lines fed to the engine, not handed out yet: is each one blank?
+    fed: VecDeque<bool>,
+    /// The line being fed (after the last newline) has more than white space.
+    partial_has_text: bool,
+    /// Number of the last line taken from the engine.
+    line: u64,
+    at_start: bool,
+    at_end: bool,
 }
 
 impl Reader {
     /// Opens `path`, or stdin for `-`.
     pub fn open(path: &Path) -> anyhow::Result<Reader> {
-        let input: Box<dyn BufRead> = if path == Path::new("-") {
-            Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
-        } else {
-            let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-            Box::new(BufReader::with_capacity(1 << 16, f))
-        };
-        Ok(Self::from_reader(input))
+        if path == Path::new("-") {
+            return Ok(Self::from_reader(Box::new(io::stdin())));
+        }
+        let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(Self::from_reader(Box::new(f)))
     }
 
-    /// Reads from any buffered reader.
-    pub fn from_reader(input: Box<dyn BufRead>) -> Reader {
+    /// Reads from any reader (it is read in large chunks: no need to buffer it).
+    pub fn from_reader(input: Box<dyn Read + Send>) -> Reader {
         Reader {
             input,
+            // Every line gives one result (blank ones an error that is dropped), so that
+            // the n-th result is the n-th line.
+            engine: NdjsonEngine::with_config(NdjsonConfig::default().with_parse_rest(true)),
+            chunk: vec![0; CHUNK],
+            fed: VecDeque::new(),
+            partial_has_text: false,
             line: 0,
-            buf: Vec::new(),
-            engine: NdjsonEngine::with_config(
-                NdjsonConfig::default().with_empty_line_handling(EmptyLineHandling::IgnoreBlank),
-            ),
+            at_start: true,
+            at_end: false,
         }
     }
 
-    /// The next record, `Ok(None)` at the end, `Err` when the stream is garbled or unreadable.
-    pub fn next_item(&mut self) -> anyhow::Result<Option<Item>> {
+    /// Reads the next chunk and feeds it to the engine; at the end, the last line if it
+    /// has no newline. Read errors are fatal.
+    fn feed(&mut self) -> anyhow::Result<()> {
+        let mut n = self.read_some(0)?;
+        let first = self.at_start;
+        if first {
+            // Wait for three bytes (any record is at least `{}` and a newline) to see a BOM.
+            while n > 0 && n < BOM.len() {
+                match self.read_some(n)? {
+                    0 => break,
+                    more => n += more,
+                }
+            }
+            self.at_start = false;
+        }
+        if n == 0 {
+            self.at_end = true;
+            if self.partial_has_text {
+                self.engine.finalize();
+                self.fed.push_back(false);
+            }
+            return Ok(());
+        }
+        let skip = if first && self.chunk[..n].starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let data = &self.chunk[skip..n];
+        for &b in data {
+            if b == b'\n' {
+                self.fed.push_back(!self.partial_has_text);
+                self.partial_has_text = false;
+            } else if !b.is_ascii_whitespace() {
+                self.partial_has_text = true;
+            }
+        }
+        self.engine.input(data);
+        Ok(())
+    }
+
+    /// Reads into the chunk from `at`; 0 at the end of the input.
+    fn read_some(&mut self, at: usize) -> anyhow::Result<usize> {
         loop {
-            self.buf.clear();
-            let n = self
-                .input
-                .read_until(b'\n', &mut self.buf)
-                .with_context(|| format!("cannot read input after line {}", self.line))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.line += 1;
-            if !self.buf.ends_with(b"\n") {
-                self.buf.push(b'\n');
-            }
-            self.engine.input(&self.buf[..]);
-            match self.engine.pop() {
-                None => continue, // blank line
-                Some(Err(e)) => {
-                    anyhow::bail!(
-                        "line {}: not a JSON record ({e}); the input stream is garbled",
-                        self.line
-                    )
-                }
-                Some(Ok(Value::Object(map))) => {
-                    return Ok(Some(Item {
-                        line: self.line,
-                        record: Ok(Record(map)),
-                    }));
-                }
-                Some(Ok(other)) => {
-                    let e = anyhow::anyhow!("a record must be a JSON object, not {}", kind(&other));
-                    return Ok(Some(Item {
-                        line: self.line,
-                        record: Err(e),
-                    }));
+            match self.input.read(&mut self.chunk[at..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => {
+                    return r
+                        .with_context(|| format!("cannot read input after line {}", self.line));
                 }
             }
         }
     }
+
+    /// The next non-blank line, `Ok(None)` at the end, `Err` when the stream is garbled.
+    fn next_value(&mut self) -> anyhow::Result<Option<(u64, Value)>> {
+        loop {
+            let Some(blank) = self.fed.pop_front() else {
+                if self.at_end {
+                    return Ok(None);
+                }
+                self.feed()?;
+                continue;
+            };
+            let parsed = self.engine.pop().expect("one engine result per fed line");
+            self.line += 1;
+            match parsed {
+                _ if blank => {}
+                Ok(v) => return Ok(Some((self.line, v))),
+                Err(e) => anyhow::bail!(
+                    "line {}: not a JSON record ({e}); the input stream is garbled",
+                    self.line
+                ),
+            }
+        }
+    }
+}
+
+impl Iterator for Reader {
+    /// A record or a per-record error; `Err` (the last item) when the input is garbled or
+    /// cannot be read.
+    type Item = anyhow::Result<Item>;
+
+    fn next(&mut self) -> Option<anyhow::Result<Item>> {
+        if self.at_end && self.fed.is_empty() {
+            return None;
+        }
+        let (line, value) = match self.next_value() {
+            Ok(Some(v)) => v,
+            Ok(None) => return None,
+            Err(e) => {
+                // Nothing after a garbled line or a read error.
+                self.at_end = true;
+                self.fed.clear();
+                return Some(Err(e));
+            }
+        };
+        let record = match value {
+            Value::Object(map) => Ok(strip_old_error(Record(map))),
+            other => Err(anyhow::anyhow!(
+                "a record must be a JSON object, not {}",
+                kind(&other)
+            )),
+        };
+        Some(Ok(Item { line, record }))
+    }
+}
+
+/// Drops an `error` key that a previous `--rejects` wrote (an object with a `tool` key).
+fn strip_old_error(mut r: Record) -> Record {
+    if r.0.get("error").and_then(|e| e.get("tool")).is_some() {
+        r.0.shift_remove("error");
+    }
+    r
 }
 
 /// Writes records as NDJSON: one complete line per record, flushed at once so the next
@@ -139,37 +232,101 @@ mod tests {
         Reader::from_reader(Box::new(s.as_bytes()))
     }
 
-    #[test]
-    fn numbers_lines_and_skips_blank_ones() {
-        let mut r = reader("{\"a\":1}\n\n  \n{\"b\":2}");
-        let first = r.next_item().unwrap().unwrap();
-        assert_eq!(first.line, 1);
-        let second = r.next_item().unwrap().unwrap();
-        assert_eq!(second.line, 4);
-        assert_eq!(second.record.unwrap().0["b"], 2);
-        assert!(r.next_item().unwrap().is_none());
+    /// Hands out its bytes `step` at a time, as a slow pipe would.
+    struct Trickle(&'static [u8], usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Line numbers of the records, or the fatal message.
+    fn lines(r: Reader) -> Result<Vec<u64>, String> {
+        r.map(|i| i.map(|i| i.line).map_err(|e| e.to_string()))
+            .collect()
     }
 
     #[test]
-    fn garbled_line_is_fatal_with_its_number() {
-        let mut r = reader("{\"a\":1}\n{\"a\":\n");
-        r.next_item().unwrap();
-        let e = r.next_item().err().unwrap().to_string();
+    fn numbers_lines_and_skips_blank_ones() {
+        let mut r = reader("{\"a\":1}\n\n  \n{\"b\":2}");
+        let first = r.next().unwrap().unwrap();
+        assert_eq!(first.line, 1);
+        let second = r.next().unwrap().unwrap();
+        assert_eq!(second.line, 4);
+        assert_eq!(second.record.unwrap().0["b"], 2);
+        assert!(r.next().is_none());
+    }
+
+    #[test]
+    fn line_numbers_do_not_depend_on_chunks() {
+        let text = "\u{feff}{\"a\":1}\r\n\t\r\n\n[1]\n{\"b\":2}\n   \n{}\n  ";
+        let whole = lines(reader(text)).unwrap();
+        assert_eq!(whole, vec![1, 4, 5, 7]);
+        for step in 1..8 {
+            let r = Reader::from_reader(Box::new(Trickle(text.as_bytes(), step)));
+            assert_eq!(lines(r).unwrap(), whole, "{step} bytes at a time");
+        }
+    }
+
+    #[test]
+    fn a_bom_only_at_the_start() {
+        let r = reader("\u{feff}{}\n");
+        assert_eq!(lines(r).unwrap(), vec![1]);
+        let e = lines(reader("{}\n\u{feff}{}\n")).unwrap_err();
         assert!(e.starts_with("line 2: not a JSON record"), "{e}");
+        let r = Reader::from_reader(Box::new(Trickle("\u{feff}{}".as_bytes(), 1)));
+        assert_eq!(lines(r).unwrap(), vec![1]);
+    }
+
+    #[test]
+    fn garbled_line_is_fatal_with_its_number_and_ends_the_stream() {
+        let mut r = reader("{\"a\":1}\n\n{\"a\":\n{\"b\":1}\n");
+        r.next().unwrap().unwrap();
+        let e = r.next().unwrap().err().unwrap().to_string();
+        assert!(e.starts_with("line 3: not a JSON record"), "{e}");
+        assert!(r.next().is_none());
+        let e = lines(reader("{}\n{\"a\":")).unwrap_err();
+        assert!(e.starts_with("line 2: not a JSON record"), "{e}");
+    }
+
+    #[test]
+    fn a_read_error_is_fatal() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("EIO"))
+            }
+        }
+        let e = lines(Reader::from_reader(Box::new(Broken))).unwrap_err();
+        assert_eq!(e, "cannot read input after line 0");
     }
 
     #[test]
     fn wrong_shape_is_a_record_error() {
         let mut r = reader("[1,2]\n{\"a\":1}\n");
-        assert!(r.next_item().unwrap().unwrap().record.is_err());
-        assert!(r.next_item().unwrap().unwrap().record.is_ok());
+        assert!(r.next().unwrap().unwrap().record.is_err());
+        assert!(r.next().unwrap().unwrap().record.is_ok());
+    }
+
+    #[test]
+    fn an_old_error_key_is_dropped_another_kept() {
+        let mut r =
+            reader("{\"a\":1,\"error\":{\"tool\":\"x\",\"line\":3}}\n{\"error\":\"mine\"}\n");
+        let first = r.next().unwrap().unwrap().record.unwrap();
+        assert_eq!(serde_json::to_string(&first.0).unwrap(), "{\"a\":1}");
+        let second = r.next().unwrap().unwrap().record.unwrap();
+        assert_eq!(second.0["error"], "mine");
     }
 
     #[test]
     fn unknown_keys_keep_their_order_and_values() {
         let line = r#"{"z":1,"record_id":"x","x_from_jq":{"a":[1,2]},"n":1.50,"a":null}"#;
         let mut r = Reader::from_reader(Box::new(line.as_bytes()));
-        let rec = r.next_item().unwrap().unwrap().record.unwrap();
+        let rec = r.next().unwrap().unwrap().record.unwrap();
         let mut out = Vec::new();
         Writer::new(Box::new(&mut out)).write(&rec).unwrap();
         // serde_json normalises 1.50 to 1.5; every key and its order survive.

@@ -29,113 +29,33 @@ pub async fn run(
     input: &Input,
     out: &mut Out,
 ) -> anyhow::Result<()> {
-    out.open_rejects(input.rejects.as_ref())?;
-    let jobs = jobs.max(1);
-    let window = if keep_order { jobs * 4 } else { jobs };
-    let (item_tx, mut item_rx) = mpsc::channel::<anyhow::Result<Item>>(1);
-    let path = input.input.clone();
-    std::thread::spawn(move || {
-        let mut reader = match Reader::open(&path) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = item_tx.blocking_send(Err(e));
-                return;
-            }
-        };
-        loop {
-            let next = reader.next_item().transpose();
-            let end = !matches!(next, Some(Ok(_)));
-            if let Some(n) = next {
-                if item_tx.blocking_send(n).is_err() {
-                    return;
-                }
-            }
-            if end {
-                return;
-            }
-        }
-    });
+    let items = read_on_a_thread(out.records(input)?);
     let ticker = ctx.board.spawn_ticker();
-    let mut set: JoinSet<Done> = JoinSet::new();
-    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
-    let mut next_seq = 0u64;
-    let mut next_emit = 0u64;
-    let mut reading = true;
-    let mut stop: Option<anyhow::Error> = None;
-    let mut signals = Signals::new()?;
-    let result = loop {
-        let open = (set.len() + pending.len()) < window;
-        tokio::select! {
-            sig = signals.next() => {
-                // Dropping the jobs kills their bbb-recorder children; renders stop
-                // their ffmpeg runs; partial downloads stay for the next run.
-                crate::render::encode::cancel_all();
-                break Err(fatal(anyhow::anyhow!(
-                    "interrupted by {sig}; partial downloads are kept for the next run"
-                )));
-            },
-            item = item_rx.recv(), if reading && open && stop.is_none() => match item {
-                None => reading = false,
-                Some(Err(e)) => { reading = false; stop = Some(e); }
-                Some(Ok(item)) => {
-                    let seq = next_seq;
-                    next_seq += 1;
-                    match item.record {
-                        Err(e) => {
-                            // Valid JSON of the wrong shape: fails in its place.
-                            pending.insert(seq, Done { seq, line: item.line, original: Record::new(), result: Err(e) });
-                        }
-                        Ok(rec) => {
-                            let rec = crate::cli::strip_old_error(rec);
-                            let ctx = ctx.clone();
-                            let line = item.line;
-                            set.spawn(async move {
-                                let result = process(&ctx, rec.clone()).await;
-                                Done { seq, line, original: rec, result }
-                            });
-                        }
-                    }
-                }
-            },
-            Some(joined) = set.join_next(), if !set.is_empty() => {
-                let done = match joined {
-                    Ok(d) => d,
-                    Err(e) => break Err(anyhow::anyhow!("a job crashed: {e}")),
-                };
-                pending.insert(done.seq, done);
-            },
-            else => {}
-        }
-        // Write what may be written.
-        let mut failed = None;
-        while let Some(seq) = pending.keys().next().copied() {
-            if keep_order && seq != next_emit {
-                break;
-            }
-            let done = pending.remove(&seq).expect("present");
-            next_emit = seq + 1;
-            if let Err(e) = emit(out, done) {
-                failed = Some(e);
-                break;
-            }
-        }
-        if let Some(e) = failed {
-            break Err(e);
-        }
-        if !keep_order {
-            next_emit = next_seq;
-        }
-        if (!reading || stop.is_some()) && set.is_empty() && pending.is_empty() {
-            break match stop.take() {
-                Some(e) => Err(e),
-                None => Ok(()),
-            };
-        }
-    };
+    let result = Runner::new(ctx.clone(), jobs, keep_order)
+        .drive(items, out)
+        .await;
     if let Some(t) = ticker {
         t.abort();
     }
     ctx.board.clear();
+    log_speed(&ctx);
+    result
+}
+
+/// Reading stdin blocks: the records come from a thread of their own, one at a time.
+fn read_on_a_thread(records: Reader) -> mpsc::Receiver<anyhow::Result<Item>> {
+    let (tx, rx) = mpsc::channel(1);
+    std::thread::spawn(move || {
+        for item in records {
+            if tx.blocking_send(item).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn log_speed(ctx: &Ctx) {
     let secs = ctx.board.elapsed();
     let bytes = ctx.board.bytes();
     if bytes > 0 {
@@ -145,7 +65,127 @@ pub async fn run(
             bytes as f64 / 1e6 / secs.max(0.001)
         );
     }
-    result
+}
+
+/// The jobs in flight and the results waiting for their turn to be written.
+struct Runner {
+    ctx: Arc<Ctx>,
+    keep_order: bool,
+    /// Records started and not yet written, at most.
+    window: usize,
+    running: JoinSet<Done>,
+    /// Finished (or failed before starting), by input sequence number.
+    waiting: BTreeMap<u64, Done>,
+    next_seq: u64,
+    next_emit: u64,
+    reading: bool,
+    /// The fatal input error that stops reading; returned once the jobs are done.
+    stop: Option<anyhow::Error>,
+}
+
+impl Runner {
+    fn new(ctx: Arc<Ctx>, jobs: usize, keep_order: bool) -> Runner {
+        let jobs = jobs.max(1);
+        Runner {
+            ctx,
+            keep_order,
+            window: if keep_order { jobs * 4 } else { jobs },
+            running: JoinSet::new(),
+            waiting: BTreeMap::new(),
+            next_seq: 0,
+            next_emit: 0,
+            reading: true,
+            stop: None,
+        }
+    }
+
+    /// Starts records while the window has room, writes results as they may be written,
+    /// until the input is done (or stopped) and every job has finished.
+    async fn drive(
+        mut self,
+        mut items: mpsc::Receiver<anyhow::Result<Item>>,
+        out: &mut Out,
+    ) -> anyhow::Result<()> {
+        let mut signals = Signals::new()?;
+        loop {
+            let open = (self.running.len() + self.waiting.len()) < self.window;
+            let take = self.reading && open && self.stop.is_none();
+            tokio::select! {
+                sig = signals.next() => {
+                    // Dropping the jobs kills their bbb-recorder children; renders stop
+                    // their ffmpeg runs; partial downloads stay for the next run.
+                    crate::render::encode::cancel_all();
+                    return Err(fatal(anyhow::anyhow!(
+                        "interrupted by {sig}; partial downloads are kept for the next run"
+                    )));
+                },
+                item = items.recv(), if take => match item {
+                    None => self.reading = false,
+                    Some(Err(e)) => {
+                        self.reading = false;
+                        self.stop = Some(e);
+                    }
+                    Some(Ok(item)) => self.start(item),
+                },
+                Some(joined) = self.running.join_next(), if !self.running.is_empty() => {
+                    let done = joined.map_err(|e| anyhow::anyhow!("a job crashed: {e}"))?;
+                    self.waiting.insert(done.seq, done);
+                },
+                else => {}
+            }
+            self.write_ready(out)?;
+            // A fatal input error also ends the reading.
+            if !self.reading && self.running.is_empty() && self.waiting.is_empty() {
+                return self.stop.take().map_or(Ok(()), Err);
+            }
+        }
+    }
+
+    /// Starts the job of one record; a record of the wrong shape fails in its place.
+    fn start(&mut self, item: Item) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let line = item.line;
+        match item.record {
+            Err(e) => {
+                let done = Done {
+                    seq,
+                    line,
+                    original: Record::new(),
+                    result: Err(e),
+                };
+                self.waiting.insert(seq, done);
+            }
+            Ok(rec) => {
+                let ctx = self.ctx.clone();
+                self.running.spawn(async move {
+                    let result = process(&ctx, rec.clone()).await;
+                    Done {
+                        seq,
+                        line,
+                        original: rec,
+                        result,
+                    }
+                });
+            }
+        }
+    }
+
+    /// Writes the results whose turn it is (all of them without `--keep-order`).
+    fn write_ready(&mut self, out: &mut Out) -> anyhow::Result<()> {
+        while let Some(entry) = self.waiting.first_entry() {
+            if self.keep_order && *entry.key() != self.next_emit {
+                break;
+            }
+            let done = entry.remove();
+            self.next_emit = done.seq + 1;
+            emit(out, done)?;
+        }
+        if !self.keep_order {
+            self.next_emit = self.next_seq;
+        }
+        Ok(())
+    }
 }
 
 /// SIGINT, SIGTERM and SIGHUP, caught so that running jobs are stopped cleanly.

@@ -109,13 +109,7 @@ pub fn human(n: u64) -> String {
 
 /// True when an I/O error (anywhere in the chain) is a full disk or quota.
 pub fn is_disk_full(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>().is_some_and(|io| {
-            io.kind() == std::io::ErrorKind::StorageFull
-                || io.raw_os_error() == Some(28)
-                || io.raw_os_error() == Some(122)
-        })
-    })
+    crate::error::io_errors(e).any(crate::error::is_no_space)
 }
 
 #[cfg(test)]

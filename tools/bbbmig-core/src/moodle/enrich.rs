@@ -2,13 +2,13 @@
 //! server, finds its activity and moderators one batch at a time, adds `moodle` and
 //! `moderators`.
 
-use super::batch::Pending;
 use super::config::{DEFAULT, DbEntry, Tables};
 use super::expand;
 use super::lookup::{self, Key};
 use super::meetingid;
 use super::rules::{self, Parsed};
 use super::site::{Settings, Site};
+use crate::batch::Pending;
 use crate::cli::Out;
 use crate::error::fatal;
 use crate::record::Record;

@@ -2,10 +2,10 @@
 //! notice of its activity's description, one transaction per activity and batch, and
 //! bumps the course cache revision so that Moodle shows the new text.
 
-use super::batch::Pending;
 use super::config::{DbEntry, Tables};
 use super::notice;
 use super::site::{Site, run};
+use crate::batch::Pending;
 use crate::cli::Out;
 use crate::error::fatal;
 use anyhow::{Context, anyhow};

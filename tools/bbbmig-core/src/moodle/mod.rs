@@ -1,6 +1,5 @@
 //! Moodle: which activity a recording came from, who moderates it, and the notice in its description.
 
-pub mod batch;
 pub mod config;
 pub mod enrich;
 pub mod expand;

@@ -385,7 +385,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// A full or read-only file system dooms every later record too: fatal.
 fn io_error(e: io::Error, what: String) -> anyhow::Error {
-    let doomed = matches!(e.raw_os_error(), Some(28 | 30 | 122)); // ENOSPC, EROFS, EDQUOT
+    let doomed = crate::error::dooms_every_write(&e);
     let err = anyhow::Error::new(e).context(what);
     if doomed { fatal(err) } else { err }
 }

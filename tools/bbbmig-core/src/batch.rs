@@ -1,8 +1,7 @@
-//! Reading records in batches (for stages that query a database once per batch), with the
-//! same per-record error handling as `cli::Out::filter`.
+//! Records in batches, for stages that query a database once per batch: the record source
+//! of `cli::Out::records` grouped, with the per-record error handling of `cli::Out::filter`.
 
 use crate::cli::{Input, Out};
-use crate::ndjson::Reader;
 use crate::record::Record;
 
 /// One record waiting in a batch, with its input line number.
@@ -22,21 +21,15 @@ pub fn for_each_batch(
     size: usize,
     mut f: impl FnMut(&mut Out, Vec<Pending>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    out.open_rejects(input.rejects.as_ref())?;
-    let mut reader = Reader::open(&input.input)?;
     let size = size.max(1);
     let mut batch = Vec::with_capacity(size);
-    while let Some(item) = reader.next_item()? {
+    for item in out.records(input)? {
+        let item = item?;
         match item.record {
-            Ok(mut rec) => {
-                if rec.0.get("error").and_then(|e| e.get("tool")).is_some() {
-                    rec.0.shift_remove("error");
-                }
-                batch.push(Pending {
-                    line: item.line,
-                    rec,
-                });
-            }
+            Ok(rec) => batch.push(Pending {
+                line: item.line,
+                rec,
+            }),
             Err(e) => out.fail(item.line, None, &e)?,
         }
         if batch.len() >= size {
