@@ -2,7 +2,8 @@
 
 use crate::support::{cmd, fixture, run};
 
-fn listed() -> String {
+/// The recordings of a saved getRecordings answer, as bbb-list prints them.
+pub(crate) fn listed() -> String {
     let f = fixture("bbb/api/getRecordings_success_moodle-meta_multi-format_php-lib.xml");
     let r = run(
         cmd("bbb-list")

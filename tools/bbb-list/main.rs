@@ -1,11 +1,10 @@
 //! `bbb-list`: list every recording of a BBB server or Scalelite cluster as NDJSON. See bbb-list(1).
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bbbmig_core::bbb::api::{Api, Checksum};
 use bbbmig_core::bbb::collect::{Collector, Filter};
 use bbbmig_core::bbb::list::{self, Query, Strategy};
 use bbbmig_core::bbb::recording::PlaybackForm;
-use bbbmig_core::bbb::xml;
 use bbbmig_core::cli::{self, Common};
 use bbbmig_core::http::HttpOptions;
 use bbbmig_core::secret;
@@ -93,60 +92,30 @@ fn main() -> ExitCode {
             meta: args.meta.clone(),
             ignore_origin: args.ignore_origin_server.clone(),
         };
+        let sort = !args.no_sort;
         if let Some(path) = &args.from_xml {
-            let mut c = Collector::new(
-                filter,
-                args.server.clone(),
-                args.playback,
-                !args.no_sort,
-                None,
-            )?;
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            let mut page = file.try_clone()?;
-            let env = xml::parse(std::io::BufReader::new(file), |rec, span| {
-                c.add(rec, &mut page, span, out)
-            })
-            .with_context(|| format!("{} is not a usable getRecordings answer", path.display()))?;
-            if !env.success() {
-                bail!(
-                    "{} holds a FAILED answer ({})",
-                    path.display(),
-                    env.message_key.unwrap_or_default()
-                );
-            }
+            let mut c = Collector::new(filter, args.server.clone(), args.playback, sort, None)?;
+            list::from_xml(path, &mut c, out)?;
             return c.finish(out);
         }
         let Some(server) = &args.server else {
             bail!("no server: give --server URL or set BBB_URL")
         };
-        let api = Api::new(
-            server,
-            secret::load("BBB_SECRET", args.secret_file.as_deref())?,
-            args.checksum,
-        )?;
+        let secret = secret::load("BBB_SECRET", args.secret_file.as_deref())?;
+        let api = Api::new(server, secret, args.checksum)?;
         let http = HttpOptions {
             timeout: Duration::from_secs(args.timeout.max(1)),
             retries: args.retries,
             ..Default::default()
         };
-        let query = Query {
-            states: args.state.clone(),
-            meeting_ids: args.meeting_id.clone(),
-            record_ids: args.record_id.clone(),
-            meta: args.meta.clone(),
-        };
+        let query = Query::from(&filter);
         let strategy = Strategy {
             concurrency: args.concurrency.max(1),
             ..Default::default()
         };
-        let mut c = Collector::new(
-            filter,
-            Some(api.base().to_string()),
-            args.playback,
-            !args.no_sort,
-            args.save_xml.as_deref(),
-        )?;
+        let base = Some(api.base().to_string());
+        let save = args.save_xml.as_deref();
+        let mut c = Collector::new(filter, base, args.playback, sort, save)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -158,13 +127,7 @@ fn main() -> ExitCode {
             &strategy,
             |rec, page, span| c.add(rec, page, span, out),
         ))?;
-        log::info!(
-            "{} requests, {} retries, {} shards split, paginated: {}",
-            stats.requests,
-            stats.retries,
-            stats.splits,
-            stats.paginated
-        );
+        log::info!("{stats}");
         c.finish(out)
     })
 }

@@ -1,13 +1,16 @@
 //! Listing every recording of a server: recordID-prefix shards, BBB 2.6 pages, finer shards on failure.
 
 use super::api::{Api, redact};
+use super::collect::{Collector, Filter};
 use super::xml::{self, Envelope, Recording, Span};
+use crate::cli::Out;
 use crate::error::fatal;
 use crate::http::{self, FetchError, HttpOptions};
-use anyhow::anyhow;
+use anyhow::{Context, anyhow, bail};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Seek};
+use std::path::Path;
 use tokio::task::JoinSet;
 
 const HEX: &str = "0123456789abcdef";
@@ -23,6 +26,18 @@ pub struct Query {
     pub record_ids: Vec<String>,
     /// `meta_<key>=value` filters.
     pub meta: Vec<(String, String)>,
+}
+
+impl From<&Filter> for Query {
+    /// The server-side part of the client-side filters (origin servers are skipped here).
+    fn from(f: &Filter) -> Query {
+        Query {
+            states: f.states.clone(),
+            meeting_ids: f.meeting_ids.clone(),
+            record_ids: f.record_ids.clone(),
+            meta: f.meta.clone(),
+        }
+    }
 }
 
 /// How to list.
@@ -56,6 +71,16 @@ pub struct ListStats {
     pub retries: u64,
     pub splits: u64,
     pub paginated: bool,
+}
+
+impl std::fmt::Display for ListStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} requests, {} retries, {} shards split, paginated: {}",
+            self.requests, self.retries, self.splits, self.paginated
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +258,25 @@ pub async fn list(
         }
     }
     Ok(stats)
+}
+
+/// Lists the recordings of a saved getRecordings answer (`--from-xml`) into `c`, as if
+/// the server had sent it.
+pub fn from_xml(path: &Path, c: &mut Collector, out: &mut Out) -> anyhow::Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut page = file.try_clone()?;
+    let env = xml::parse(BufReader::new(file), |rec, span| {
+        c.add(rec, &mut page, span, out)
+    })
+    .with_context(|| format!("{} is not a usable getRecordings answer", path.display()))?;
+    if !env.success() {
+        bail!(
+            "{} holds a FAILED answer ({})",
+            path.display(),
+            env.message_key.unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 enum Failure {

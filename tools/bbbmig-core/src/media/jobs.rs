@@ -212,8 +212,9 @@ impl Signals {
 fn emit(out: &mut Out, done: Done) -> anyhow::Result<()> {
     match done.result {
         Ok((rec, status)) => {
+            out.emit(&rec)?;
             out.count(status);
-            out.emit(&rec)
+            Ok(())
         }
         Err(e) if is_fatal(&e) => Err(e.context(format!(
             "line {}: record {}",
