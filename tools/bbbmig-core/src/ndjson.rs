@@ -1,4 +1,5 @@
-//! NDJSON in and out: numbered input lines parsed with ndjson-stream, one flushed line per record.
+//! NDJSON in and out: the one record source (ndjson-stream fed the input in chunks, exact
+//! line numbers) and the writer of one flushed line per record.
 
 use crate::record::{Record, kind};
 use anyhow::Context;
