@@ -3,6 +3,7 @@
 //! published files) say should be on screen; durations, A/V sync, tracks and chapters by ffprobe.
 
 use crate::support;
+use bbbmig_testkit::synth;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,14 +11,6 @@ use std::sync::OnceLock;
 
 const W: usize = 1280;
 const H: usize = 720;
-
-fn synth(dir: &Path, args: &[&str]) -> Value {
-    let mut c = support::cmd("bbb-synth");
-    c.arg("--out").arg(dir).args(args);
-    let r = support::run(c, "");
-    assert_eq!(r.code, 0, "{r:?}");
-    serde_json::from_str(&std::fs::read_to_string(dir.join("synth.json")).unwrap()).unwrap()
-}
 
 fn render(dir: &Path, out: &Path, args: &[&str]) -> support::Run {
     render_spans(dir, out, args, None)

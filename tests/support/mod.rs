@@ -1,22 +1,23 @@
-//! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL.
+//! Test support: running the real binaries, the BBB stand-in (from the test kit,
+//! `tests/kit/`), the throwaway PostgreSQL.
 #![allow(dead_code)]
 
 pub mod moodle;
 pub mod pg;
 pub mod pod;
-pub mod standin;
+pub use bbbmig_testkit::standin;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// Path of one of the project's binaries, as cargo built it for these tests.
+/// Path of one of the project's binaries, as cargo built it for these tests (the test
+/// kit's, `bbb-standin` and `bbb-synth`, from the kit: see `bbbmig_testkit::bin`).
 pub fn bin(name: &str) -> PathBuf {
     PathBuf::from(match name {
+        "bbb-standin" | "bbb-synth" => return bbbmig_testkit::bin(name),
         "bbb-list" => env!("CARGO_BIN_EXE_bbb-list"),
         "bbb-csv" => env!("CARGO_BIN_EXE_bbb-csv"),
-        "bbb-standin" => env!("CARGO_BIN_EXE_bbb-standin"),
-        "bbb-synth" => env!("CARGO_BIN_EXE_bbb-synth"),
         "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
         "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
         "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),
