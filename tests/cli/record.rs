@@ -161,7 +161,7 @@ fn list(si: &StandIn) -> String {
     let mut c = cmd("bbb-list");
     c.env("BBB_SECRET", SECRET).arg("--server").arg(&si.url);
     let r = run(c, "");
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     r.stdout
 }
 

@@ -108,7 +108,8 @@ fn main() -> std::process::ExitCode {
             None => None,
         };
         let fetcher = download::Fetcher {
-            client: download::client(Duration::from_secs(a.read_timeout.max(1))).map_err(fatal)?,
+            client: bbbmig_core::http::download_client(Duration::from_secs(a.read_timeout.max(1)))
+                .map_err(fatal)?,
             retries: a.retries,
             backoff: Duration::from_millis(500),
         };
