@@ -78,20 +78,18 @@ impl Run {
     /// stderr contains `text`.
     #[track_caller]
     pub fn stderr_has(&self, text: &str) -> &Self {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks {text:?} in {self:?}"
-        );
-        self
+        self.has("stderr", &self.stderr, text)
     }
 
     /// stdout contains `text`.
     #[track_caller]
     pub fn stdout_has(&self, text: &str) -> &Self {
-        assert!(
-            self.stdout.contains(text),
-            "stdout lacks {text:?} in {self:?}"
-        );
+        self.has("stdout", &self.stdout, text)
+    }
+
+    #[track_caller]
+    fn has(&self, name: &str, stream: &str, text: &str) -> &Self {
+        assert!(stream.contains(text), "{name} lacks {text:?} in {self:?}");
         self
     }
 
