@@ -20,6 +20,7 @@ use std::time::SystemTime;
 /// them (the kit's own test `tests/bins.rs` needs them); `cargo test --test cli` alone
 /// does not, so a missing or stale binary fails the test with the command to run
 /// (`scripts/test` runs it first).
+#[track_caller]
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the path of the test executable");
     let mut dir = exe.parent().expect("the test executable's folder");
@@ -39,18 +40,23 @@ pub fn bin(name: &str) -> PathBuf {
     }
 }
 
-/// Modification time of the newest source file the kit's binaries are built from
-/// (the kit and the core library).
+/// Modification time of the newest Rust file the kit's binaries are built from (theirs,
+/// the kit's library, the core library); not the kit's own tests, which cargo builds
+/// without relinking the binaries.
 fn newest_source() -> &'static SystemTime {
     static NEWEST: OnceLock<SystemTime> = OnceLock::new();
     NEWEST.get_or_init(|| {
         let kit = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let core = kit.join("../../tools/bbbmig-core");
-        [kit.to_path_buf(), core]
-            .iter()
-            .map(|d| newest_in(d))
-            .max()
-            .unwrap_or(SystemTime::UNIX_EPOCH)
+        [
+            "bbb-standin",
+            "bbb-synth",
+            "src",
+            "../../tools/bbbmig-core/src",
+        ]
+        .iter()
+        .map(|d| newest_in(&kit.join(d)))
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
     })
 }
 
@@ -64,7 +70,7 @@ fn newest_in(dir: &Path) -> SystemTime {
         let Ok(meta) = e.metadata() else { continue };
         let t = if meta.is_dir() {
             newest_in(&path)
-        } else if path.extension().is_some_and(|x| x == "rs" || x == "toml") {
+        } else if path.extension().is_some_and(|x| x == "rs") {
             meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)
         } else {
             continue;
