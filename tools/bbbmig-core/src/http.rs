@@ -195,6 +195,12 @@ pub fn backoff(first: Duration, n: u32) -> Duration {
     first.saturating_mul(1 << (n.saturating_sub(1)).min(10))
 }
 
+/// A reqwest error without the URL its message would repeat (with its checksum or token):
+/// callers name the URL with [`redact`].
+pub fn without_url(e: reqwest::Error) -> anyhow::Error {
+    anyhow::Error::new(e.without_url())
+}
+
 /// A URL as it may be printed: without its `checksum` parameter (BBB API calls), the
 /// value of `token` (Scalelite's one-time secrets) shown as `…`.
 pub fn redact(u: &Url) -> String {

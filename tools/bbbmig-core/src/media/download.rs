@@ -157,7 +157,7 @@ impl Fetcher {
                 }
                 Err(e) => {
                     if token || failures >= self.retries {
-                        return Err(anyhow::Error::new(e).context(format!("cannot fetch {shown}")));
+                        return Err(http::without_url(e).context(format!("cannot fetch {shown}")));
                     }
                 }
             }
@@ -177,7 +177,9 @@ impl Fetcher {
         let mut page = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.with_context(|| format!("the page {shown} broke off"))?;
+            let chunk = chunk
+                .map_err(http::without_url)
+                .with_context(|| format!("the page {shown} broke off"))?;
             page.extend_from_slice(&chunk);
             if page.len() > PAGE_MAX {
                 anyhow::bail!("the playback page {shown} is larger than 1 MB: not a video page");
@@ -251,7 +253,7 @@ impl Fetcher {
             req = req.header(RANGE, format!("bytes={have}-"));
         }
         let resp = req.send().await.map_err(|e| {
-            Attempt::Retry(anyhow::Error::new(e).context(format!("cannot fetch {shown}")))
+            Attempt::Retry(http::without_url(e).context(format!("cannot fetch {shown}")))
         })?;
         let status = resp.status().as_u16();
         let (start, total) = match status {
@@ -339,7 +341,7 @@ impl Fetcher {
         }
         drop(w);
         if let Some(e) = broke {
-            return Err(Attempt::Retry(anyhow::Error::new(e).context(format!(
+            return Err(Attempt::Retry(http::without_url(e).context(format!(
                 "the download of {shown} broke off at byte {got}"
             ))));
         }

@@ -57,6 +57,7 @@ impl HttpSource {
                 .get(t.clone())
                 .send()
                 .await
+                .map_err(crate::http::without_url)
                 .with_context(|| format!("cannot fetch {}", redact(t)))?;
             if !r.status().is_success() {
                 anyhow::bail!(
