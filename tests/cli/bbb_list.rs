@@ -44,7 +44,7 @@ fn real_answers_parse_into_the_record_contract() {
         ]),
         "",
     );
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let recs = r.records();
     assert_eq!(recs.len(), 6);
     let first = &recs[0];
@@ -107,14 +107,14 @@ fn real_answers_parse_into_the_record_contract() {
         "getRecordings_noRecordings_scalelite-message_marsha.xml",
     ] {
         let r = run(cmd("bbb-list").args(["--from-xml", &api(empty)]), "");
-        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r:?}");
+        r.ok();
+        assert_eq!(r.stdout, "", "{r:?}");
     }
     let r = run(
         cmd("bbb-list").args(["--from-xml", &api("error_checksumError_bbb-docs.xml")]),
         "",
     );
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("checksumError"), "{r:?}");
+    r.fails_with(2).stderr_has("checksumError");
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn playback_23_rewrites_old_presentation_links() {
 fn bbb26_pagination_lists_everything_once() {
     let si = StandIn::start(&["--generate", "2500", "--mode", "bbb26"]);
     let r = list(&si, &["--state", "any"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.ok();
     let v = ids(&r);
     assert_eq!(v.len(), 2500);
     assert_unique(&v);
@@ -214,7 +214,7 @@ fn bbb22_oversized_listings_fail_as_404_and_are_split_finer() {
         "20",
     ]);
     let r = list(&si, &["--state", "any", "-v"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.ok();
     let v = ids(&r);
     assert_eq!(v.len(), 900);
     assert_unique(&v);
@@ -249,7 +249,7 @@ fn scalelite_filtered_listing_and_host_rewrite() {
         &f,
     ]);
     let r = list(&si, &["--state", "any"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.ok();
     let recs = r.records();
     assert_eq!(recs.len(), 302);
     assert_unique(&ids(&r));
@@ -281,22 +281,19 @@ fn every_checksum_algorithm_is_accepted_where_the_server_accepts_it() {
     let bbb = StandIn::start(&["--generate", "30"]);
     for algo in ["sha1", "sha256", "sha384", "sha512"] {
         let r = list(&bbb, &["--state", "any", "--checksum", algo]);
-        assert_eq!((r.code, ids(&r).len()), (0, 30), "{algo}: {}", r.stderr);
+        assert_eq!(ids(r.ok()).len(), 30, "{algo}: {}", r.stderr);
     }
     let scalelite = StandIn::start(&["--generate", "30", "--mode", "scalelite"]);
     let r = list(&scalelite, &["--checksum", "sha384"]);
-    assert_eq!(r.code, 2);
+    r.fails_with(2);
     assert!(
         r.stderr.contains("checksumError") && r.stderr.contains("sha384"),
         "{}",
         r.stderr
     );
     let only512 = StandIn::start(&["--generate", "5", "--algorithms", "sha512"]);
-    assert_eq!(list(&only512, &[]).code, 2);
-    assert_eq!(
-        list(&only512, &["--checksum", "sha512", "--state", "any"]).code,
-        0
-    );
+    list(&only512, &[]).fails_with(2);
+    list(&only512, &["--checksum", "sha512", "--state", "any"]).ok();
 }
 
 #[test]
@@ -306,14 +303,13 @@ fn wrong_or_missing_secret_is_fatal_and_never_printed() {
     c.env("BBB_SECRET", "a-wrong-secret-value")
         .args(["--server", &si.url]);
     let r = run(c, "");
-    assert_eq!(r.code, 2);
+    r.fails_with(2);
     assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("checksumError"), "{}", r.stderr);
+    r.stderr_has("checksumError");
     assert!(!r.stderr.contains("a-wrong-secret-value"));
 
     let r = run(cmd("bbb-list").args(["--server", &si.url]), "");
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("BBB_SECRET"), "{}", r.stderr);
+    r.fails_with(2).stderr_has("BBB_SECRET");
 
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("secret");
@@ -338,8 +334,7 @@ fn bad_url_unreachable_host_and_tls_failure_are_clear_fatal_errors() {
     c.env("BBB_SECRET", SECRET)
         .args(["--server", "bbb.example.org/bigbluebutton"]);
     let r = run(c, "");
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("bad BBB URL"), "{}", r.stderr);
+    r.fails_with(2).stderr_has("bad BBB URL");
 
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -355,9 +350,9 @@ fn bad_url_unreachable_host_and_tls_failure_are_clear_fatal_errors() {
         "1",
     ]);
     let r = run(c, "");
-    assert_eq!(r.code, 2);
+    r.fails_with(2);
     assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("cannot connect"), "{}", r.stderr);
+    r.stderr_has("cannot connect");
 
     // TLS to a plain HTTP server.
     let si = StandIn::start(&["--generate", "3"]);
@@ -369,8 +364,7 @@ fn bad_url_unreachable_host_and_tls_failure_are_clear_fatal_errors() {
         "0",
     ]);
     let r = run(c, "");
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("TLS failure"), "{}", r.stderr);
+    r.fails_with(2).stderr_has("TLS failure");
     assert!(
         !r.stderr.contains("checksum="),
         "a checksum leaked into a message: {}",
@@ -393,7 +387,7 @@ fn transient_faults_are_retried_or_split_and_nothing_is_lost() {
         "status:502*1",
     ]);
     let r = list(&si, &["--state", "any"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.ok();
     let v = ids(&r);
     assert_eq!(v.len(), 500);
     assert_unique(&v);
@@ -403,7 +397,7 @@ fn transient_faults_are_retried_or_split_and_nothing_is_lost() {
 fn a_slow_shard_times_out_and_is_split() {
     let si = StandIn::start(&["--generate", "200", "--fault", "delay:3000@recordID=a&*1"]);
     let r = list(&si, &["--state", "any", "--timeout", "1"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.ok();
     assert_eq!(ids(&r).len(), 200);
     assert!(
         si.log().iter().any(|q| q.starts_with("recordID=a0&")),
@@ -415,16 +409,12 @@ fn a_slow_shard_times_out_and_is_split() {
 fn a_shard_that_always_fails_is_fatal_and_prints_nothing() {
     let si = StandIn::start(&["--generate", "100", "--fault", "status:500@recordID=7"]);
     let r = list(&si, &["--state", "any", "--retries", "0"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    r.fails_with(2);
     assert!(
         r.stdout.is_empty(),
         "records printed as if the listing were complete"
     );
-    assert!(
-        r.stderr.contains("cannot list recordID prefix \"7"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("cannot list recordID prefix \"7");
 }
 
 #[test]
@@ -490,7 +480,7 @@ fn save_xml_then_from_xml_gives_the_same_records() {
         &si,
         &["--state", "any", "--save-xml", saved.to_str().unwrap()],
     );
-    assert_eq!(live.code, 0, "{}", live.stderr);
+    live.ok();
     let offline = run(
         cmd("bbb-list").args([
             "--from-xml",
@@ -502,7 +492,7 @@ fn save_xml_then_from_xml_gives_the_same_records() {
         ]),
         "",
     );
-    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    offline.ok();
     assert_eq!(ids(&live), ids(&offline));
     assert_eq!(live.records()[0]["name"], offline.records()[0]["name"]);
 }

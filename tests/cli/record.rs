@@ -118,17 +118,19 @@ impl Published {
     /// this test's metadata.xml.
     fn slides(&self, id: &str, name: &str, dur_ms: u64) -> PathBuf {
         let d = self.path().join(id);
-        let out = std::process::Command::new(crate::support::bin("bbb-synth"))
-            .arg("--out")
-            .arg(&d)
-            .args(["--duration", &(dur_ms / 1000).max(5).to_string()])
-            .args(["--media", "none", "--slides", "1", "--strokes", "1"])
-            .output()
-            .expect("run bbb-synth");
-        assert!(
-            out.status.success(),
-            "bbb-synth: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let secs = (dur_ms / 1000).max(5).to_string();
+        bbbmig_testkit::synth(
+            &d,
+            &[
+                "--duration",
+                &secs,
+                "--media",
+                "none",
+                "--slides",
+                "1",
+                "--strokes",
+                "1",
+            ],
         );
         self.presentation(id, name, dur_ms)
     }
@@ -159,7 +161,7 @@ fn list(si: &StandIn) -> String {
     let mut c = cmd("bbb-list");
     c.env("BBB_SECRET", SECRET).arg("--server").arg(&si.url);
     let r = run(c, "");
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     r.stdout
 }
 

@@ -3,6 +3,7 @@
 //! published files) say should be on screen; durations, A/V sync, tracks and chapters by ffprobe.
 
 use crate::support;
+use bbbmig_testkit::synth;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,14 +11,6 @@ use std::sync::OnceLock;
 
 const W: usize = 1280;
 const H: usize = 720;
-
-fn synth(dir: &Path, args: &[&str]) -> Value {
-    let mut c = support::cmd("bbb-synth");
-    c.arg("--out").arg(dir).args(args);
-    let r = support::run(c, "");
-    assert_eq!(r.code, 0, "{r:?}");
-    serde_json::from_str(&std::fs::read_to_string(dir.join("synth.json")).unwrap()).unwrap()
-}
 
 fn render(dir: &Path, out: &Path, args: &[&str]) -> support::Run {
     render_spans(dir, out, args, None)
@@ -40,7 +33,7 @@ fn render_spans(dir: &Path, out: &Path, args: &[&str], span: Option<&str>) -> su
 
 fn render_ok(dir: &Path, out: &Path, args: &[&str]) {
     let r = render(dir, out, args);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
 }
 
 /// The full RGB frame shown at `t` seconds.
@@ -138,7 +131,7 @@ fn lecture() -> &'static Lecture {
         );
         let mp4 = dir.path().join("out.mp4");
         let r = render_spans(&src, &mp4, &[], Some("7"));
-        assert_eq!(r.code, 0, "{r:?}");
+        r.ok();
         Lecture {
             _dir: dir,
             src,
@@ -220,7 +213,7 @@ fn render_joins_its_stretches_without_a_missing_or_repeated_frame() {
     // The same recording in one run gives the same pictures at the joins.
     let one = l.mp4.with_file_name("one-run.mp4");
     let r = render_spans(&l.src, &one, &[], Some("1000"));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     for t in [6.9, 7.0, 7.1, 41.9, 42.0, 42.1, 44.9] {
         let (a, b) = (frame(&l.mp4, t), frame(&one, t));
         let diff = a
@@ -693,25 +686,17 @@ fn render_refuses_a_recording_with_missing_or_corrupt_required_files() {
         .join("slide-1.png");
     std::fs::write(&slide, b"not a png").unwrap();
     let r = render(&src, &out, &[]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("slide-1.png") && r.stderr.contains("not a valid PNG"),
-        "{r:?}"
-    );
+    r.fails_with(2)
+        .stderr_has("slide-1.png")
+        .stderr_has("not a valid PNG");
     std::fs::remove_file(&slide).unwrap();
     let r = render(&src, &out, &[]);
-    assert!(
-        r.code == 2 && r.stderr.contains("slide-1.png is missing"),
-        "{r:?}"
-    );
+    r.fails_with(2).stderr_has("slide-1.png is missing");
     std::fs::write(src.join("shapes.svg"), "<svg").unwrap();
     let r = render(&src, &out, &[]);
-    assert!(r.code == 2 && r.stderr.contains("shapes.svg"), "{r:?}");
+    r.fails_with(2).stderr_has("shapes.svg");
     std::fs::remove_file(src.join("metadata.xml")).unwrap();
     let r = render(&src, &out, &[]);
-    assert!(
-        r.code == 2 && r.stderr.contains("metadata.xml missing"),
-        "{r:?}"
-    );
+    r.fails_with(2).stderr_has("metadata.xml missing");
     assert!(!out.exists(), "no output after a refusal");
 }

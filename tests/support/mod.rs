@@ -1,22 +1,23 @@
-//! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL.
+//! Test support: running the real binaries, the BBB stand-in (from the test kit,
+//! `tests/kit/`), the throwaway PostgreSQL.
 #![allow(dead_code)]
 
 pub mod moodle;
 pub mod pg;
 pub mod pod;
-pub mod standin;
+pub use bbbmig_testkit::standin;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// Path of one of the project's binaries, as cargo built it for these tests.
+/// Path of one of the project's binaries, as cargo built it for these tests (the test
+/// kit's, `bbb-standin` and `bbb-synth`, from the kit: see `bbbmig_testkit::bin`).
 pub fn bin(name: &str) -> PathBuf {
     PathBuf::from(match name {
+        "bbb-standin" | "bbb-synth" => return bbbmig_testkit::bin(name),
         "bbb-list" => env!("CARGO_BIN_EXE_bbb-list"),
         "bbb-csv" => env!("CARGO_BIN_EXE_bbb-csv"),
-        "bbb-standin" => env!("CARGO_BIN_EXE_bbb-standin"),
-        "bbb-synth" => env!("CARGO_BIN_EXE_bbb-synth"),
         "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
         "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
         "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),
@@ -44,14 +45,54 @@ pub fn cmd(name: &str) -> Command {
     c
 }
 
-/// What a finished run left.
+/// What a finished run left. Its checks (`ok`, `fails_with`, `stderr_has`, `stdout_has`)
+/// chain, and a failing one panics with the whole run: command, exit code, stdout, stderr.
 pub struct Run {
+    /// The command line, as `Command`'s Debug shows it.
+    pub command: String,
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
+    /// Exited 0.
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        self.exits(0)
+    }
+
+    /// Exited with `code` (1: some records failed; 2: a fatal error).
+    #[track_caller]
+    pub fn fails_with(&self, code: i32) -> &Self {
+        assert_ne!(code, 0, "fails_with(0): use ok()");
+        self.exits(code)
+    }
+
+    #[track_caller]
+    fn exits(&self, code: i32) -> &Self {
+        assert!(self.code == code, "expected exit {code}, got {self:?}");
+        self
+    }
+
+    /// stderr contains `text`.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        self.has("stderr", &self.stderr, text)
+    }
+
+    /// stdout contains `text`.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        self.has("stdout", &self.stdout, text)
+    }
+
+    #[track_caller]
+    fn has(&self, name: &str, stream: &str, text: &str) -> &Self {
+        assert!(stream.contains(text), "{name} lacks {text:?} in {self:?}");
+        self
+    }
+
     /// The stdout lines parsed as JSON objects.
     pub fn records(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
         self.stdout
@@ -68,8 +109,8 @@ impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
+            "{}\nexit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command, self.code, self.stdout, self.stderr
         )
     }
 }
@@ -77,6 +118,7 @@ impl std::fmt::Debug for Run {
 /// Runs `c` (a `Command` or `&mut Command`) with `stdin` as its input.
 pub fn run(mut c: impl std::borrow::BorrowMut<Command>, stdin: &str) -> Run {
     let c = c.borrow_mut();
+    let command = format!("{c:?}");
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -89,6 +131,7 @@ pub fn run(mut c: impl std::borrow::BorrowMut<Command>, stdin: &str) -> Run {
     let out: Output = child.wait_with_output().expect("wait");
     writer.join().expect("stdin writer");
     Run {
+        command,
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

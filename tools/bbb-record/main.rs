@@ -102,7 +102,7 @@ fn main() -> std::process::ExitCode {
             None => None,
         };
         let fetcher = download::Fetcher {
-            client: download::client(Duration::from_secs(a.read_timeout.max(1)))?,
+            client: bbbmig_core::http::download_client(Duration::from_secs(a.read_timeout.max(1)))?,
             retries: a.retries,
             backoff: Duration::from_millis(500),
         };

@@ -81,7 +81,7 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
     let rec = s.rec(3, "Cours de Maths L1 – Groupe A", 5000);
     let src = PathBuf::from(rec["video"]["path"].as_str().unwrap());
     let r = run(s.cmd(), &ndjson(std::slice::from_ref(&rec)));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let pc = pod_claim(&r.records()[0]).clone();
     assert_eq!(pc["status"], "created");
     let name = "cours-de-maths-l1-groupe-a-2024-03-04-090300-00000000.webm".to_string();
@@ -117,7 +117,7 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
 
     // Second run: the source is gone, the file and row are there.
     let r = run(s.cmd(), &ndjson(&[rec]));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(pod_claim(&r.records()[0])["status"], "exists");
     assert_eq!(
         count(
@@ -135,7 +135,7 @@ fn claim_copy_keeps_the_source_and_a_second_run_reports_exists() {
     let mut c = s.cmd();
     c.arg("--copy");
     let r = run(c, &ndjson(std::slice::from_ref(&rec)));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert!(Path::new(rec["video"]["path"].as_str().unwrap()).exists());
     let mut c = s.cmd();
     c.arg("--copy");
@@ -164,7 +164,7 @@ fn claim_gives_two_recordings_with_the_same_name_and_date_distinct_files() {
     b["start_time"] = Value::from(a["start_time"].as_str().unwrap().replace(":00Z", ":30Z"));
     b["record_id"] = Value::from(a["record_id"].as_str().unwrap().replace("-17", "-18"));
     let r = run(s.cmd(), &ndjson(&[a, b]));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let files = s.files();
     assert_eq!(files.len(), 2, "{files:?}");
     assert_ne!(files[0].0, files[1].0);
@@ -189,7 +189,7 @@ fn claim_missing_video_fails_only_that_record() {
     novideo.as_object_mut().unwrap().remove("video");
     let ok = s.rec(3, "ok", 10);
     let r = run(s.cmd(), &ndjson(&[gone, novideo, ok]));
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert!(
         r.stderr.contains("line 1: record") && r.stderr.contains("nope.webm is missing"),
         "{r:?}"
@@ -229,7 +229,7 @@ fn claim_never_reuses_a_path_pod_already_processed() {
         )
         .unwrap();
     let r = run(s.cmd(), &ndjson(&[rec]));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(pod_claim(&r.records()[0])["status"], "claimed");
     assert!(s.files().is_empty());
     assert_eq!(
@@ -258,7 +258,7 @@ fn claim_refuses_a_bad_recorder_before_reading_records() {
         let mut c = claim(&s.db, Path::new(&root));
         c.args(["--recorder", recorder]);
         let r = run(c, &input);
-        assert_eq!(r.code, 2, "{recorder}: {r:?}");
+        r.fails_with(2);
         assert!(r.stderr.contains(want), "{want}: {r:?}");
         assert!(r.stdout.is_empty());
     }
@@ -295,8 +295,7 @@ fn claim_read_only_recorder_folder_is_fatal_at_start() {
         return;
     };
     let r = run(s.cmd(), &ndjson(&[s.rec(1, "x", 10)]));
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("is not writable"), "{r:?}");
+    r.fails_with(2).stderr_has("is not writable");
     assert_eq!(
         count(
             &s.db,
@@ -314,8 +313,7 @@ fn claim_full_recorder_folder_is_fatal_and_leaves_nothing() {
     };
     let big = s.rec(1, "too big", 400_000);
     let r = run(s.cmd(), &ndjson(&[big.clone(), s.rec(2, "next", 10)]));
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("No space left"), "{r:?}");
+    r.fails_with(2).stderr_has("No space left");
     assert!(s.files().is_empty(), "no partial file: {:?}", s.files());
     assert!(
         Path::new(big["video"]["path"].as_str().unwrap()).exists(),
@@ -382,7 +380,7 @@ fn kill_during_claim_leaves_no_partial_file() {
     let mut c = s.cmd();
     c.arg("--copy");
     let r = run(c, &ndjson(&recs));
-    assert_eq!(r.code, 0, "the rerun completes everything: {r:?}");
+    r.ok(); // the rerun completes everything
     let files = s.files();
     assert_eq!(files.len(), 6, "no temporary file left: {files:?}");
     assert!(files.iter().all(|(_, n)| *n == LEN as u64));
@@ -401,7 +399,7 @@ fn claim_names_fit_an_older_install_with_a_100_character_path_column() {
     s.db.exec("ALTER TABLE recorder_recordingfiletreatment ALTER COLUMN file TYPE varchar(100)");
     let long = "Un intitulé de cours vraiment très long, bien plus que quarante caractères";
     let r = run(s.cmd(), &ndjson(&[s.rec(1, long, 10)]));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let file = pod_claim(&r.records()[0])["file"]
         .as_str()
         .unwrap()

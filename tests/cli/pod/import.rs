@@ -20,7 +20,7 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     let r = run(c, &ndjson(&recs));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let out = r.records();
     assert_eq!(out.len(), 3);
     let created: i64 = out
@@ -115,7 +115,7 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
         },
         &ndjson(&recs),
     );
-    assert_eq!(r2.code, 0, "{r2:?}");
+    r2.ok();
     assert_eq!(snapshot(&db), before, "a rerun writes nothing");
     for o in r2.records() {
         assert_eq!(pod_import(&o)["status"], "exists");
@@ -127,7 +127,7 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
         c,
         &ndjson(&[record(4, "m-4", "Cours D", &["carol", "alice"])]),
     );
-    assert_eq!(r3.code, 0, "{r3:?}");
+    r3.ok();
     assert_eq!(pod_import(&r3.records()[0])["users_created"], 0);
     assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), 4 + 3);
 }
@@ -139,7 +139,7 @@ fn import_gives_several_moderators_one_external_recording_each() {
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     let r = run(c, &ndjson(std::slice::from_ref(&rec)));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["status"], "created");
     assert_eq!(pi["owners_from"], "moderators");
@@ -181,7 +181,7 @@ fn import_prefers_the_pod_meeting_owners_over_moderators() {
         c,
         &ndjson(&[record(1, "0001-pod-meeting", "Pod meeting", &["dave"])]),
     );
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["owners_from"], "pod_meeting");
     assert_eq!(pi["site_id"], 1, "the meeting's own site");
@@ -215,7 +215,7 @@ fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_on
     let mut c = import(&db);
     c.arg("--moderators-only");
     let r = run(c, &ndjson(std::slice::from_ref(&lone)));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(pod_import(&r.records()[0])["status"], "skipped");
     assert_eq!(
         count(&db, "SELECT count(*) FROM import_video_externalrecording"),
@@ -225,7 +225,7 @@ fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_on
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     let r = run(c, &ndjson(&[lone]));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["owners_from"], "admin");
     assert_eq!(pi["owners"][0]["user_id"], 1);
@@ -251,12 +251,12 @@ fn import_rerun_creates_nothing() {
         c.args(["--admin", "1"]);
         run(c, &ndjson(&recs))
     };
-    assert_eq!(go().code, 0);
+    go().ok();
     let before = snapshot(&db);
     let r = go();
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(snapshot(&db), before);
-    assert!(r.stderr.contains("3 exists"), "{r:?}");
+    r.stderr_has("3 exists");
 }
 
 #[test]
@@ -269,7 +269,7 @@ fn import_dry_run_writes_nothing_and_says_what_it_would_do() {
         c,
         &ndjson(&[record(1, "m", "n", &["newbie", "podteacher"])]),
     );
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(snapshot(&db), before);
     let pi = pod_import(&r.records()[0]).clone();
     assert_eq!(pi["status"], "dry-run");
@@ -287,11 +287,11 @@ fn import_remove_deletes_the_external_recordings_and_leaves_users() {
     ];
     let mut c = import(&db);
     c.args(["--admin", "1"]);
-    assert_eq!(run(c, &ndjson(&recs)).code, 0);
+    run(c, &ndjson(&recs)).ok();
     // A row of another recording and one made by hand in Pod stay.
     let mut c = import(&db);
     c.args(["--admin", "1"]);
-    assert_eq!(run(c, &ndjson(&[record(3, "m-3", "C", &["r1"])])).code, 0);
+    run(c, &ndjson(&[record(3, "m-3", "C", &["r1"])])).ok();
     assert_eq!(
         count(&db, "SELECT count(*) FROM import_video_externalrecording"),
         4
@@ -301,7 +301,7 @@ fn import_remove_deletes_the_external_recordings_and_leaves_users() {
     let mut c = import(&db);
     c.args(["--admin", "1", "--remove"]);
     let r = run(c, &ndjson(&recs));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let out = r.records();
     assert_eq!(pod_import(&out[0])["status"], "removed");
     assert_eq!(
@@ -342,7 +342,7 @@ fn import_matches_existing_users_by_email_only_when_asked() {
     let mut c = import(&db);
     c.args(["--admin", "1", "--match-email"]);
     let r = run(c, &ndjson(std::slice::from_ref(&rec)));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(pod_import(&r.records()[0])["users_created"], 0);
     assert_eq!(
         count(
@@ -381,7 +381,7 @@ fn import_creates_users_with_the_site_options_given() {
         "Your favorites videos.",
     ]);
     let r = run(c, &ndjson(&[record(1, "m-1", "n", &["zoe"])]));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let row = db
         .client()
         .query_one(

@@ -31,7 +31,7 @@ fn import_cuts_a_name_over_250_characters_and_fails_only_unusable_records() {
         record(5, "m-5", "ok", &["u5"]),
     ];
     let r = run(c, &ndjson(&recs));
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert_eq!(r.records().len(), 2);
     assert!(
         r.stderr.contains("line 2: record") && r.stderr.contains("longer than Pod's 500"),
@@ -78,7 +78,7 @@ fn import_stores_sql_injection_shaped_values_verbatim() {
     let mut c = import(&db);
     c.args(["--admin", "1"]);
     let r = run(c, &ndjson(std::slice::from_ref(&rec)));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let row = db
         .client()
         .query_one(
@@ -140,7 +140,7 @@ fn import_refuses_a_bad_setup_before_reading_records() {
             c.env(k, v);
         }
         let r = run(c, &input);
-        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        r.fails_with(2);
         assert!(r.stderr.contains(want), "{args:?}: want {want:?}: {r:?}");
         assert!(r.stdout.is_empty() && !r.stderr.contains("hunter2"));
     }
@@ -148,8 +148,7 @@ fn import_refuses_a_bad_setup_before_reading_records() {
     c.env("POD_DATABASE_URL", &db.conninfo)
         .args(["--admin", "1"]);
     let r = run(c, &input);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("POD_SECRET_KEY"), "{r:?}");
+    r.fails_with(2).stderr_has("POD_SECRET_KEY");
     // The key from a file works.
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("key");
@@ -158,7 +157,7 @@ fn import_refuses_a_bad_setup_before_reading_records() {
     c.env("POD_DATABASE_URL", &db.conninfo)
         .args(["--admin", "1", "--dry-run", "--secret-key-file"])
         .arg(&f);
-    assert_eq!(run(c, &input).code, 0);
+    run(c, &input).ok();
     assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), 4);
     // A database file readable by others is refused (it may hold a password); mode 600 works.
     let dbf = dir.path().join("pod.db");
@@ -173,9 +172,8 @@ fn import_refuses_a_bad_setup_before_reading_records() {
         run(c, &input)
     };
     let r = with_file(0o644);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("readable by others"), "{r:?}");
-    assert_eq!(with_file(0o600).code, 0);
+    r.fails_with(2).stderr_has("readable by others");
+    with_file(0o600).ok();
 }
 
 #[test]

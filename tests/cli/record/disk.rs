@@ -17,7 +17,7 @@ fn record_full_disk_fails_the_record_and_leaves_no_partial_file() {
     let si = standin(&p, &[]);
     let input = list(&si);
     let r = record(fs.0.path(), &["--keep-free", "0"], &input);
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert!(
         r.stderr
             .contains(&format!("record {big}: not enough free space")),
@@ -31,7 +31,7 @@ fn record_full_disk_fails_the_record_and_leaves_no_partial_file() {
     assert!(left[0].ends_with(&format!("{small}.m4v")));
     // The default --keep-free (100 MB) refuses to start any job on this disk.
     let r = record(fs.0.path(), &[], &input);
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert!(
         r.stderr
             .contains(&format!("record {big}: not enough free space")),
@@ -60,7 +60,7 @@ fn record_parallel_jobs_that_overfill_the_disk_leave_one_whole_video_and_no_part
         &["--keep-free", "0", "--jobs", "2"],
         &list(&si),
     );
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert!(
         r.stderr.contains(&format!(
             "record {big}: disk full; the partial download was removed"

@@ -11,7 +11,7 @@ fn record_downloads_the_video_format_page_source() {
     let si = standin(&p, &[]);
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &list(&si));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let recs = r.records();
     assert_eq!(recs.len(), 1);
     let v = video_of(&recs[0]);
@@ -37,7 +37,7 @@ fn record_downloads_the_video_format_page_source() {
     let log = files_log(&si);
     assert_eq!(log, vec![format!("/playback/video/{id}/video-0.m4v -")]);
     assert_eq!(names(out.path()).len(), 1, "{:?}", names(out.path()));
-    assert!(r.stderr.contains("1 created"), "{r:?}");
+    r.stderr_has("1 created");
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn record_downloads_a_direct_meeting_mp4() {
     assert!(input.contains("/meeting.mp4"), "{input}");
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &input);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let v = video_of(&r.records()[0]).clone();
     assert!(
         v["path"].as_str().unwrap().ends_with(&format!("{id}.mp4")),
@@ -76,22 +76,21 @@ fn record_scalelite_protected_uses_the_token_then_the_cookie() {
     assert!(input.contains("?token="), "{input}");
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &input);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let v = video_of(&r.records()[0]).clone();
     assert_eq!(v["status"], "created");
     assert!(!r.stderr.contains("tok-"), "{r:?}");
     // The token is spent: another output folder cannot use it again, and says why.
     let out2 = tempfile::tempdir().unwrap();
     let r2 = record(out2.path(), &[], &input);
-    assert_eq!(r2.code, 1, "{r2:?}");
-    assert!(r2.stderr.contains("token is spent"), "{r2:?}");
+    r2.fails_with(1).stderr_has("token is spent");
     assert!(
         !r2.stderr.contains(&format!("tok-{id}")),
         "token printed: {r2:?}"
     );
     // The first output is reused without touching the network at all.
     let r3 = record(out.path(), &[], &input);
-    assert_eq!(r3.code, 0, "{r3:?}");
+    r3.ok();
     assert_eq!(video_of(&r3.records()[0])["status"], "exists");
 }
 
@@ -112,7 +111,7 @@ fn record_404_fails_that_record_and_the_stream_goes_on() {
         &["--rejects", rejects.to_str().unwrap()],
         &input,
     );
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert_eq!(r.records().len(), 1);
     assert_eq!(r.records()[0]["record_id"], good.as_str());
     assert!(
@@ -132,7 +131,7 @@ fn record_resumes_a_dropped_connection_with_range_in_the_same_run() {
     let si = standin(&p, &["--file-fault", "drop:200000@video-0.m4v*2"]);
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &["-v"], &list(&si));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let v = video_of(&r.records()[0]).clone();
     let path = PathBuf::from(v["path"].as_str().unwrap());
     assert_eq!(
@@ -148,7 +147,7 @@ fn record_resumes_a_dropped_connection_with_range_in_the_same_run() {
             format!("/playback/video/{id}/video-0.m4v bytes=400000-"),
         ]
     );
-    assert!(r.stderr.contains("resuming at byte 200000"), "{r:?}");
+    r.stderr_has("resuming at byte 200000");
 }
 
 #[test]
@@ -188,7 +187,7 @@ fn record_truncated_download_is_resumed_by_the_next_run() {
     );
     let si = standin(&p, &[]);
     let r2 = record(vids.path(), &[], &list(&si));
-    assert_eq!(r2.code, 0, "{r2:?}");
+    r2.ok();
     let v = video_of(&r2.records()[0]).clone();
     let path = PathBuf::from(v["path"].as_str().unwrap());
     assert_eq!(
@@ -211,7 +210,7 @@ fn record_server_that_always_drops_fails_after_bounded_retries() {
     let out = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let r = record(out.path(), &["--retries", "2"], &list(&si));
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert!(
         r.stderr.contains("HTTP 503") && r.stderr.contains("gave up after 3 attempt"),
         "{r:?}"
@@ -235,13 +234,11 @@ fn record_rerun_reuses_outputs_and_downloads_nothing() {
     let input = list(&si);
     let out = tempfile::tempdir().unwrap();
     let r1 = record(out.path(), &["--jobs", "2"], &input);
-    assert_eq!(r1.code, 0, "{r1:?}");
-    assert!(r1.stderr.contains("3 created"), "{r1:?}");
+    r1.ok().stderr_has("3 created");
     let served = files_log(&si).len();
     assert_eq!(served, 3);
     let r2 = record(out.path(), &["--jobs", "2"], &input);
-    assert_eq!(r2.code, 0, "{r2:?}");
-    assert!(r2.stderr.contains("3 exists"), "{r2:?}");
+    r2.ok().stderr_has("3 exists");
     assert_eq!(files_log(&si).len(), served, "nothing downloaded twice");
     let mut paths1: Vec<Value> = r1
         .records()
@@ -293,7 +290,7 @@ fn record_kill_9_mid_download_leaves_no_final_file_and_rerun_resumes() {
         names(vids.path())
     );
     let r = record(vids.path(), &[], &input);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let v = video_of(&r.records()[0]).clone();
     let path = PathBuf::from(v["path"].as_str().unwrap());
     assert_eq!(
@@ -337,11 +334,11 @@ fn record_jobs_with_keep_order_write_in_input_order() {
     };
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &["--jobs", "4", "--keep-order"], &input);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(got(&r), order);
     let out2 = tempfile::tempdir().unwrap();
     let r = record(out2.path(), &["--jobs", "4"], &input);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let g = got(&r);
     assert_eq!(g.len(), 4);
     assert_eq!(
@@ -360,7 +357,7 @@ fn record_dry_run_writes_nothing_and_says_what_it_would_do() {
     let base = tempfile::tempdir().unwrap();
     let out = base.path().join("not-yet");
     let r = record(&out, &["--dry-run"], &list(&si));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let v = video_of(&r.records()[0]).clone();
     assert_eq!(v["status"], "dry-run");
     assert_eq!(v["method"], "download");
@@ -384,7 +381,7 @@ fn record_the_same_recording_twice_in_one_run_is_written_once() {
     let line = list(&si);
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &["--jobs", "2"], &format!("{line}{line}"));
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert!(
         r.stderr
             .contains("another record of this input writes the same file"),
@@ -403,7 +400,7 @@ fn record_scalelite_redirects_playback_video_to_its_own_path() {
     let si = standin(&p, &["--mode", "scalelite"]);
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &list(&si));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(video_of(&r.records()[0])["status"], "created");
     assert_eq!(files_log(&si), vec![format!("/video/{id}/video-0.m4v -")]);
 }
@@ -456,8 +453,7 @@ fn record_garbled_line_is_fatal_after_the_records_before_it() {
         &["--jobs", "2"],
         &format!("{}{{\"record_id\":\n", list(&si)),
     );
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("line 2: not a JSON record"), "{r:?}");
+    r.fails_with(2).stderr_has("line 2: not a JSON record");
     assert_eq!(r.records().len(), 1, "{r:?}");
     assert_eq!(r.records()[0]["video"]["status"], "created");
 }
@@ -478,7 +474,7 @@ fn record_server_ignoring_range_gets_a_whole_fresh_download() {
     );
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &list(&si));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let path = PathBuf::from(video_of(&r.records()[0])["path"].as_str().unwrap());
     // The second answer was the whole file (200): the partial one was started over.
     assert_eq!(

@@ -27,7 +27,7 @@ fn record_presentation_urls_2_0_and_2_3_reach_the_published_files() {
         &["--dry-run"],
         &format!("{}\n{}\n", mk(u20.clone()), mk(u23.clone())),
     );
-    assert_eq!(dry.code, 0, "{dry:?}");
+    dry.ok();
     for (rec, url) in dry.records().iter().zip([&u20, &u23]) {
         let v = video_of(rec);
         assert_eq!(v["method"], "render");
@@ -40,7 +40,7 @@ fn record_presentation_urls_2_0_and_2_3_reach_the_published_files() {
     for url in [u20, u23] {
         let o = tempfile::tempdir().unwrap();
         let r = record(o.path(), &["--method", "render"], &mk(url));
-        assert_eq!(r.code, 0, "{r:?}");
+        r.ok();
         let v = video_of(&r.records()[0]).clone();
         assert_eq!(v["method"], "render");
         let secs = v["duration_s"].as_f64().unwrap();
@@ -50,8 +50,7 @@ fn record_presentation_urls_2_0_and_2_3_reach_the_published_files() {
     assert!(files_log(&si).contains(&format!("/presentation/{a}/metadata.xml -")));
     let o = tempfile::tempdir().unwrap();
     let r = record(o.path(), &[], &mk(wrong));
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("no metadata.xml at"), "{r:?}");
+    r.fails_with(1).stderr_has("no metadata.xml at");
     assert!(names(o.path()).is_empty(), "{:?}", names(o.path()));
 }
 
@@ -68,7 +67,7 @@ fn record_recordings_without_playback_fail_alone() {
     .map(|v| v.to_string() + "\n")
     .collect::<String>();
     let r = record(out.path(), &[], &input);
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     assert_eq!(r.stdout, "");
     assert!(
         r.stderr
@@ -80,13 +79,15 @@ fn record_recordings_without_playback_fail_alone() {
             .contains("record r-null: the recording has no playback URL (state processing)"),
         "{r:?}"
     );
-    assert!(r.stderr.contains("record r-podcast: the recording has no presentation format to render (formats: podcast)"), "{r:?}");
+    r.stderr_has(
+        "record r-podcast: the recording has no presentation format to render (formats: podcast)",
+    );
     assert!(
         r.stderr
             .contains("record r-bad: field playback must be an array"),
         "{r:?}"
     );
-    assert!(r.stderr.contains("4 failed"), "{r:?}");
+    r.stderr_has("4 failed");
 }
 
 #[test]
@@ -102,17 +103,16 @@ fn record_unsafe_names_and_ids_never_leave_the_output_folder() {
     let evil_pres = json!({"record_id": "p1",
         "playback": [{"type": "presentation", "url": format!("{}/playback/presentation/2.3/..%2F..%2Fetc", si.url)}]});
     let r = record(out.path(), &[], &format!("{evil}\n{evil_pres}\n"));
-    assert_eq!(r.code, 1, "{r:?}");
+    r.fails_with(1);
     let v = video_of(&r.records()[0]).clone();
     let path = PathBuf::from(v["path"].as_str().unwrap());
     assert_eq!(path.parent().unwrap(), out.path());
     let file = path.file_name().unwrap().to_str().unwrap();
     assert_eq!(file, "2020-01-01_ssh-authorized_keys_tmp-evil.m4v");
-    assert!(r.stderr.contains("record p1: unsafe recording ID"), "{r:?}");
+    r.stderr_has("record p1: unsafe recording ID");
     // Templates cannot point elsewhere either.
     let bad = record(out.path(), &["--name", "../{record_id}"], "");
-    assert_eq!(bad.code, 2, "{bad:?}");
-    assert!(bad.stderr.contains("cannot contain '/'"), "{bad:?}");
+    bad.fails_with(2).stderr_has("cannot contain '/'");
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn record_scalelite_protected_presentation_is_rendered_from_cookie_guarded_files
     );
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &[], &input);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(video_of(&r.records()[0])["method"], "render");
     // The token opened the files: metadata.xml was served with the cookie.
     assert!(
@@ -159,13 +159,12 @@ fn record_from_dir_renders_local_published_files_and_never_leaves_them() {
     let out = tempfile::tempdir().unwrap();
     let dir = p.path().to_str().unwrap();
     let r = record(out.path(), &["--from-dir", dir], &rec(&id));
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     assert_eq!(video_of(&r.records()[0])["method"], "render");
     assert!(!r.stderr.contains("gone.example"), "{r:?}");
     let missing = rid(44);
     let r = record(out.path(), &["--from-dir", dir], &rec(&missing));
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("no metadata.xml in"), "{r:?}");
+    r.fails_with(1).stderr_has("no metadata.xml in");
 }
 
 #[test]

@@ -53,7 +53,7 @@ fn record_bbb_recorder_runs_without_a_shell_and_checks_its_output() {
         "playback": [{"type": "presentation", "url": url, "length_min": 0}]});
     let out = tempfile::tempdir().unwrap();
     let r = recorder_run(&si, plug.path(), out.path(), "", &[], &rec.to_string());
-    assert_eq!(r.code, 0, "{r:?}");
+    r.ok();
     let v = video_of(&r.records()[0]).clone();
     assert_eq!(v["method"], "bbb-recorder");
     assert_eq!(v["container"], "webm");
@@ -82,7 +82,7 @@ fn record_bbb_recorder_runs_without_a_shell_and_checks_its_output() {
     ] {
         let o = tempfile::tempdir().unwrap();
         let r = recorder_run(&si, plug.path(), o.path(), mode, &[], &rec.to_string());
-        assert_eq!(r.code, 1, "{mode}: {r:?}");
+        r.fails_with(1);
         assert!(
             says.split('|').any(|s| r.stderr.contains(s)),
             "{mode}: {r:?}"
@@ -116,8 +116,7 @@ fn record_bbb_recorder_is_killed_after_its_timeout() {
         &["--recorder-grace", "1"],
         &rec.to_string(),
     );
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("still running after"), "{r:?}");
+    r.fails_with(1).stderr_has("still running after");
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
 }
 
@@ -125,15 +124,13 @@ fn record_bbb_recorder_is_killed_after_its_timeout() {
 fn record_bbb_recorder_needs_node_and_the_plugin() {
     let out = tempfile::tempdir().unwrap();
     let r = record(out.path(), &["--method", "bbb-recorder"], "");
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("needs --bbb-recorder DIR"), "{r:?}");
+    r.fails_with(2).stderr_has("needs --bbb-recorder DIR");
     let r = record(
         out.path(),
         &["--bbb-recorder", out.path().to_str().unwrap()],
         "",
     );
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("no export.js"), "{r:?}");
+    r.fails_with(2).stderr_has("no export.js");
     // A PATH with ffmpeg and ffprobe but no node.
     let (plug, _c) = plugin();
     let bin = tempfile::tempdir().unwrap();
@@ -155,8 +152,7 @@ fn record_bbb_recorder_needs_node_and_the_plugin() {
         .arg(plug.path())
         .env("PATH", bin.path());
     let r = run(c, "");
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("node is not installed"), "{r:?}");
+    r.fails_with(2).stderr_has("node is not installed");
 }
 
 #[test]
@@ -239,8 +235,7 @@ fn record_bbb_recorder_output_that_does_not_fit_the_out_disk_is_refused() {
         ],
         &rec.to_string(),
     );
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("not enough free space"), "{r:?}");
+    r.fails_with(1).stderr_has("not enough free space");
     assert!(names(fs.0.path()).is_empty(), "{:?}", names(fs.0.path()));
     assert!(names(&copy_to).is_empty(), "{:?}", names(&copy_to));
 }

@@ -1,4 +1,6 @@
-//! The one HTTP client: timeouts, bounded retries with backoff, clear transport errors.
+//! The one HTTP layer: the client (API variant with a whole-request timeout, download
+//! variant with a read timeout), the backoff, which statuses are worth a retry, clear
+//! transport errors, and URLs with their secrets (checksum, token) masked for messages.
 
 use std::time::Duration;
 use url::Url;
@@ -31,9 +33,8 @@ impl FetchError {
     /// connections (a restarting server). TLS and DNS failures are not.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Status { status, .. } => {
-                matches!(status, 404 | 408 | 425 | 429 | 500..=599)
-            }
+            // A BBB 2.2 listing that timed out comes back from nginx as HTTP 404.
+            FetchError::Status { status, .. } => *status == 404 || is_transient_status(*status),
             FetchError::Timeout { .. } | FetchError::Body { .. } => true,
             FetchError::Connect { msg, .. } => !msg.contains("dns error"),
             FetchError::Tls { .. } | FetchError::Local(_) => false,
@@ -113,15 +114,30 @@ impl Default for HttpOptions {
     }
 }
 
-/// Builds the shared reqwest client (connect timeout 20 s, a cookie jar for Scalelite's
-/// protected recordings, our user agent).
-pub fn client(opts: &HttpOptions) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
+/// HTTP statuses worth another try: request timeout, too early, too many requests,
+/// server errors.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 425 | 429 | 500..=599)
+}
+
+/// What every client shares: our user agent, a cookie jar (Scalelite's protected
+/// recordings), a connect timeout of 20 s (or less).
+fn builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .user_agent(concat!("bbbmig/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(20).min(opts.timeout))
-        .timeout(opts.timeout)
+        .connect_timeout(Duration::from_secs(20).min(connect_timeout))
         .cookie_store(true)
-        .build()?)
+}
+
+/// The client of API calls and pages: each request has `opts.timeout` in all.
+pub fn client(opts: &HttpOptions) -> anyhow::Result<reqwest::Client> {
+    Ok(builder(opts.timeout).timeout(opts.timeout).build()?)
+}
+
+/// The client of media downloads: no whole-request timeout (a large download may take
+/// hours), but at most `read_timeout` without a byte.
+pub fn download_client(read_timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    Ok(builder(Duration::MAX).read_timeout(read_timeout).build()?)
 }
 
 /// GETs `url` and spools the whole body into an anonymous temporary file, so a page is
@@ -174,8 +190,68 @@ pub async fn get_to_file(
     Ok(file)
 }
 
-/// Delay before attempt `n` (1-based retry number): backoff × 2^(n-1).
-pub fn backoff(opts: &HttpOptions, n: u32) -> Duration {
-    opts.backoff
-        .saturating_mul(1 << (n.saturating_sub(1)).min(10))
+/// Delay before retry `n` (1-based): `first` × 2^(n-1), doubling at most 10 times.
+pub fn backoff(first: Duration, n: u32) -> Duration {
+    first.saturating_mul(1 << (n.saturating_sub(1)).min(10))
+}
+
+/// A reqwest error without the URL its message would repeat (with its checksum or token):
+/// callers name the URL with [`redact`].
+pub fn without_url(e: reqwest::Error) -> anyhow::Error {
+    anyhow::Error::new(e.without_url())
+}
+
+/// A URL as it may be printed: without its `checksum` parameter (BBB API calls), the
+/// value of `token` (Scalelite's one-time secrets) shown as `…`.
+pub fn redact(u: &Url) -> String {
+    if !u
+        .query_pairs()
+        .any(|(k, _)| k == "checksum" || k == "token")
+    {
+        return u.to_string();
+    }
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| k != "checksum")
+        .map(|(k, v)| {
+            let v = if k == "token" { "…".into() } else { v };
+            (k.into_owned(), v.into_owned())
+        })
+        .collect();
+    let mut u = u.clone();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_and_other_urls_kept_as_they_are() {
+        let api =
+            Url::parse("https://h/api/getRecordings?meetingID=a%20b&checksum=SECRET").unwrap();
+        assert_eq!(redact(&api), "https://h/api/getRecordings?meetingID=a+b");
+        let bare = Url::parse("https://h/api/getRecordings?checksum=SECRET").unwrap();
+        assert_eq!(redact(&bare), "https://h/api/getRecordings");
+        let token = Url::parse("https://h/recording/x/video?token=SECRET&x=1").unwrap();
+        assert_eq!(
+            redact(&token),
+            "https://h/recording/x/video?token=%E2%80%A6&x=1"
+        );
+        let plain = Url::parse("https://h/video/x/video-0.m4v?a=%20").unwrap();
+        assert_eq!(redact(&plain), plain.as_str());
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_first_delay() {
+        let first = Duration::from_millis(500);
+        assert_eq!(backoff(first, 1), first);
+        assert_eq!(backoff(first, 3), first * 4);
+        assert_eq!(backoff(first, 40), first * 1024);
+    }
 }

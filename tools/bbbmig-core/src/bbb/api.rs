@@ -113,25 +113,10 @@ pub fn normalize_base(s: &str) -> anyhow::Result<Url> {
     Ok(u)
 }
 
-/// A URL as it may be printed: the checksum parameter removed.
-pub fn redact(u: &Url) -> String {
-    let mut u = u.clone();
-    let kept: Vec<(String, String)> = u
-        .query_pairs()
-        .filter(|(k, _)| k != "checksum")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        u.set_query(None);
-    } else {
-        u.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    u.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::redact;
 
     const DOC: &str = "createname=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444639259d4-9dd8-4b25-bf01-95f9567eaf4b";
     const SECRET: &str = "639259d4-9dd8-4b25-bf01-95f9567eaf4b";

@@ -1,11 +1,11 @@
 //! Listing every recording of a server: recordID-prefix shards, BBB 2.6 pages, finer shards on failure.
 
-use super::api::{Api, redact};
+use super::api::Api;
 use super::collect::{Collector, Filter};
 use super::xml::{self, Envelope, Recording, Span};
 use crate::cli::Out;
 use crate::error::fatal;
-use crate::http::{self, FetchError, HttpOptions};
+use crate::http::{self, FetchError, HttpOptions, redact};
 use anyhow::{Context, anyhow, bail};
 use std::collections::VecDeque;
 use std::fs::File;
@@ -166,7 +166,7 @@ pub async fn list(
             stats.requests += 1;
             let client = client.clone();
             let delay = if job.attempt > 0 {
-                http::backoff(http_opts, job.attempt)
+                http::backoff(http_opts.backoff, job.attempt)
             } else {
                 Default::default()
             };

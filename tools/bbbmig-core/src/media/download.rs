@@ -3,8 +3,8 @@
 //! resumed with Range after an interruption, Content-Length checked, bounded retries.
 
 use super::output::{ensure_space, is_disk_full};
-use super::plan::redact;
 use super::progress::Job;
+use crate::http::{self, FetchError, is_transient_status, redact};
 use anyhow::Context;
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
@@ -35,19 +35,16 @@ pub struct Space {
     pub keep_free: u64,
 }
 
-/// An HTTP answer that is not a success (kept typed so that callers can tell a 404).
-#[derive(Debug, thiserror::Error)]
-#[error("HTTP {status} from {url}")]
-pub struct HttpStatus {
-    pub status: u16,
-    pub url: String,
-}
-
 /// True when `e` is (or wraps) an HTTP 404 or 410.
 pub fn is_not_found(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<HttpStatus>()
-            .is_some_and(|h| matches!(h.status, 404 | 410))
+        matches!(
+            c.downcast_ref::<FetchError>(),
+            Some(FetchError::Status {
+                status: 404 | 410,
+                ..
+            })
+        )
     })
 }
 
@@ -56,21 +53,6 @@ enum Attempt {
     Retry(anyhow::Error),
     /// Final for this record (404, full disk).
     Final(anyhow::Error),
-}
-
-/// A client with a cookie jar, a connect timeout and a read (inactivity) timeout, but
-/// no whole-request timeout: a large download may take hours.
-pub fn client(read_timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .user_agent(concat!("bbbmig/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(20))
-        .read_timeout(read_timeout)
-        .cookie_store(true)
-        .build()?)
-}
-
-fn transient_status(s: u16) -> bool {
-    matches!(s, 408 | 425 | 429 | 500..=599)
 }
 
 fn is_media_path(u: &Url) -> bool {
@@ -142,8 +124,7 @@ fn as_dir(u: &Url) -> Url {
 
 impl Fetcher {
     async fn pause(&self, n: u32) {
-        let d = self.backoff.saturating_mul(1 << n.saturating_sub(1).min(8));
-        tokio::time::sleep(d).await;
+        tokio::time::sleep(http::backoff(self.backoff, n)).await;
     }
 
     /// Finds the media file of a video playback URL: the URL itself when it names a
@@ -162,13 +143,13 @@ impl Fetcher {
                 Ok(r) => {
                     let s = r.status().as_u16();
                     // A spent token cannot be retried: the first answer is final.
-                    if !transient_status(s) || token || failures >= self.retries {
+                    if !is_transient_status(s) || token || failures >= self.retries {
                         if token && s == 404 {
                             anyhow::bail!(
                                 "HTTP 404 from {shown}: the one-time token is spent or expired (list the recording again)"
                             );
                         }
-                        return Err(anyhow::Error::new(HttpStatus {
+                        return Err(anyhow::Error::new(FetchError::Status {
                             status: s,
                             url: shown,
                         }));
@@ -176,7 +157,7 @@ impl Fetcher {
                 }
                 Err(e) => {
                     if token || failures >= self.retries {
-                        return Err(anyhow::Error::new(e).context(format!("cannot fetch {shown}")));
+                        return Err(http::without_url(e).context(format!("cannot fetch {shown}")));
                     }
                 }
             }
@@ -196,7 +177,9 @@ impl Fetcher {
         let mut page = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.with_context(|| format!("the page {shown} broke off"))?;
+            let chunk = chunk
+                .map_err(http::without_url)
+                .with_context(|| format!("the page {shown} broke off"))?;
             page.extend_from_slice(&chunk);
             if page.len() > PAGE_MAX {
                 anyhow::bail!("the playback page {shown} is larger than 1 MB: not a video page");
@@ -270,7 +253,7 @@ impl Fetcher {
             req = req.header(RANGE, format!("bytes={have}-"));
         }
         let resp = req.send().await.map_err(|e| {
-            Attempt::Retry(anyhow::Error::new(e).context(format!("cannot fetch {shown}")))
+            Attempt::Retry(http::without_url(e).context(format!("cannot fetch {shown}")))
         })?;
         let status = resp.status().as_u16();
         let (start, total) = match status {
@@ -310,11 +293,11 @@ impl Fetcher {
                 )));
             }
             s => {
-                let e = anyhow::Error::new(HttpStatus {
+                let e = anyhow::Error::new(FetchError::Status {
                     status: s,
                     url: shown,
                 });
-                return Err(if transient_status(s) {
+                return Err(if is_transient_status(s) {
                     Attempt::Retry(e)
                 } else {
                     Attempt::Final(e)
@@ -358,7 +341,7 @@ impl Fetcher {
         }
         drop(w);
         if let Some(e) = broke {
-            return Err(Attempt::Retry(anyhow::Error::new(e).context(format!(
+            return Err(Attempt::Retry(http::without_url(e).context(format!(
                 "the download of {shown} broke off at byte {got}"
             ))));
         }

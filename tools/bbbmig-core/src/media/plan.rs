@@ -2,6 +2,7 @@
 //! and which method produces the video.
 
 use super::{Method, Prefer};
+use crate::http::redact;
 use crate::record::Record;
 use serde_json::Value;
 use url::Url;
@@ -50,27 +51,6 @@ impl Plan {
             Plan::Render(p) | Plan::Recorder(p) => redact(&p.url),
         }
     }
-}
-
-/// A URL without its query values for `token` (one-time secrets) — shown as `token=…`.
-pub fn redact(u: &Url) -> String {
-    if !u.query_pairs().any(|(k, _)| k == "token") {
-        return u.to_string();
-    }
-    let mut v = u.clone();
-    let pairs: Vec<(String, String)> = u
-        .query_pairs()
-        .map(|(k, val)| {
-            let val = if k == "token" {
-                "…".to_string()
-            } else {
-                val.into_owned()
-            };
-            (k.into_owned(), val)
-        })
-        .collect();
-    v.query_pairs_mut().clear().extend_pairs(pairs);
-    v.to_string()
 }
 
 /// One playback entry of the record: (type, url, length in minutes).

@@ -3,8 +3,9 @@
 //! cookie) into a temporary folder of the recording, removed when done.
 
 use super::download::{Fetcher, Space, is_not_found};
-use super::plan::{Presentation, redact};
+use super::plan::Presentation;
 use super::progress::Job;
+use crate::http::redact;
 use crate::render::Source;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -56,6 +57,7 @@ impl HttpSource {
                 .get(t.clone())
                 .send()
                 .await
+                .map_err(crate::http::without_url)
                 .with_context(|| format!("cannot fetch {}", redact(t)))?;
             if !r.status().is_success() {
                 anyhow::bail!(
@@ -211,7 +213,7 @@ mod tests {
         let work = tempfile::tempdir().unwrap();
         rt.block_on(async {
             let fetcher = Fetcher {
-                client: super::super::download::client(std::time::Duration::from_secs(5)).unwrap(),
+                client: crate::http::download_client(std::time::Duration::from_secs(5)).unwrap(),
                 retries: 0,
                 backoff: std::time::Duration::from_millis(10),
             };

@@ -4,12 +4,13 @@
 use super::download::{Fetcher, Space, media_extension};
 use super::naming::Template;
 use super::output::{Target, ensure_space, is_disk_full};
-use super::plan::{Plan, Presentation, choose, redact};
+use super::plan::{Plan, Presentation, choose};
 use super::probe::{Probe, duration_matches, extension, probe};
 use super::progress::Board;
 use super::recorder::Recorder;
 use super::source::{HttpSource, metadata_duration};
 use super::{Method, Prefer};
+use crate::http::redact;
 use crate::record::Record;
 use crate::render::{DirSource, RenderOptions, Source, render};
 use anyhow::Context;

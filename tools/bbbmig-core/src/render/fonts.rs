@@ -79,13 +79,12 @@ mod tests {
 
     #[test]
     fn narrow_letters_measure_narrower_than_wide_ones() {
-        let (i, m) = (width("iiii", "Arial", 10.0), width("MMMM", "Arial", 10.0));
-        assert!(i > 0.0 && m > 0.0);
-        if database().faces().next().is_some() {
-            assert!(m > 2.5 * i, "M {m} vs i {i}");
-        } else {
-            assert_eq!(i, m);
-        }
         assert_eq!(width("", "Arial", 10.0), 0.0);
+        if database().faces().next().is_none() {
+            eprintln!("skipped: no font installed (scripts/setup installs fonts-liberation)");
+            return;
+        }
+        let (i, m) = (width("iiii", "Arial", 10.0), width("MMMM", "Arial", 10.0));
+        assert!(i > 0.0 && m > 2.5 * i, "M {m} vs i {i}");
     }
 }

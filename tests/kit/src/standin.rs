@@ -16,7 +16,7 @@ pub struct StandIn {
 impl StandIn {
     /// Starts `bbb-standin` with these arguments and waits for its address.
     pub fn start(args: &[&str]) -> StandIn {
-        let mut child = Command::new(super::bin("bbb-standin"))
+        let mut child = Command::new(crate::bin("bbb-standin"))
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
