@@ -69,7 +69,7 @@ pub async fn run(
             sig = signals.next() => {
                 // Dropping the jobs kills their bbb-recorder children; renders stop
                 // their ffmpeg runs; partial downloads stay for the next run.
-                crate::render::encode::cancel_all();
+                ctx.render.cancel.set();
                 break Err(fatal(anyhow::anyhow!(
                     "interrupted by {sig}; partial downloads are kept for the next run"
                 )));

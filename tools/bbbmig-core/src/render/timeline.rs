@@ -1,7 +1,7 @@
-//! What the presentation area shows at time t (bbb.md §4.2, §5.2): the slide, its view box,
-//! the visible shape versions, and the cursor; cut into intervals of constant picture.
+//! What the presentation area shows at time t: the slide, its view box, the visible shape
+//! versions, and the cursor; cut into intervals of constant picture.
 
-use super::published::{Published, Slide};
+use super::model::{CursorMove, Point, Published, Slide};
 
 /// A view box in slide-image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,7 +92,7 @@ pub fn viewbox_at(p: &Published, t: f64, s: &Slide) -> ViewBox {
     }
 }
 
-/// The shape versions of `image` visible at t (bbb.md §4.4: per logical shape, the latest
+/// The shape versions of `image` visible at t (per logical shape, the latest
 /// version with timestamp <= t, hidden once that version is undone).
 pub fn shapes_at(p: &Published, image: &str, t: f64) -> Vec<usize> {
     let Some(list) = p.shapes.get(image) else {
@@ -186,31 +186,26 @@ pub fn segments(p: &Published) -> (Vec<State>, Vec<Segment>) {
     (states, segs)
 }
 
-/// Cursor positions over time in area pixels (`aw`x`ah`), None = hidden; one entry per change.
-pub fn cursor_track(
-    p: &Published,
-    aw: f64,
-    ah: f64,
-    segs: &[Segment],
-) -> Vec<(f64, Option<(f64, f64)>)> {
+/// Cursor positions over time in area pixels (`aw`x`ah`); one entry per change.
+pub fn cursor_track(p: &Published, aw: f64, ah: f64, segs: &[Segment]) -> Vec<CursorMove> {
     let mut times: Vec<f64> = p.cursor.iter().map(|c| c.t).collect();
     times.extend(segs.iter().map(|s| s.start));
     times.retain(|t| *t >= 0.0 && *t < p.duration);
     times.sort_by(f64::total_cmp);
     times.dedup();
-    let mut out: Vec<(f64, Option<(f64, f64)>)> = Vec::new();
+    let mut out: Vec<CursorMove> = Vec::new();
     for t in times {
         let pos = cursor_at(p, t, aw, ah);
-        if out.last().is_none_or(|l| l.1 != pos) {
-            out.push((t, pos));
+        if out.last().is_none_or(|l| l.pos != pos) {
+            out.push(CursorMove { t, pos });
         }
     }
     out
 }
 
-fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<(f64, f64)> {
+fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<Point> {
     let i = p.cursor.partition_point(|c| c.t <= t);
-    let (cx, cy) = p.cursor.get(i.checked_sub(1)?)?.pos?;
+    let Point { x: cx, y: cy } = p.cursor.get(i.checked_sub(1)?)?.pos?;
     let s = &p.slides[slide_at(p, t)?];
     if s.is_placeholder() {
         return None;
@@ -227,15 +222,15 @@ fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<(f64, f64)> {
         return None;
     }
     let (k, ox, oy) = vb.fit(aw, ah);
-    Some((
-        (ox + (sx - vb.x) * k).round(),
-        (oy + (sy - vb.y) * k).round(),
-    ))
+    Some(Point {
+        x: (ox + (sx - vb.x) * k).round(),
+        y: (oy + (sy - vb.y) * k).round(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::published::ShapeVersion;
+    use super::super::model::ShapeVersion;
     use super::*;
 
     fn v(group: &str, ts: f64, undo: Option<f64>) -> ShapeVersion {
