@@ -1,7 +1,7 @@
 //! The optional chat column (slides_new.xml) and the chapter list (one per slide).
 
-use super::Source;
 use super::model::Published;
+use super::source::Source;
 use super::svg::{self, esc, text_block};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;

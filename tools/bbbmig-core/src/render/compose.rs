@@ -535,6 +535,16 @@ mod tests {
     }
 
     #[test]
+    fn a_hidden_cursor_moves_off_the_screen() {
+        let hidden = CursorMove { t: 1.0, pos: None };
+        let c = cursor_commands(&[mv(0.0, 10.0, 20.0), hidden], 0.0, 10.0, 10.0);
+        assert_eq!(
+            c,
+            "0.000 overlay@cur x '10+-1010*gte(t,1.000)', overlay@cur y '20+-1020*gte(t,1.000)';\n"
+        );
+    }
+
+    #[test]
     fn concat_lists_hold_what_a_span_shows_without_drift() {
         let dir = tempfile::tempdir().unwrap();
         let list = dir.path().join("l.txt");

@@ -2,8 +2,8 @@
 //! per file (metadata.xml, shapes.svg, panzooms.xml, cursor.xml, deskshare.xml, tldraw.json,
 //! captions.json), the media files looked up by name.
 
-use super::Source;
 use super::model::{Caption, CursorEvent, PanZoom, Point, Published, ShapeVersion, Slide};
+use super::source::Source;
 use super::svg::{esc, text_block};
 use super::tldraw;
 use anyhow::{Context, Result, anyhow, bail};

@@ -4,7 +4,7 @@
 use super::model::Published;
 use super::options::Cancel;
 use super::svg::{BACKGROUND, background, svg_options, write_png};
-use super::timeline::State;
+use super::timeline::{Fit, State};
 use anyhow::{Context, Result, anyhow, bail};
 use resvg::tiny_skia::{self, FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
 use resvg::usvg;
@@ -55,7 +55,11 @@ fn draw(
     let Some(si) = st.slide else { return Ok(pm) };
     let s = &p.slides[si];
     let vb = st.vb;
-    let (k, ox, oy) = vb.fit(aw as f64, ah as f64);
+    let Fit {
+        scale: k,
+        x: ox,
+        y: oy,
+    } = vb.fit(aw as f64, ah as f64);
     let t = Transform::from_translate((ox - vb.x * k) as f32, (oy - vb.y * k) as f32)
         .pre_scale(k as f32, k as f32);
     fill(

@@ -12,11 +12,24 @@ pub struct ViewBox {
     pub h: f64,
 }
 
+/// How a view box is shown in an area: scaled by `scale`, its top-left corner at
+/// (`x`, `y`) of the area.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    pub scale: f64,
+    pub x: f64,
+    pub y: f64,
+}
+
 impl ViewBox {
     /// Scale and offset that fit this view box into an `aw`x`ah` area, centred (letterbox).
-    pub fn fit(&self, aw: f64, ah: f64) -> (f64, f64, f64) {
+    pub fn fit(&self, aw: f64, ah: f64) -> Fit {
         let s = (aw / self.w).min(ah / self.h);
-        (s, (aw - self.w * s) / 2.0, (ah - self.h * s) / 2.0)
+        Fit {
+            scale: s,
+            x: (aw - self.w * s) / 2.0,
+            y: (ah - self.h * s) / 2.0,
+        }
     }
 }
 
@@ -221,7 +234,11 @@ fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<Point> {
     if sx < vb.x || sy < vb.y || sx > vb.x + vb.w || sy > vb.y + vb.h {
         return None;
     }
-    let (k, ox, oy) = vb.fit(aw, ah);
+    let Fit {
+        scale: k,
+        x: ox,
+        y: oy,
+    } = vb.fit(aw, ah);
     Some(Point {
         x: (ox + (sx - vb.x) * k).round(),
         y: (oy + (sy - vb.y) * k).round(),
@@ -263,7 +280,11 @@ mod tests {
             w: 1600.0,
             h: 900.0,
         };
-        let (s, ox, oy) = vb.fit(960.0, 720.0);
+        let Fit {
+            scale: s,
+            x: ox,
+            y: oy,
+        } = vb.fit(960.0, 720.0);
         assert!((s - 0.6).abs() < 1e-9 && ox == 0.0 && (oy - 90.0).abs() < 1e-9);
     }
 }

@@ -12,11 +12,12 @@ use std::collections::{BTreeMap, HashMap};
 /// Page-space size and shape versions per slide image id (`imageN`).
 pub type Parsed = ((f64, f64), HashMap<String, Vec<ShapeVersion>>);
 
-/// One slide's entry: its shapes.
+/// One slide's entry: its shapes (each read on its own, so that one bad shape is skipped
+/// alone).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Page {
-    shapes: Vec<Stored>,
+    shapes: Vec<Value>,
 }
 
 /// One stored version of a shape.
@@ -60,7 +61,11 @@ pub fn parse(json: &str, slides: &[Slide]) -> Result<Parsed> {
         let s = (space.0 / slide.width).min(space.1 / slide.height);
         let page = Page::deserialize(entry).unwrap_or_default();
         let mut list = Vec::new();
-        for sh in page.shapes {
+        for sh in page
+            .shapes
+            .iter()
+            .filter_map(|v| Stored::deserialize(v).ok())
+        {
             let Some(data) = sh.shape_data else {
                 continue;
             };
