@@ -16,13 +16,12 @@ fn render(dir: &Path, out: &Path, args: &[&str]) -> support::Run {
     render_spans(dir, out, args, None)
 }
 
-/// Renders with stretches of `span` seconds (BBBMIG_RENDER_SPAN) when given.
+/// Renders with stretches of `span` seconds (`--render-span`) when given.
 fn render_spans(dir: &Path, out: &Path, args: &[&str], span: Option<&str>) -> support::Run {
     let mut c = support::cmd("bbb-synth");
-    match span {
-        Some(s) => c.env("BBBMIG_RENDER_SPAN", s),
-        None => c.env_remove("BBBMIG_RENDER_SPAN"),
-    };
+    if let Some(s) = span {
+        c.args(["--render-span", s]);
+    }
     c.arg("--render")
         .arg(dir)
         .arg(out)
@@ -483,7 +482,7 @@ fn render_layouts_sizes_and_chat_column() {
             "1",
             "--strokes",
             "0",
-            "--chat",
+            "--chat-messages",
             "3",
             "--flash-every",
             "0",
@@ -534,7 +533,7 @@ fn render_layouts_sizes_and_chat_column() {
     );
 
     let c = dir.path().join("c.mp4");
-    render_ok(&src, &c, &["--with-chat"]);
+    render_ok(&src, &c, &["--chat"]);
     let fr = frame(&c, 11.0);
     assert!(
         close(px(&fr, W, 1100.0, 100.0), cam, 30),

@@ -8,7 +8,8 @@ mod media;
 mod plan;
 
 use anyhow::{Context, bail};
-use bbbmig_core::render::{self, DirSource, Layout, RenderOptions};
+use bbbmig_core::media::render_args::RenderFlags;
+use bbbmig_core::render::{self, DirSource};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,32 +46,14 @@ struct Args {
     #[arg(long, default_value_t = 20.0)]
     flash_every: f64,
     /// Number of chat messages.
-    #[arg(long, default_value_t = 4)]
-    chat: usize,
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    chat_messages: usize,
     /// Render the published recording DIR to the MP4 OUT with the native renderer.
     #[arg(long, num_args = 2, value_names = ["DIR", "OUT"])]
     render: Vec<PathBuf>,
-    /// Renderer layout.
-    #[arg(long, value_enum, default_value = "bbb")]
-    layout: Layout,
-    /// Renderer output size WxH.
-    #[arg(long, default_value = "1280x720")]
-    size: String,
-    /// Renderer frame rate.
-    #[arg(long, default_value_t = 15)]
-    fps: u32,
-    /// Renderer x264 constant quantizer.
-    #[arg(long, default_value_t = 23)]
-    qp: u8,
-    /// Renderer x264 CRF instead of --qp.
-    #[arg(long)]
-    crf: Option<u8>,
-    /// Renderer x264 preset.
-    #[arg(long, default_value = "ultrafast")]
-    preset: String,
-    /// Renderer chat column.
-    #[arg(long)]
-    with_chat: bool,
+    /// The renderer's flags: bbb-record's own.
+    #[command(flatten)]
+    render_flags: RenderFlags,
 }
 
 fn parse_interval(s: &str) -> Result<(f64, f64), String> {
@@ -97,20 +80,7 @@ fn main() -> ExitCode {
 
 fn run(a: Args) -> anyhow::Result<()> {
     if let [dir, out] = a.render.as_slice() {
-        let (w, h) = a.size.split_once('x').context("--size is WxH")?;
-        let opts = RenderOptions {
-            layout: a.layout,
-            width: w.parse().context("--size width")?,
-            height: h.parse().context("--size height")?,
-            fps: a.fps,
-            quality: match a.crf {
-                Some(c) => render::Quality::Crf(c),
-                None => render::Quality::Qp(a.qp),
-            },
-            preset: a.preset.clone(),
-            chat: a.with_chat,
-            ..Default::default()
-        };
+        let opts = a.render_flags.options();
         let t0 = std::time::Instant::now();
         let s = render::render(&DirSource(dir.clone()), &opts, out)?;
         eprintln!(
@@ -136,7 +106,7 @@ fn run(a: Args) -> anyhow::Result<()> {
         cursor_interval: a.cursor_interval,
         deskshare: a.deskshare.clone(),
         flash_every: a.flash_every,
-        chat: a.chat,
+        chat: a.chat_messages,
     });
     files::write(&plan, &dir)?;
     media::webcams(&plan, &dir, a.media, a.audio_only)?;

@@ -114,7 +114,7 @@ impl Runner {
                 sig = signals.next() => {
                     // Dropping the jobs kills their bbb-recorder children; renders stop
                     // their ffmpeg runs; partial downloads stay for the next run.
-                    crate::render::encode::cancel_all();
+                    self.ctx.render.cancel.set();
                     return Err(fatal(anyhow::anyhow!(
                         "interrupted by {sig}; partial downloads are kept for the next run"
                     )));

@@ -1,8 +1,8 @@
-//! The optional chat column (slides_new.xml, bbb.md §4.9) and the chapter list (one per slide).
+//! The optional chat column (slides_new.xml) and the chapter list (one per slide).
 
-use super::Source;
-use super::published::{Published, esc, text_block};
-use super::raster;
+use super::model::Published;
+use super::source::Source;
+use super::svg::{self, esc, text_block};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -77,7 +77,7 @@ pub fn panels(
     times.retain(|t| *t >= 0.0 && *t < duration);
     times.sort_by(f64::total_cmp);
     times.dedup();
-    let opt = raster::svg_options();
+    let opt = svg::svg_options();
     let fs = (h as f64 / 40.0).max(10.0);
     let mut items = Vec::new();
     for (k, &t) in times.iter().enumerate() {
@@ -104,7 +104,7 @@ pub fn panels(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\"><rect width=\"{w}\" height=\"{h}\" fill=\"#303030\"/>{body}</svg>"
         );
         let path = dir.join(format!("chat{k}.png"));
-        raster::svg_to_png(&svg, &opt, &path)?;
+        svg::svg_to_png(&svg, &opt, &path)?;
         items.push((path, end - t));
     }
     Ok(items)

@@ -1,13 +1,26 @@
 //! The screen layout, and the ffmpeg run that composes the picture of one stretch of the
 //! video (presentation frames, cursor, screen share, webcams, chat) into H.264.
 
-use super::{Layout, RenderOptions};
+use super::model::CursorMove;
+use super::options::{Layout, RenderOptions};
+use super::svg::BACKGROUND;
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// A box on the screen: x, y, width, height (even numbers).
-pub type BoxXywh = (u32, u32, u32, u32);
+/// A box on the screen, in pixels from the top-left corner (even numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// The box at (`x`, `y`) of size `w`x`h`.
+const fn at(x: u32, y: u32, w: u32, h: u32) -> ScreenBox {
+    ScreenBox { x, y, w, h }
+}
 
 /// Where everything goes on the `w`x`h` screen.
 #[derive(Debug, Clone, Copy)]
@@ -15,10 +28,10 @@ pub struct Geometry {
     pub w: u32,
     pub h: u32,
     /// Presentation / screen-share area.
-    pub area: BoxXywh,
+    pub area: ScreenBox,
     /// Webcams box (video fitted inside).
-    pub cams: Option<BoxXywh>,
-    pub chat: Option<BoxXywh>,
+    pub cams: Option<ScreenBox>,
+    pub chat: Option<ScreenBox>,
 }
 
 fn even(v: u32) -> u32 {
@@ -29,8 +42,8 @@ impl Geometry {
     pub fn new(opts: &RenderOptions, has_cams: bool) -> Geometry {
         let (w, h) = (even(opts.width), even(opts.height));
         let col = even(w / 4);
-        let full = (0, 0, w, h);
-        let left = (0, 0, w - col, h);
+        let full = at(0, 0, w, h);
+        let left = at(0, 0, w - col, h);
         match opts.layout {
             Layout::Bbb => match (has_cams, opts.chat) {
                 (false, false) => Geometry {
@@ -44,7 +57,7 @@ impl Geometry {
                     w,
                     h,
                     area: left,
-                    cams: Some((w - col, 0, col, h)),
+                    cams: Some(at(w - col, 0, col, h)),
                     chat: None,
                 },
                 (false, true) => Geometry {
@@ -52,7 +65,7 @@ impl Geometry {
                     h,
                     area: left,
                     cams: None,
-                    chat: Some((w - col, 0, col, h)),
+                    chat: Some(at(w - col, 0, col, h)),
                 },
                 (true, true) => {
                     let ch = even(col * 3 / 4);
@@ -60,8 +73,8 @@ impl Geometry {
                         w,
                         h,
                         area: left,
-                        cams: Some((w - col, 0, col, ch)),
-                        chat: Some((w - col, ch, col, h - ch)),
+                        cams: Some(at(w - col, 0, col, ch)),
+                        chat: Some(at(w - col, ch, col, h - ch)),
                     }
                 }
             },
@@ -70,7 +83,7 @@ impl Geometry {
                 h,
                 area: if opts.chat { left } else { full },
                 cams: None,
-                chat: opts.chat.then_some((w - col, 0, col, h)),
+                chat: opts.chat.then_some(at(w - col, 0, col, h)),
             },
             Layout::Overlay => {
                 let area = if opts.chat { left } else { full };
@@ -81,8 +94,8 @@ impl Geometry {
                     w,
                     h,
                     area,
-                    cams: has_cams.then_some((area.2 - cw - m, h - chh - m, cw, chh)),
-                    chat: opts.chat.then_some((w - col, 0, col, h)),
+                    cams: has_cams.then_some(at(area.w - cw - m, h - chh - m, cw, chh)),
+                    chat: opts.chat.then_some(at(w - col, 0, col, h)),
                 }
             }
         }
@@ -92,9 +105,11 @@ impl Geometry {
 /// Pictures shown one after the other: (PNG file, seconds shown), from time 0.
 pub type Stills = Vec<(PathBuf, f64)>;
 
-/// A cursor track on the screen: (from time, x, y) of the cursor image's top-left corner;
-/// x = -1000 hides it.
-pub type CursorTrack = Vec<(f64, f64, f64)>;
+/// A cursor track on the screen: where the cursor image's top-left corner is, from when.
+pub type CursorTrack = Vec<CursorMove>;
+
+/// Where the cursor overlay goes while the cursor is hidden (off the screen).
+const HIDDEN_XY: f64 = -1000.0;
 
 /// Everything a render combines.
 pub struct Inputs<'a> {
@@ -196,18 +211,20 @@ const CURSOR_CHUNK_S: f64 = 10.0;
 /// command per cursor event would be exact too, but ffmpeg's sendcmd needs tens of KB per
 /// command (gigabytes for an hour of 0.1 s cursor events); a few hundred long expressions
 /// cost nothing.
-fn cursor_commands(track: &[(f64, f64, f64)], a: f64, b: f64, chunk: f64) -> String {
-    // Where the cursor is at `a`, then its moves until `b`, on the span's clock.
-    let first = track.partition_point(|p| p.0 <= a);
+fn cursor_commands(track: &[CursorMove], a: f64, b: f64, chunk: f64) -> String {
+    // Where the cursor is at `a`, then its moves until `b`, on the span's clock: (t, x, y).
+    let xy = |m: &CursorMove| m.pos.map_or((HIDDEN_XY, HIDDEN_XY), |p| (p.x, p.y));
+    let first = track.partition_point(|m| m.t <= a);
     let at_a = first
         .checked_sub(1)
-        .map(|i| (0.0, track[i].1, track[i].2))
-        .unwrap_or((0.0, -1000.0, -1000.0));
-    let moves = track[first..]
-        .iter()
-        .take_while(|p| p.0 < b)
-        .map(|&(t, x, y)| (t - a, x, y));
-    let track: Vec<(f64, f64, f64)> = std::iter::once(at_a).chain(moves).collect();
+        .map_or((HIDDEN_XY, HIDDEN_XY), |i| xy(&track[i]));
+    let moves = track[first..].iter().take_while(|m| m.t < b).map(|m| {
+        let (x, y) = xy(m);
+        (m.t - a, x, y)
+    });
+    let track: Vec<(f64, f64, f64)> = std::iter::once((0.0, at_a.0, at_a.1))
+        .chain(moves)
+        .collect();
     let mut out = String::new();
     let mut i = 0;
     while i < track.len() {
@@ -249,7 +266,6 @@ pub fn span_args(
     out: &Path,
 ) -> Result<Vec<String>> {
     let g = inp.geo;
-    let (ax, ay, aw, ah) = g.area;
     let fps = opts.fps.max(1);
     let (a, b) = span.times(fps);
     let work = inp.work;
@@ -269,91 +285,37 @@ pub fn span_args(
         }
         None => None,
     };
-    // Webcams and screen share are read by `movie` sources that seek to the keyframe
-    // before the span and keep every frame (with their own clock moved to the span's), so
-    // that the picture shown at the span's first frame is there even when it began long
-    // before (screen shares have a frame every few seconds). ffmpeg's input -ss would drop
-    // it; -ss with -itsoffset times -t from the offset.
-    let cams = match (inp.webcams, g.cams) {
-        (Some(f), Some(_)) => Some(media_link(work, "webcams", f)?),
-        _ => None,
-    };
-    let desk = match inp.deskshare {
-        Some((f, ivals)) if !ivals.is_empty() => Some((media_link(work, "deskshare", f)?, ivals)),
-        _ => None,
-    };
-
-    let bg = format!(
-        "0x{:02x}{:02x}{:02x}",
-        super::raster::BACKGROUND[0],
-        super::raster::BACKGROUND[1],
-        super::raster::BACKGROUND[2]
-    );
-    let mut fg = String::new();
-    let _ = writeln!(
-        fg,
-        "[{i_slides}:v]format=yuv420p,pad={w}:{h}:{ax}:{ay}:color={bg},fps={fps},tpad=stop=-1:stop_mode=clone[base];",
-        w = g.w,
-        h = g.h
-    );
     let cmds = work.join(format!("{name}-cursor.cmd"));
     std::fs::write(&cmds, cursor_commands(&inp.cursor, a, b, CURSOR_CHUNK_S))
         .with_context(|| format!("writing {}", cmds.display()))?;
-    let cmds = cmds
-        .to_string_lossy()
-        .replace('\\', "\\\\")
-        .replace('\'', "\\'");
-    let _ = writeln!(fg, "[base]sendcmd=f='{cmds}'[base2];");
-    let _ = writeln!(
-        fg,
-        "[base2][{i_cursor}:v]overlay@cur=x=-1000:y=-1000:eval=frame[v0];"
-    );
+
+    let mut fg = String::new();
+    base_with_cursor(&mut fg, &g, fps, i_slides, i_cursor, &cmds);
     let mut last = "v0".to_string();
-    if let Some((file, ivals)) = &desk {
-        let mut k = 0;
-        for group in group_intervals(ivals, 5.0) {
-            let (gs, ge) = (group[0].0, group.last().map_or(group[0].1, |g| g.1));
-            if ge <= a || gs >= b {
-                continue;
-            }
-            // Decoding ends a little after the span: its last frames need the next
-            // picture's time to know that theirs still shows.
-            let seek = (gs.max(a) - 0.5).max(0.0);
-            let end = ge.min(b + 1.0) + 0.5 - a;
-            let en: Vec<String> = group
-                .iter()
-                .map(|(s, e)| format!("gte(t\\,{:.3})*lt(t\\,{:.3})", s - a, e - a))
-                .collect();
-            let _ = writeln!(
-                fg,
-                "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,trim=end={end:.3},scale={aw}:{ah}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={aw}:{ah}:-1:-1:color=black,format=yuv420p[desk{k}];"
-            );
-            let _ = writeln!(
-                fg,
-                "[{last}][desk{k}]overlay=x={ax}:y={ay}:eof_action=pass:enable='{}'[vd{k}];",
-                en.join("+")
-            );
-            last = format!("vd{k}");
-            k += 1;
-        }
+    if let Some((f, ivals)) = inp.deskshare.filter(|(_, ivals)| !ivals.is_empty()) {
+        let file = media_link(work, "deskshare", f)?;
+        last = deskshare_overlays(&mut fg, last, g.area, &file, ivals, (a, b));
     }
-    if let (Some(file), Some((bx, by, bw, bh))) = (&cams, g.cams) {
+    if let (Some(f), Some(cams)) = (inp.webcams, g.cams) {
+        let file = media_link(work, "webcams", f)?;
         let seek = (a - 1.0).max(0.0);
+        let ScreenBox { x, y, w, h } = cams;
         let _ = writeln!(
             fg,
-            "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,fps={fps},scale={bw}:{bh}:force_original_aspect_ratio=decrease:flags=fast_bilinear,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
+            "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease:flags=fast_bilinear,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
         );
         let _ = writeln!(
             fg,
-            "[{last}][cam]overlay=x={bx}+({bw}-w)/2:y={by}:eof_action=repeat[v2];"
+            "[{last}][cam]overlay=x={x}+({w}-w)/2:y={y}:eof_action=repeat[v2];"
         );
         last = "v2".into();
     }
-    if let (Some(i), Some((cx, cy, _, _))) = (i_chat, g.chat) {
+    if let (Some(i), Some(chat)) = (i_chat, g.chat) {
         let _ = writeln!(fg, "[{i}:v]format=yuv420p[chat];");
         let _ = writeln!(
             fg,
-            "[{last}][chat]overlay=x={cx}:y={cy}:eof_action=repeat[v3];"
+            "[{last}][chat]overlay=x={}:y={}:eof_action=repeat[v3];",
+            chat.x, chat.y
         );
         last = "v3".into();
     }
@@ -367,21 +329,105 @@ pub fn span_args(
         "[vout]".into(),
         "-an".into(),
     ]);
-    args.extend(
-        [
-            "-c:v",
-            "libx264",
-            "-preset",
-            &opts.preset,
-            "-pix_fmt",
-            "yuv420p",
-            "-r",
-            &fps.to_string(),
-            "-frames:v",
-            &span.frames.to_string(),
-        ]
-        .map(String::from),
+    args.extend(encoder_args(opts, span, threads, out));
+    Ok(args)
+}
+
+/// The filter graph's start: the slide pictures padded to the screen at `fps` (`[base]`),
+/// with the cursor overlay moved by the sendcmd script `cmds` on top (`[v0]`).
+fn base_with_cursor(
+    fg: &mut String,
+    g: &Geometry,
+    fps: u32,
+    i_slides: usize,
+    i_cursor: usize,
+    cmds: &Path,
+) {
+    let bg = format!(
+        "0x{:02x}{:02x}{:02x}",
+        BACKGROUND[0], BACKGROUND[1], BACKGROUND[2]
     );
+    let ScreenBox { x, y, .. } = g.area;
+    let _ = writeln!(
+        fg,
+        "[{i_slides}:v]format=yuv420p,pad={w}:{h}:{x}:{y}:color={bg},fps={fps},tpad=stop=-1:stop_mode=clone[base];",
+        w = g.w,
+        h = g.h
+    );
+    let cmds = cmds
+        .to_string_lossy()
+        .replace('\\', "\\\\")
+        .replace('\'', "\\'");
+    let _ = writeln!(fg, "[base]sendcmd=f='{cmds}'[base2];");
+    let _ = writeln!(
+        fg,
+        "[base2][{i_cursor}:v]overlay@cur=x={HIDDEN_XY}:y={HIDDEN_XY}:eval=frame[v0];"
+    );
+}
+
+/// Overlays of the screen share `file` on the presentation `area` during its intervals that
+/// meet the span `[a, b)`, one `movie` source per group of close intervals; returns the
+/// graph's last label.
+///
+/// Webcams and screen share are read by `movie` sources that seek to the keyframe before the
+/// span and keep every frame (with their own clock moved to the span's), so that the picture
+/// shown at the span's first frame is there even when it began long before (screen shares
+/// have a frame every few seconds). ffmpeg's input -ss would drop it; -ss with -itsoffset
+/// times -t from the offset.
+fn deskshare_overlays(
+    fg: &mut String,
+    mut last: String,
+    area: ScreenBox,
+    file: &str,
+    ivals: &[(f64, f64)],
+    (a, b): (f64, f64),
+) -> String {
+    let ScreenBox { x, y, w, h } = area;
+    let groups = group_intervals(ivals, 5.0);
+    let meeting = groups.iter().filter(|g| {
+        let (gs, ge) = (g[0].0, g.last().map_or(g[0].1, |g| g.1));
+        ge > a && gs < b
+    });
+    for (k, group) in meeting.enumerate() {
+        let (gs, ge) = (group[0].0, group.last().map_or(group[0].1, |g| g.1));
+        // Decoding ends a little after the span: its last frames need the next
+        // picture's time to know that theirs still shows.
+        let seek = (gs.max(a) - 0.5).max(0.0);
+        let end = ge.min(b + 1.0) + 0.5 - a;
+        let en: Vec<String> = group
+            .iter()
+            .map(|(s, e)| format!("gte(t\\,{:.3})*lt(t\\,{:.3})", s - a, e - a))
+            .collect();
+        let _ = writeln!(
+            fg,
+            "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,trim=end={end:.3},scale={w}:{h}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={w}:{h}:-1:-1:color=black,format=yuv420p[desk{k}];"
+        );
+        let _ = writeln!(
+            fg,
+            "[{last}][desk{k}]overlay=x={x}:y={y}:eof_action=pass:enable='{}'[vd{k}];",
+            en.join("+")
+        );
+        last = format!("vd{k}");
+    }
+    last
+}
+
+/// The x264 arguments of a span's run, writing the MP4 `out`.
+fn encoder_args(opts: &RenderOptions, span: Span, threads: usize, out: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        opts.preset.name(),
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        &opts.fps.max(1).to_string(),
+        "-frames:v",
+        &span.frames.to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
     args.extend(opts.quality.args());
     if threads > 0 {
         args.extend(["-threads".into(), threads.to_string()]);
@@ -391,7 +437,7 @@ pub fn span_args(
         "mp4".into(),
         out.to_string_lossy().into_owned(),
     ]);
-    Ok(args)
+    args
 }
 
 /// A link named `name.<extension>` in the work folder to the media file `file`, so that the
@@ -438,6 +484,15 @@ fn group_intervals(ivals: &[(f64, f64)], gap: f64) -> Vec<Vec<(f64, f64)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::model::Point;
+
+    /// The cursor at (x, y) from t.
+    fn mv(t: f64, x: f64, y: f64) -> CursorMove {
+        CursorMove {
+            t,
+            pos: Some(Point { x, y }),
+        }
+    }
 
     #[test]
     fn close_share_intervals_share_one_input() {
@@ -450,7 +505,7 @@ mod tests {
 
     #[test]
     fn cursor_commands_are_step_functions_per_chunk() {
-        let track = [(0.0, 1.0, 2.0), (0.5, 3.0, 2.0), (12.0, 5.0, 6.0)];
+        let track = [mv(0.0, 1.0, 2.0), mv(0.5, 3.0, 2.0), mv(12.0, 5.0, 6.0)];
         let c = cursor_commands(&track, 0.0, 100.0, 10.0);
         assert_eq!(
             c,
@@ -461,10 +516,10 @@ mod tests {
     #[test]
     fn a_later_span_starts_where_the_cursor_is_and_runs_on_its_own_clock() {
         let track = [
-            (0.0, 1.0, 2.0),
-            (0.5, 3.0, 2.0),
-            (12.0, 5.0, 6.0),
-            (30.0, 7.0, 7.0),
+            mv(0.0, 1.0, 2.0),
+            mv(0.5, 3.0, 2.0),
+            mv(12.0, 5.0, 6.0),
+            mv(30.0, 7.0, 7.0),
         ];
         let c = cursor_commands(&track, 10.0, 20.0, 10.0);
         assert_eq!(
@@ -472,10 +527,20 @@ mod tests {
             "0.000 overlay@cur x '3+2*gte(t,2.000)', overlay@cur y '2+4*gte(t,2.000)';\n"
         );
         // Before the first event the cursor is hidden.
-        let c = cursor_commands(&[(5.0, 1.0, 1.0)], 0.0, 10.0, 10.0);
+        let c = cursor_commands(&[mv(5.0, 1.0, 1.0)], 0.0, 10.0, 10.0);
         assert!(
             c.starts_with("0.000 overlay@cur x '-1000+1001*gte(t,5.000)'"),
             "{c}"
+        );
+    }
+
+    #[test]
+    fn a_hidden_cursor_moves_off_the_screen() {
+        let hidden = CursorMove { t: 1.0, pos: None };
+        let c = cursor_commands(&[mv(0.0, 10.0, 20.0), hidden], 0.0, 10.0, 10.0);
+        assert_eq!(
+            c,
+            "0.000 overlay@cur x '10+-1010*gte(t,1.000)', overlay@cur y '20+-1020*gte(t,1.000)';\n"
         );
     }
 
@@ -502,7 +567,7 @@ mod tests {
     #[test]
     fn bbb_layout_puts_webcams_in_a_right_column() {
         let g = Geometry::new(&RenderOptions::default(), true);
-        assert_eq!(g.area, (0, 0, 960, 720));
-        assert_eq!(g.cams, Some((960, 0, 320, 720)));
+        assert_eq!(g.area, at(0, 0, 960, 720));
+        assert_eq!(g.cams, Some(at(960, 0, 320, 720)));
     }
 }

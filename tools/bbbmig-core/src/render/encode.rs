@@ -2,28 +2,13 @@
 //! core), the audio encoded alongside, then one stream-copy mux with captions and chapters
 //! into the MP4 (faststart).
 
-use super::RenderOptions;
 use super::compose::{FfmpegArgs, Inputs, Span, span_args};
+use super::options::{Cancel, RenderOptions};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-/// Set by [`cancel_all`]: every running render stops its ffmpeg runs and fails.
-static CANCELLED: AtomicBool = AtomicBool::new(false);
-
-/// Stops every render of this process (on SIGINT or SIGTERM): their ffmpeg runs are killed
-/// within 20 ms and the renders return an error (their temporary files are removed).
-pub fn cancel_all() {
-    CANCELLED.store(true, Ordering::SeqCst);
-}
-
-/// Whether [`cancel_all`] was called.
-pub fn cancelled() -> bool {
-    CANCELLED.load(Ordering::SeqCst)
-}
 
 /// How many ffmpeg runs at once: `opts.parallel`, else one per core.
 pub fn parallelism(opts: &RenderOptions) -> usize {
@@ -36,7 +21,7 @@ pub fn parallelism(opts: &RenderOptions) -> usize {
 
 /// Cuts `frames` frames into stretches: one when running alone, else about eight per
 /// parallel run, each 20 s to 5 min long, and halved for the last two rounds so that the runs
-/// finish together. `forced` (seconds) sets one length for all (BBBMIG_RENDER_SPAN, tests).
+/// finish together. `forced` (seconds) sets one length for all (`RenderOptions::span`, tests).
 pub fn plan(frames: u64, fps: u32, parallel: usize, forced: Option<f64>) -> Vec<Span> {
     let fps = fps.max(1) as f64;
     let to_frames = |s: f64| ((s * fps).round() as u64).max(1);
@@ -99,19 +84,20 @@ fn log_tail(log: &Path) -> String {
 }
 
 /// Runs the jobs, `parallel` at a time, in order; returns for each whether it succeeded.
-/// A failure of a job for which `may_fail` says yes is returned; any other failure stops
-/// the others and is the error.
+/// A failure of a job for which `may_fail` says yes is returned; any other failure, or
+/// `cancel`, stops the others and is the error.
 fn run_pool(
     ffmpeg: &Path,
     jobs: &[Job],
     parallel: usize,
+    cancel: &Cancel,
     may_fail: impl Fn(usize, &str) -> bool,
 ) -> Result<Vec<bool>> {
     let mut ok = vec![false; jobs.len()];
     let mut running: Vec<Running> = Vec::new();
     let mut next = 0;
     loop {
-        if cancelled() {
+        if cancel.is_set() {
             // `running` is dropped: the runs are killed.
             bail!("rendering interrupted");
         }
@@ -191,11 +177,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let fps = opts.fps.max(1);
     let frames = ((inp.duration * fps as f64).round() as u64).max(1);
     let parallel = parallelism(opts);
-    let forced = std::env::var("BBBMIG_RENDER_SPAN")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s > 0.0);
-    let spans = plan(frames, fps, parallel, forced);
+    let spans = plan(frames, fps, parallel, opts.span.filter(|s| *s > 0.0));
     // Several runs at once share the cores: one thread each wastes least; a single run
     // lets x264 and the decoders use them all.
     let threads = if spans.len() > 1 && parallel > 1 {
@@ -206,38 +188,10 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let work = inp.work;
     let mut jobs = Vec::new();
     // The sound first: it runs beside the first stretches.
-    let audio_src = inp.webcams.or(inp.audio);
     let audio_out = work.join("audio.m4a");
+    let audio_src = inp.webcams.or(inp.audio);
     if let Some(src) = audio_src {
-        let mut args = FfmpegArgs::quiet();
-        args.extend(["-i".into(), src.to_string_lossy().into_owned()]);
-        args.extend(
-            [
-                "-map",
-                "0:a:0",
-                "-vn",
-                "-sn",
-                "-dn",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "128k",
-                // Mono stays mono (BBB records mono); more channels become stereo.
-                "-af",
-                "aformat=channel_layouts=mono|stereo",
-                "-t",
-                &format!("{:.3}", inp.duration),
-                "-f",
-                "mp4",
-            ]
-            .map(String::from),
-        );
-        args.push(audio_out.to_string_lossy().into_owned());
-        jobs.push(Job {
-            what: "the sound".into(),
-            args,
-            log: work.join("audio.log"),
-        });
+        jobs.push(audio_job(src, inp.duration, &audio_out, work));
     }
     let first_span_job = jobs.len();
     let mut parts = Vec::new();
@@ -252,16 +206,65 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         });
         parts.push(part);
     }
-    let ok = run_pool(&opts.ffmpeg, &jobs, parallel, |job, tail| {
+    let ok = run_pool(&opts.ffmpeg, &jobs, parallel, &opts.cancel, |job, tail| {
         // A sound file without a sound stream: the video is silent, as in BBB's player.
         job < first_span_job && tail.contains("matches no streams")
     })?;
-    let has_audio = audio_src.is_some() && ok[0];
+    let audio = (audio_src.is_some() && ok[0]).then_some(audio_out.as_path());
+    let mux = [Job {
+        what: "the final mux".into(),
+        args: mux_args(inp, &parts, audio, out)?,
+        log: work.join("mux.log"),
+    }];
+    run_pool(&opts.ffmpeg, &mux, 1, &opts.cancel, |_, _| false)?;
+    Ok(())
+}
 
-    // The mux: stream copies only.
-    let list = work.join("spans.txt");
+/// The run that encodes the first sound stream of `src` (the first `duration` seconds) to
+/// AAC in `out`.
+fn audio_job(src: &Path, duration: f64, out: &Path, work: &Path) -> Job {
+    let mut args = FfmpegArgs::quiet();
+    args.extend(["-i".into(), src.to_string_lossy().into_owned()]);
+    args.extend(
+        [
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-sn",
+            "-dn",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            // Mono stays mono (BBB records mono); more channels become stereo.
+            "-af",
+            "aformat=channel_layouts=mono|stereo",
+            "-t",
+            &format!("{duration:.3}"),
+            "-f",
+            "mp4",
+        ]
+        .map(String::from),
+    );
+    args.push(out.to_string_lossy().into_owned());
+    Job {
+        what: "the sound".into(),
+        args,
+        log: work.join("audio.log"),
+    }
+}
+
+/// The mux, stream copies only: the video stretches `parts` joined, the sound, the captions
+/// and the chapters into the MP4 `out` (faststart).
+fn mux_args(
+    inp: &Inputs,
+    parts: &[PathBuf],
+    audio: Option<&Path>,
+    out: &Path,
+) -> Result<Vec<String>> {
+    let list = inp.work.join("spans.txt");
     let mut s = String::from("ffconcat version 1.0\n");
-    for p in &parts {
+    for p in parts {
         let name = p.to_string_lossy();
         if name.contains('\'') || name.contains('\n') {
             bail!("unsupported temporary path {name:?}");
@@ -273,7 +276,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let mut cmd = FfmpegArgs::default();
     let mut input = |args: &mut Vec<String>, pre: &[&str], file: &Path| cmd.input(args, pre, file);
     let i_video = input(&mut args, &["-f", "concat", "-safe", "0"], &list);
-    let i_audio = has_audio.then(|| input(&mut args, &[], &audio_out));
+    let i_audio = audio.map(|f| input(&mut args, &[], f));
     let i_caps: Vec<usize> = inp
         .captions
         .iter()
@@ -315,13 +318,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         .map(String::from),
     );
     args.push(out.to_string_lossy().into_owned());
-    let mux = [Job {
-        what: "the final mux".into(),
-        args,
-        log: work.join("mux.log"),
-    }];
-    run_pool(&opts.ffmpeg, &mux, 1, |_, _| false)?;
-    Ok(())
+    Ok(args)
 }
 
 #[cfg(test)]

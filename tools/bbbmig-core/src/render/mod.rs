@@ -1,106 +1,39 @@
 //! The native renderer: a published BBB presentation recording to an MP4, without a browser:
 //! each distinct slide state is rasterised once, then ffmpeg runs, one per core, compose and
 //! encode stretches of the video that are joined without re-encoding.
+//!
+//! The modules are layers; each uses only those above it:
+//!
+//! - `options`, `source`, `model`, `fonts`: what a render is asked (options, cancel token),
+//!   where files come from, the plain timelines of a recording, the system fonts;
+//! - `svg`: escaping, text blocks, SVG options, PNG output;
+//! - parsers: `tldraw`, then `published` (one parser per published file), `chat`;
+//! - `timeline`: what the presentation area shows when (distinct states, cursor track);
+//! - `raster`: each distinct state to a PNG;
+//! - `compose`: the screen layout and the ffmpeg run of one stretch of video;
+//! - `encode`: the stretches run in parallel, the sound, the final mux;
+//! - this file: the API ([`render`], [`RenderOptions`], [`Cancel`], [`Source`]).
 
-pub mod chat;
-pub mod compose;
-pub mod encode;
-pub mod fonts;
-pub mod published;
-pub mod raster;
-pub mod timeline;
-pub mod tldraw;
+mod chat;
+mod compose;
+mod encode;
+mod fonts;
+mod model;
+mod options;
+mod published;
+mod raster;
+mod source;
+mod svg;
+mod timeline;
+mod tldraw;
+
+pub use options::{Cancel, Layout, Preset, Quality, RenderOptions};
+pub use source::{DirSource, Source};
 
 use anyhow::Context;
+use compose::ScreenBox;
+use model::{CursorMove, Point};
 use std::path::{Path, PathBuf};
-
-/// Where the published files of one recording come from.
-pub trait Source: Send + Sync {
-    /// Local path of the published file at `rel` (`metadata.xml`, `shapes.svg`,
-    /// `video/webcams.webm`, `presentation/<id>/slide-1.png`, …), fetched on demand;
-    /// `Ok(None)` when the recording has no such file (HTTP 404); `Err` on any other failure.
-    fn fetch(&self, rel: &str) -> anyhow::Result<Option<PathBuf>>;
-}
-
-/// A published recording already on disk (`--from-dir`).
-pub struct DirSource(pub PathBuf);
-
-impl Source for DirSource {
-    fn fetch(&self, rel: &str) -> anyhow::Result<Option<PathBuf>> {
-        if rel.split('/').any(|p| p == ".." || p.is_empty()) {
-            anyhow::bail!("unsafe path in recording: {rel:?}");
-        }
-        let p = self.0.join(rel);
-        Ok(if p.is_file() { Some(p) } else { None })
-    }
-}
-
-/// Screen layout of the video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Layout {
-    /// The BBB video format's: presentation 960x720 on the left, webcams column.
-    #[default]
-    Bbb,
-    /// Presentation only, no webcams.
-    Presentation,
-    /// Presentation full frame, webcams small in a corner.
-    Overlay,
-}
-
-/// How x264 spends bits.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Quality {
-    /// Constant quantizer: no look-ahead analysis, so the cheapest encode (about 15% less
-    /// CPU than CRF on lecture content, and smaller files for still slides).
-    Qp(u8),
-    /// Constant rate factor.
-    Crf(u8),
-}
-
-impl Quality {
-    /// The x264 arguments of ffmpeg.
-    pub fn args(self) -> [String; 2] {
-        match self {
-            Quality::Qp(q) => ["-qp".into(), q.to_string()],
-            Quality::Crf(q) => ["-crf".into(), q.to_string()],
-        }
-    }
-}
-
-/// How to render.
-#[derive(Debug, Clone)]
-pub struct RenderOptions {
-    pub layout: Layout,
-    pub width: u32,
-    pub height: u32,
-    pub fps: u32,
-    pub quality: Quality,
-    pub preset: String,
-    /// Add a chat column (from slides_new.xml).
-    pub chat: bool,
-    /// The ffmpeg binary.
-    pub ffmpeg: PathBuf,
-    /// ffmpeg runs at once (0: one per core).
-    pub parallel: usize,
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        RenderOptions {
-            layout: Layout::Bbb,
-            width: 1280,
-            height: 720,
-            fps: 15,
-            quality: Quality::Qp(23),
-            // The encode is the floor of the render time: ultrafast is ~1.7x cheaper than
-            // veryfast on lecture content for files ~2x larger (still ~20 MB per hour at 720p).
-            preset: "ultrafast".into(),
-            chat: false,
-            ffmpeg: PathBuf::from("ffmpeg"),
-            parallel: 0,
-        }
-    }
-}
 
 /// What a render produced.
 #[derive(Debug, Clone, Default)]
@@ -124,20 +57,19 @@ const WORK_PREFIX: &str = "bbbmig-render-";
 /// caller picks a temporary name and renames it).
 pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Result<RenderSummary> {
     let p = published::load(src)?;
-    // BBBMIG_RENDER_KEEP (debugging aid) keeps the frames, lists and filter graph.
     let tmp = std::env::temp_dir();
     crate::stale::sweep(&tmp, WORK_PREFIX);
     let mut work = crate::stale::tempdir_in(&tmp, WORK_PREFIX)
         .with_context(|| format!("creating a temporary directory in {}", tmp.display()))?;
-    work.disable_cleanup(std::env::var_os("BBBMIG_RENDER_KEEP").is_some());
+    work.disable_cleanup(opts.keep_work);
     let dir = work.path();
     let has_cams = p.webcams.is_some() && opts.layout != Layout::Presentation;
     let geo = compose::Geometry::new(opts, has_cams);
-    let (_, _, aw, ah) = geo.area;
+    let ScreenBox { w: aw, h: ah, .. } = geo.area;
 
     let t0 = std::time::Instant::now();
     let (states, segs) = timeline::segments(&p);
-    let files = raster::render_states(&p, &states, aw, ah, dir)?;
+    let files = raster::render_states(&p, &states, aw, ah, dir, &opts.cancel)?;
     let slides: Vec<(PathBuf, f64)> = segs
         .iter()
         .map(|s| (files[s.state].clone(), s.end - s.start))
@@ -146,18 +78,22 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
     let r = (ah / 90).max(3);
     let cursor_png = dir.join("cursor.png");
     raster::cursor_png(r, &cursor_png)?;
+    // The track places the dot's top-left corner on the screen.
     let off = r as f64 + 1.0;
-    let track: Vec<(f64, f64, f64)> = timeline::cursor_track(&p, aw as f64, ah as f64, &segs)
+    let track: Vec<CursorMove> = timeline::cursor_track(&p, aw as f64, ah as f64, &segs)
         .into_iter()
-        .map(|(t, pos)| match pos {
-            Some((x, y)) => (t, geo.area.0 as f64 + x - off, geo.area.1 as f64 + y - off),
-            None => (t, -1000.0, -1000.0),
+        .map(|m| CursorMove {
+            t: m.t,
+            pos: m.pos.map(|c| Point {
+                x: geo.area.x as f64 + c.x - off,
+                y: geo.area.y as f64 + c.y - off,
+            }),
         })
         .collect();
     let chat = match geo.chat {
-        Some((_, _, cw, chh)) => {
+        Some(b) => {
             let msgs = chat::load(src)?;
-            Some(chat::panels(&msgs, p.duration, cw, chh, dir)?)
+            Some(chat::panels(&msgs, p.duration, b.w, b.h, dir)?)
         }
         None => None,
     };

@@ -1,97 +1,13 @@
-//! Parsing of the published presentation files (metadata.xml, shapes.svg, panzooms.xml,
-//! cursor.xml, deskshare.xml, tldraw.json, captions) into plain timelines (bbb.md §4).
+//! Parsing of the published presentation files into the [`model`](super::model): one parser
+//! per file (metadata.xml, shapes.svg, panzooms.xml, cursor.xml, deskshare.xml, tldraw.json,
+//! captions.json), the media files looked up by name.
 
-use super::Source;
+use super::model::{Caption, CursorEvent, PanZoom, Point, Published, ShapeVersion, Slide};
+use super::source::Source;
+use super::svg::{esc, text_block};
 use super::tldraw;
 use anyhow::{Context, Result, anyhow, bail};
-use std::collections::HashMap;
 use std::path::PathBuf;
-
-/// One display period of a slide image (`<image class="slide">`).
-#[derive(Debug, Clone)]
-pub struct Slide {
-    /// `imageN`.
-    pub id: String,
-    pub start: f64,
-    pub end: f64,
-    /// The href as published (`presentation/<presId>/slide-3.png`, `presentation/logo.png`).
-    pub href: String,
-    /// Local file (None for a missing placeholder: drawn blank).
-    pub file: Option<PathBuf>,
-    /// Size of the image = coordinate system of its drawings and panzooms.
-    pub width: f64,
-    pub height: f64,
-}
-
-impl Slide {
-    /// A placeholder (logo / screen-share) rather than a real slide.
-    pub fn is_placeholder(&self) -> bool {
-        self.href.ends_with("logo.png") || self.href.ends_with("deskshare.png")
-    }
-    /// Slide number from `slide-N.png` / `slideN.svg`.
-    pub fn number(&self) -> Option<u32> {
-        let name = self.href.rsplit('/').next()?;
-        let digits: String = name.chars().filter(|c| c.is_ascii_digit()).collect();
-        digits.parse().ok()
-    }
-}
-
-/// One version of a drawing (SVG fragment in slide-image pixels).
-#[derive(Debug, Clone)]
-pub struct ShapeVersion {
-    /// Logical shape (all versions of one drawing share it).
-    pub group: String,
-    pub timestamp: f64,
-    /// Removal time, or None.
-    pub undo: Option<f64>,
-    pub svg: String,
-}
-
-/// A view box at a time, already in slide-image pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PanZoom {
-    pub t: f64,
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-/// A cursor event: raw published coordinates, or None when hidden.
-#[derive(Debug, Clone, Copy)]
-pub struct CursorEvent {
-    pub t: f64,
-    pub pos: Option<(f64, f64)>,
-}
-
-/// A caption track.
-#[derive(Debug, Clone)]
-pub struct Caption {
-    pub locale: String,
-    pub file: PathBuf,
-}
-
-/// Everything the renderer needs from one published recording.
-#[derive(Debug, Default)]
-pub struct Published {
-    /// playback/duration, seconds.
-    pub duration: f64,
-    pub slides: Vec<Slide>,
-    /// Shape versions per slide image id, in file order.
-    pub shapes: HashMap<String, Vec<ShapeVersion>>,
-    /// Raw panzoom events (coordinates as published).
-    pub panzooms: Vec<PanZoom>,
-    pub cursor: Vec<CursorEvent>,
-    /// Screen-share intervals [start, stop).
-    pub deskshare: Vec<(f64, f64)>,
-    /// Tldraw whiteboard: the page-space size (2048x1536 for 2.6.0, else 1440x1080).
-    pub tldraw: Option<(f64, f64)>,
-    pub webcams: Option<PathBuf>,
-    pub deskshare_video: Option<PathBuf>,
-    /// Audio-only recordings (no webcams video).
-    pub audio: Option<PathBuf>,
-    pub captions: Vec<Caption>,
-}
 
 fn num(s: &str) -> Result<f64> {
     let v: f64 = s
@@ -138,13 +54,12 @@ pub fn load(src: &dyn Source) -> Result<Published> {
     let shapes = read(src, "shapes.svg")?.ok_or_else(|| anyhow!("shapes.svg missing"))?;
     let doc = parse_xml(&shapes, "shapes.svg")?;
     parse_slides(src, &doc, &mut p).context("shapes.svg")?;
-    let tldraw_xml = |text: &Option<String>| {
-        text.as_deref()
-            .map(|t| t.contains("tldraw=\"true\""))
-            .unwrap_or(false)
-    };
     let pz = read(src, "panzooms.xml")?;
     let cur = read(src, "cursor.xml")?;
+    let tldraw_xml = |text: &Option<String>| {
+        text.as_deref()
+            .is_some_and(|t| t.contains("tldraw=\"true\""))
+    };
     let is_tldraw = tl_json.is_some() || tldraw_xml(&pz) || tldraw_xml(&cur);
     if let Some(json) = &tl_json {
         let (space, shapes) = tldraw::parse(json, &p.slides).context("tldraw.json")?;
@@ -156,55 +71,13 @@ pub fn load(src: &dyn Source) -> Result<Published> {
         parse_canvases(src, &doc, &mut p).context("shapes.svg")?;
     }
     if let Some(text) = pz {
-        let d = parse_xml(&text, "panzooms.xml")?;
-        for e in d.descendants().filter(|n| n.has_tag_name("event")) {
-            let t = attr_num(e, "timestamp").context("panzooms.xml")?;
-            let vb = e
-                .children()
-                .find(|n| n.has_tag_name("viewBox"))
-                .and_then(|n| n.text())
-                .ok_or_else(|| anyhow!("panzooms.xml: event without viewBox"))?;
-            let v: Vec<f64> = vb.split_whitespace().map(num).collect::<Result<_>>()?;
-            if v.len() != 4 {
-                bail!("panzooms.xml: viewBox {vb:?} is not 4 numbers");
-            }
-            p.panzooms.push(PanZoom {
-                t,
-                x: v[0],
-                y: v[1],
-                w: v[2],
-                h: v[3],
-            });
-        }
-        p.panzooms.sort_by(|a, b| a.t.total_cmp(&b.t));
+        p.panzooms = parse_panzooms(&text).context("panzooms.xml")?;
     }
     if let Some(text) = cur {
-        let d = parse_xml(&text, "cursor.xml")?;
-        for e in d.descendants().filter(|n| n.has_tag_name("event")) {
-            let t = attr_num(e, "timestamp").context("cursor.xml")?;
-            let c = e
-                .children()
-                .find(|n| n.has_tag_name("cursor"))
-                .and_then(|n| n.text())
-                .unwrap_or("-1 -1");
-            let v: Vec<f64> = c.split_whitespace().map(num).collect::<Result<_>>()?;
-            let pos = match v.as_slice() {
-                [x, y] if *x >= 0.0 && *y >= 0.0 => Some((*x, *y)),
-                _ => None,
-            };
-            p.cursor.push(CursorEvent { t, pos });
-        }
-        p.cursor.sort_by(|a, b| a.t.total_cmp(&b.t));
+        p.cursor = parse_cursor(&text).context("cursor.xml")?;
     }
     if let Some(text) = read(src, "deskshare.xml")? {
-        let d = parse_xml(&text, "deskshare.xml")?;
-        for e in d.descendants().filter(|n| n.has_tag_name("event")) {
-            let a = attr_num(e, "start_timestamp").context("deskshare.xml")?;
-            let b = attr_num(e, "stop_timestamp").context("deskshare.xml")?;
-            if b > a {
-                p.deskshare.push((a, b));
-            }
-        }
+        p.deskshare = parse_deskshare(&text).context("deskshare.xml")?;
     }
     p.webcams = first(src, &["video/webcams.mp4", "video/webcams.webm"])?;
     if !p.deskshare.is_empty() {
@@ -221,27 +94,96 @@ pub fn load(src: &dyn Source) -> Result<Published> {
         &["audio/audio.webm", "audio/audio.ogg", "audio/audio.opus"],
     )?;
     if let Some(text) = read(src, "captions.json")? {
-        let v: serde_json::Value =
-            serde_json::from_str(&text).context("captions.json is not valid JSON")?;
-        for c in v.as_array().into_iter().flatten() {
-            let Some(locale) = c.get("locale").and_then(|l| l.as_str()) else {
-                continue;
-            };
-            if !locale
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-            {
-                continue;
-            }
-            if let Some(file) = src.fetch(&format!("caption_{locale}.vtt"))? {
-                p.captions.push(Caption {
-                    locale: locale.to_string(),
-                    file,
-                });
-            }
-        }
+        p.captions = parse_captions(src, &text)?;
     }
     Ok(p)
+}
+
+/// The `<event>` elements of an XML event file.
+fn events<'a, 'i>(d: &'a roxmltree::Document<'i>) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+    d.descendants().filter(|n| n.has_tag_name("event"))
+}
+
+/// panzooms.xml: the view boxes as published, in time order.
+fn parse_panzooms(text: &str) -> Result<Vec<PanZoom>> {
+    let d = parse_xml(text, "panzooms.xml")?;
+    let mut out = Vec::new();
+    for e in events(&d) {
+        let t = attr_num(e, "timestamp")?;
+        let vb = e
+            .children()
+            .find(|n| n.has_tag_name("viewBox"))
+            .and_then(|n| n.text())
+            .ok_or_else(|| anyhow!("event without viewBox"))?;
+        let v: Vec<f64> = vb.split_whitespace().map(num).collect::<Result<_>>()?;
+        let [x, y, w, h] = v[..] else {
+            bail!("viewBox {vb:?} is not 4 numbers");
+        };
+        out.push(PanZoom { t, x, y, w, h });
+    }
+    out.sort_by(|a, b| a.t.total_cmp(&b.t));
+    Ok(out)
+}
+
+/// cursor.xml: the cursor's positions as published (negative: hidden), in time order.
+fn parse_cursor(text: &str) -> Result<Vec<CursorEvent>> {
+    let d = parse_xml(text, "cursor.xml")?;
+    let mut out = Vec::new();
+    for e in events(&d) {
+        let t = attr_num(e, "timestamp")?;
+        let c = e
+            .children()
+            .find(|n| n.has_tag_name("cursor"))
+            .and_then(|n| n.text())
+            .unwrap_or("-1 -1");
+        let v: Vec<f64> = c.split_whitespace().map(num).collect::<Result<_>>()?;
+        let pos = match v.as_slice() {
+            [x, y] if *x >= 0.0 && *y >= 0.0 => Some(Point { x: *x, y: *y }),
+            _ => None,
+        };
+        out.push(CursorEvent { t, pos });
+    }
+    out.sort_by(|a, b| a.t.total_cmp(&b.t));
+    Ok(out)
+}
+
+/// deskshare.xml: the screen-share intervals [start, stop).
+fn parse_deskshare(text: &str) -> Result<Vec<(f64, f64)>> {
+    let d = parse_xml(text, "deskshare.xml")?;
+    let mut out = Vec::new();
+    for e in events(&d) {
+        let a = attr_num(e, "start_timestamp")?;
+        let b = attr_num(e, "stop_timestamp")?;
+        if b > a {
+            out.push((a, b));
+        }
+    }
+    Ok(out)
+}
+
+/// captions.json: the caption tracks whose `caption_<locale>.vtt` is published.
+fn parse_captions(src: &dyn Source, text: &str) -> Result<Vec<Caption>> {
+    let list: serde_json::Value =
+        serde_json::from_str(text).context("captions.json is not valid JSON")?;
+    let mut out = Vec::new();
+    for c in list.as_array().into_iter().flatten() {
+        let Some(locale) = c.get("locale").and_then(|l| l.as_str()) else {
+            continue;
+        };
+        if !locale
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            continue;
+        }
+        if let Some(file) = src.fetch(&format!("caption_{locale}.vtt"))? {
+            out.push(Caption {
+                locale: locale.to_string(),
+                file,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn first(src: &dyn Source, rels: &[&str]) -> Result<Option<PathBuf>> {
@@ -379,13 +321,6 @@ fn strip_hidden(style: &str) -> String {
         .join(";")
 }
 
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn shape_fragment(src: &dyn Source, g: roxmltree::Node, text: &str) -> Result<Option<String>> {
     let style = strip_hidden(g.attribute("style").unwrap_or(""));
     if let Some(fo) = g.descendants().find(|n| n.has_tag_name("foreignObject")) {
@@ -450,82 +385,9 @@ fn style_value(style: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Text wrapped into a box of width `w`, measured with the font it will be drawn with.
-pub(crate) fn text_block(
-    lines: &[String],
-    x: f64,
-    y: f64,
-    w: f64,
-    size: f64,
-    color: &str,
-    family: &str,
-) -> String {
-    let fits = |s: &str| super::fonts::width(s, family, size) <= w;
-    let mut wrapped = Vec::new();
-    for l in lines {
-        let mut cur = String::new();
-        for word in l.split(' ') {
-            let candidate = if cur.is_empty() {
-                word.to_string()
-            } else {
-                format!("{cur} {word}")
-            };
-            if !fits(&candidate) && !cur.is_empty() {
-                wrapped.push(std::mem::take(&mut cur));
-                cur = word.to_string();
-            } else {
-                cur = candidate;
-            }
-            // A word wider than the box is cut where it no longer fits (one character
-            // at least per line).
-            while !fits(&cur) && cur.chars().count() > 1 {
-                let mut head = String::new();
-                for c in cur.chars() {
-                    head.push(c);
-                    if !fits(&head) && head.chars().count() > 1 {
-                        head.pop();
-                        break;
-                    }
-                }
-                cur = cur.chars().skip(head.chars().count()).collect();
-                wrapped.push(head);
-            }
-        }
-        wrapped.push(cur);
-    }
-    let mut s = format!(
-        "<text font-family=\"{family}, {}\" font-size=\"{size}\" fill=\"{}\">",
-        super::fonts::FALLBACKS,
-        esc(color)
-    );
-    for (i, l) in wrapped.iter().enumerate() {
-        s.push_str(&format!(
-            "<tspan x=\"{x}\" y=\"{}\">{}</tspan>",
-            y + size * (0.9 + 1.15 * i as f64),
-            esc(l)
-        ));
-    }
-    s.push_str("</text>");
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_wraps_inside_its_box() {
-        let s = text_block(
-            &["aaaa bbbb cccc".into()],
-            0.0,
-            0.0,
-            50.0,
-            10.0,
-            "#000",
-            "Arial",
-        );
-        assert_eq!(s.matches("<tspan").count(), 2, "{s}");
-    }
 
     #[test]
     fn hidden_visibility_is_stripped() {
@@ -533,25 +395,5 @@ mod tests {
             strip_hidden("stroke:#f00;visibility:hidden;fill:none"),
             "stroke:#f00;fill:none"
         );
-    }
-
-    #[test]
-    fn text_wraps_where_the_font_says_it_no_longer_fits() {
-        let lines = |t: &str, w: f64| {
-            text_block(&[t.to_string()], 0.0, 0.0, w, 10.0, "#000", "Arial")
-                .matches("<tspan")
-                .count()
-        };
-        // A word wider than the box is cut; every line keeps one character at least.
-        assert!(lines("MMMMMMMMMMMMMMMMMMMMMMMMMMMMMM", 100.0) >= 3);
-        assert_eq!(lines("MM", 1.0), 2);
-        if super::super::fonts::database().faces().next().is_none() {
-            eprintln!("skipped: no font installed (scripts/setup installs fonts-liberation)");
-            return;
-        }
-        // 21 narrow letters fit in 100 px at 10 px (i is about 0.22-0.28 em), 21 wide
-        // ones do not (M about 0.83-0.86 em).
-        assert_eq!(lines("iiiiiiiiii iiiiiiiiii", 100.0), 1);
-        assert_eq!(lines("MMMMMMMMMM MMMMMMMMMM", 100.0), 2);
     }
 }

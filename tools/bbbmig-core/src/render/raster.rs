@@ -1,23 +1,14 @@
 //! Rasterises each distinct presentation-area state once (slide + view box + shapes, letterboxed)
-//! into a PNG, in parallel; also the cursor dot and text panels.
+//! into a PNG, in parallel; also the cursor dot.
 
-use super::published::Published;
-use super::timeline::State;
+use super::model::Published;
+use super::options::Cancel;
+use super::svg::{BACKGROUND, background, svg_options, write_png};
+use super::timeline::{Fit, State};
 use anyhow::{Context, Result, anyhow, bail};
-use resvg::tiny_skia::{self, Color, FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
+use resvg::tiny_skia::{self, FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
 use resvg::usvg;
 use std::path::{Path, PathBuf};
-
-/// Letterbox / empty-area colour.
-pub const BACKGROUND: [u8; 3] = [0x26, 0x26, 0x26];
-
-/// Shared SVG options (system fonts loaded once).
-pub fn svg_options() -> usvg::Options<'static> {
-    usvg::Options {
-        fontdb: super::fonts::database(),
-        ..Default::default()
-    }
-}
 
 enum SlideImage {
     Bitmap(Pixmap),
@@ -60,17 +51,15 @@ fn draw(
     ah: u32,
     opt: &usvg::Options,
 ) -> Result<Pixmap> {
-    let mut pm = Pixmap::new(aw, ah).ok_or_else(|| anyhow!("bad area size {aw}x{ah}"))?;
-    pm.fill(Color::from_rgba8(
-        BACKGROUND[0],
-        BACKGROUND[1],
-        BACKGROUND[2],
-        255,
-    ));
+    let mut pm = background(aw, ah).ok_or_else(|| anyhow!("bad area size {aw}x{ah}"))?;
     let Some(si) = st.slide else { return Ok(pm) };
     let s = &p.slides[si];
     let vb = st.vb;
-    let (k, ox, oy) = vb.fit(aw as f64, ah as f64);
+    let Fit {
+        scale: k,
+        x: ox,
+        y: oy,
+    } = vb.fit(aw as f64, ah as f64);
     let t = Transform::from_translate((ox - vb.x * k) as f32, (oy - vb.y * k) as f32)
         .pre_scale(k as f32, k as f32);
     fill(
@@ -128,31 +117,15 @@ fn draw(
     Ok(pm)
 }
 
-/// Writes an opaque pixmap as a fast-compressed RGB PNG.
-pub fn write_png(pm: &Pixmap, path: &Path) -> Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(f), pm.width(), pm.height());
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Fast);
-    let mut w = enc.write_header()?;
-    let rgb: Vec<u8> = pm
-        .data()
-        .chunks_exact(4)
-        .flat_map(|c| [c[0], c[1], c[2]])
-        .collect();
-    w.write_image_data(&rgb)?;
-    w.finish()?;
-    Ok(())
-}
-
-/// Renders every state to `dir/sN.png`; returns the paths in state order.
+/// Renders every state to `dir/sN.png`; returns the paths in state order. Stops with an
+/// error once `cancel` is set.
 pub fn render_states(
     p: &Published,
     states: &[State],
     aw: u32,
     ah: u32,
     dir: &Path,
+    cancel: &Cancel,
 ) -> Result<Vec<PathBuf>> {
     let opt = svg_options();
     let threads = std::thread::available_parallelism()
@@ -171,7 +144,7 @@ pub fn render_states(
             handles.push(scope.spawn(move || -> Result<()> {
                 let mut cache: Option<(usize, SlideImage)> = None;
                 for (j, st) in part.iter().enumerate() {
-                    if super::encode::cancelled() {
+                    if cancel.is_set() {
                         bail!("rendering interrupted");
                     }
                     let img = match (st.slide, &cache) {
@@ -217,19 +190,4 @@ pub fn cursor_png(r: u32, path: &Path) -> Result<()> {
     pm.save_png(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
-}
-
-/// Renders an SVG document string to an opaque PNG of its size.
-pub fn svg_to_png(svg: &str, opt: &usvg::Options, path: &Path) -> Result<()> {
-    let tree = usvg::Tree::from_str(svg, opt).map_err(|e| anyhow!("panel: {e}"))?;
-    let sz = tree.size().to_int_size();
-    let mut pm = Pixmap::new(sz.width(), sz.height()).ok_or_else(|| anyhow!("empty panel"))?;
-    pm.fill(Color::from_rgba8(
-        BACKGROUND[0],
-        BACKGROUND[1],
-        BACKGROUND[2],
-        255,
-    ));
-    resvg::render(&tree, Transform::identity(), &mut pm.as_mut());
-    write_png(&pm, path)
 }

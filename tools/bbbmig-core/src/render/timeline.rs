@@ -1,7 +1,7 @@
-//! What the presentation area shows at time t (bbb.md §4.2, §5.2): the slide, its view box,
-//! the visible shape versions, and the cursor; cut into intervals of constant picture.
+//! What the presentation area shows at time t: the slide, its view box, the visible shape
+//! versions, and the cursor; cut into intervals of constant picture.
 
-use super::published::{Published, Slide};
+use super::model::{CursorMove, Point, Published, Slide};
 
 /// A view box in slide-image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -12,11 +12,24 @@ pub struct ViewBox {
     pub h: f64,
 }
 
+/// How a view box is shown in an area: scaled by `scale`, its top-left corner at
+/// (`x`, `y`) of the area.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    pub scale: f64,
+    pub x: f64,
+    pub y: f64,
+}
+
 impl ViewBox {
     /// Scale and offset that fit this view box into an `aw`x`ah` area, centred (letterbox).
-    pub fn fit(&self, aw: f64, ah: f64) -> (f64, f64, f64) {
+    pub fn fit(&self, aw: f64, ah: f64) -> Fit {
         let s = (aw / self.w).min(ah / self.h);
-        (s, (aw - self.w * s) / 2.0, (ah - self.h * s) / 2.0)
+        Fit {
+            scale: s,
+            x: (aw - self.w * s) / 2.0,
+            y: (ah - self.h * s) / 2.0,
+        }
     }
 }
 
@@ -92,7 +105,7 @@ pub fn viewbox_at(p: &Published, t: f64, s: &Slide) -> ViewBox {
     }
 }
 
-/// The shape versions of `image` visible at t (bbb.md §4.4: per logical shape, the latest
+/// The shape versions of `image` visible at t (per logical shape, the latest
 /// version with timestamp <= t, hidden once that version is undone).
 pub fn shapes_at(p: &Published, image: &str, t: f64) -> Vec<usize> {
     let Some(list) = p.shapes.get(image) else {
@@ -186,31 +199,26 @@ pub fn segments(p: &Published) -> (Vec<State>, Vec<Segment>) {
     (states, segs)
 }
 
-/// Cursor positions over time in area pixels (`aw`x`ah`), None = hidden; one entry per change.
-pub fn cursor_track(
-    p: &Published,
-    aw: f64,
-    ah: f64,
-    segs: &[Segment],
-) -> Vec<(f64, Option<(f64, f64)>)> {
+/// Cursor positions over time in area pixels (`aw`x`ah`); one entry per change.
+pub fn cursor_track(p: &Published, aw: f64, ah: f64, segs: &[Segment]) -> Vec<CursorMove> {
     let mut times: Vec<f64> = p.cursor.iter().map(|c| c.t).collect();
     times.extend(segs.iter().map(|s| s.start));
     times.retain(|t| *t >= 0.0 && *t < p.duration);
     times.sort_by(f64::total_cmp);
     times.dedup();
-    let mut out: Vec<(f64, Option<(f64, f64)>)> = Vec::new();
+    let mut out: Vec<CursorMove> = Vec::new();
     for t in times {
         let pos = cursor_at(p, t, aw, ah);
-        if out.last().is_none_or(|l| l.1 != pos) {
-            out.push((t, pos));
+        if out.last().is_none_or(|l| l.pos != pos) {
+            out.push(CursorMove { t, pos });
         }
     }
     out
 }
 
-fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<(f64, f64)> {
+fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<Point> {
     let i = p.cursor.partition_point(|c| c.t <= t);
-    let (cx, cy) = p.cursor.get(i.checked_sub(1)?)?.pos?;
+    let Point { x: cx, y: cy } = p.cursor.get(i.checked_sub(1)?)?.pos?;
     let s = &p.slides[slide_at(p, t)?];
     if s.is_placeholder() {
         return None;
@@ -226,16 +234,20 @@ fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<(f64, f64)> {
     if sx < vb.x || sy < vb.y || sx > vb.x + vb.w || sy > vb.y + vb.h {
         return None;
     }
-    let (k, ox, oy) = vb.fit(aw, ah);
-    Some((
-        (ox + (sx - vb.x) * k).round(),
-        (oy + (sy - vb.y) * k).round(),
-    ))
+    let Fit {
+        scale: k,
+        x: ox,
+        y: oy,
+    } = vb.fit(aw, ah);
+    Some(Point {
+        x: (ox + (sx - vb.x) * k).round(),
+        y: (oy + (sy - vb.y) * k).round(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::published::ShapeVersion;
+    use super::super::model::ShapeVersion;
     use super::*;
 
     fn v(group: &str, ts: f64, undo: Option<f64>) -> ShapeVersion {
@@ -268,7 +280,11 @@ mod tests {
             w: 1600.0,
             h: 900.0,
         };
-        let (s, ox, oy) = vb.fit(960.0, 720.0);
+        let Fit {
+            scale: s,
+            x: ox,
+            y: oy,
+        } = vb.fit(960.0, 720.0);
         assert!((s - 0.6).abs() < 1e-9 && ox == 0.0 && (oy - 90.0).abs() < 1e-9);
     }
 }

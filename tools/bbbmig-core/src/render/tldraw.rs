@@ -1,13 +1,33 @@
 //! tldraw.json (BBB 2.6+): tldraw v1 (2.6/2.7) and v2 (3.0) shapes to SVG fragments in
-//! slide-image pixels (bbb.md §4.8).
+//! slide-image pixels. Shapes are read into typed structs whose missing fields take
+//! tldraw's defaults; a shape of the wrong shape is skipped.
 
-use super::published::{ShapeVersion, Slide, text_block};
+use super::model::{ShapeVersion, Slide};
+use super::svg::text_block;
 use anyhow::{Result, bail};
+use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Page-space size and shape versions per slide image id (`imageN`).
 pub type Parsed = ((f64, f64), HashMap<String, Vec<ShapeVersion>>);
+
+/// One slide's entry: its shapes (each read on its own, so that one bad shape is skipped
+/// alone).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Page {
+    shapes: Vec<Value>,
+}
+
+/// One stored version of a shape.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Stored {
+    timestamp: f64,
+    undo: Option<f64>,
+    shape_data: Option<Value>,
+}
 
 /// Parses tldraw.json; `slides` gives each image's pixel size (for the page scale).
 pub fn parse(json: &str, slides: &[Slide]) -> Result<Parsed> {
@@ -39,29 +59,28 @@ pub fn parse(json: &str, slides: &[Slide]) -> Result<Parsed> {
             continue;
         };
         let s = (space.0 / slide.width).min(space.1 / slide.height);
+        let page = Page::deserialize(entry).unwrap_or_default();
         let mut list = Vec::new();
-        for sh in entry
-            .get("shapes")
-            .and_then(|x| x.as_array())
-            .into_iter()
-            .flatten()
+        for sh in page
+            .shapes
+            .iter()
+            .filter_map(|v| Stored::deserialize(v).ok())
         {
-            let ts = sh.get("timestamp").and_then(|x| x.as_f64()).unwrap_or(0.0);
-            let undo = sh
-                .get("undo")
-                .and_then(|x| x.as_f64())
-                .filter(|u| *u >= 0.0);
-            let Some(data) = sh.get("shape_data") else {
+            let Some(data) = sh.shape_data else {
                 continue;
             };
             let group = data.get("id").map(|x| x.to_string()).unwrap_or_default();
-            let body = if v2 { shape_v2(data) } else { shape_v1(data) };
+            let body = if v2 {
+                V2Shape::deserialize(&data).ok().and_then(|d| d.svg())
+            } else {
+                V1Shape::deserialize(&data).ok().and_then(|d| d.svg())
+            };
             let Some(body) = body else { continue };
             let svg = format!("<g transform=\"scale({})\">{body}</g>", 1.0 / s);
             list.push(ShapeVersion {
                 group,
-                timestamp: ts,
-                undo,
+                timestamp: sh.timestamp,
+                undo: sh.undo.filter(|u| *u >= 0.0),
                 svg,
             });
         }
@@ -70,15 +89,43 @@ pub fn parse(json: &str, slides: &[Slide]) -> Result<Parsed> {
     Ok((space, out))
 }
 
-fn f(v: Option<&Value>) -> f64 {
-    v.and_then(|x| x.as_f64()).unwrap_or(0.0)
-}
-
-fn pair(v: Option<&Value>) -> (f64, f64) {
-    match v.and_then(|x| x.as_array()) {
-        Some(a) if a.len() >= 2 => (f(a.first()), f(a.get(1))),
+/// A point given as `[x, y, …]` (v1); (0, 0) when shorter.
+fn pair(v: &[f64]) -> (f64, f64) {
+    match v {
+        [x, y, ..] => (*x, *y),
         _ => (0.0, 0.0),
     }
+}
+
+/// The fill attributes of a closed shape: none, `color`, or `color` at 30 %.
+fn fill_attrs(kind: Fill, color: &str) -> String {
+    match kind {
+        Fill::None => "fill=\"none\"".into(),
+        Fill::Solid => format!("fill=\"{color}\""),
+        Fill::Tinted => format!("fill=\"{color}\" fill-opacity=\"0.3\""),
+    }
+}
+
+/// How a closed shape is filled.
+#[derive(Clone, Copy)]
+enum Fill {
+    None,
+    Solid,
+    Tinted,
+}
+
+/// The stroke attributes of a line of `color` and width `sw`.
+fn stroke_attrs(color: &str, sw: f64, dash_kind: &str) -> String {
+    format!(
+        "stroke=\"{color}\" stroke-width=\"{sw}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"{}",
+        dash(dash_kind, sw)
+    )
+}
+
+/// Text lines wrapped in a box of width `w` at (`x`, `y`), in Arial as BBB's player draws it.
+fn text(t: &str, x: f64, y: f64, w: f64, size: f64, color: &str) -> String {
+    let lines: Vec<String> = t.lines().map(str::to_string).collect();
+    text_block(&lines, x, y, w, size, color, "Arial")
 }
 
 fn color_v1(name: &str) -> &'static str {
@@ -116,6 +163,7 @@ fn color_v2(name: &str) -> &'static str {
     }
 }
 
+/// The dash attribute (with its leading space) of a stroke of width `w`.
 fn dash(kind: &str, w: f64) -> String {
     match kind {
         "dashed" => format!(" stroke-dasharray=\"{} {}\"", w * 4.0, w * 4.0),
@@ -155,110 +203,141 @@ fn geo(kind: &str, w: f64, h: f64) -> String {
 }
 
 /// tldraw v1 `TDShape` (BBB 2.6/2.7).
-fn shape_v1(d: &Value) -> Option<String> {
-    let kind = d.get("type")?.as_str()?;
-    let (px, py) = pair(d.get("point"));
-    let (mut w, mut h) = pair(d.get("size"));
-    if kind == "ellipse" && d.get("radius").is_some() {
-        let (rx, ry) = pair(d.get("radius"));
-        (w, h) = (rx * 2.0, ry * 2.0);
+#[derive(Deserialize)]
+#[serde(default)]
+struct V1Shape {
+    #[serde(rename = "type")]
+    kind: String,
+    point: Vec<f64>,
+    size: Vec<f64>,
+    radius: Option<Vec<f64>>,
+    rotation: f64,
+    style: V1Style,
+    points: Option<Vec<Vec<f64>>>,
+    handles: Option<V1Handles>,
+    text: String,
+}
+
+impl Default for V1Shape {
+    fn default() -> Self {
+        V1Shape {
+            kind: String::new(),
+            point: Vec::new(),
+            size: Vec::new(),
+            radius: None,
+            rotation: 0.0,
+            style: V1Style::default(),
+            points: None,
+            handles: None,
+            text: String::new(),
+        }
     }
-    let rot = f(d.get("rotation")).to_degrees();
-    let style = d.get("style");
-    let color = color_v1(
-        style
-            .and_then(|s| s.get("color"))
-            .and_then(|c| c.as_str())
-            .unwrap_or("black"),
-    );
-    let scale = style
-        .and_then(|s| s.get("scale"))
-        .and_then(|c| c.as_f64())
-        .unwrap_or(1.0);
-    let size = style
-        .and_then(|s| s.get("size"))
-        .and_then(|c| c.as_str())
-        .unwrap_or("small");
-    let sw = match size {
-        "large" => 5.0,
-        "medium" => 3.5,
-        _ => 2.0,
-    } * scale;
-    let filled = style
-        .and_then(|s| s.get("isFilled"))
-        .and_then(|c| c.as_bool())
-        .unwrap_or(false);
-    let dsh = dash(
-        style
-            .and_then(|s| s.get("dash"))
-            .and_then(|c| c.as_str())
-            .unwrap_or("draw"),
-        sw,
-    );
-    let fill = if filled {
-        format!("{color}\" fill-opacity=\"0.3")
-    } else {
-        "none".into()
-    };
-    let stroke = format!(
-        "stroke=\"{color}\" stroke-width=\"{sw}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"{dsh}"
-    );
-    let (cx, cy) = (w / 2.0, h / 2.0);
-    let body = match kind {
-        "draw" => {
-            let pts: Vec<(f64, f64)> = d
-                .get("points")?
-                .as_array()?
-                .iter()
-                .map(|p| pair(Some(p)))
-                .collect();
-            format!("<path d=\"{}\" fill=\"none\" {stroke}/>", polyline(&pts))
+}
+
+/// A v1 shape's style.
+#[derive(Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct V1Style {
+    color: String,
+    scale: f64,
+    size: String,
+    is_filled: bool,
+    dash: String,
+}
+
+impl Default for V1Style {
+    fn default() -> Self {
+        V1Style {
+            color: "black".into(),
+            scale: 1.0,
+            size: "small".into(),
+            is_filled: false,
+            dash: "draw".into(),
         }
-        "rectangle" | "ellipse" | "triangle" => {
-            format!("<path d=\"{}\" fill=\"{fill}\" {stroke}/>", geo(kind, w, h))
+    }
+}
+
+/// A v1 arrow's handles.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct V1Handles {
+    start: Option<V1Handle>,
+    end: Option<V1Handle>,
+    bend: Option<V1Handle>,
+}
+
+/// One handle of a v1 arrow.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct V1Handle {
+    point: Vec<f64>,
+}
+
+impl V1Shape {
+    /// The shape as an SVG fragment in page units; None for kinds not drawn.
+    fn svg(&self) -> Option<String> {
+        let kind = self.kind.as_str();
+        let (px, py) = pair(&self.point);
+        let (mut w, mut h) = pair(&self.size);
+        if let (Some(r), "ellipse") = (&self.radius, kind) {
+            let (rx, ry) = pair(r);
+            (w, h) = (rx * 2.0, ry * 2.0);
         }
-        "arrow" => {
-            let hd = d.get("handles")?;
-            let a = pair(hd.get("start").and_then(|x| x.get("point")));
-            let b = pair(hd.get("end").and_then(|x| x.get("point")));
-            let mid = hd
-                .get("bend")
-                .and_then(|x| x.get("point"))
-                .map(|p| pair(Some(p)));
-            arrow(a, b, mid, sw, &stroke)
-        }
-        "text" | "sticky" => {
-            let t = d.get("text").and_then(|x| x.as_str()).unwrap_or("");
-            let fs = match size {
-                "large" => 96.0,
-                "medium" => 48.0,
-                _ => 28.0,
-            } * scale;
-            let lines: Vec<String> = t.lines().map(str::to_string).collect();
-            let bg = if kind == "sticky" {
-                format!("<rect width=\"{w}\" height=\"{h}\" fill=\"#fff9b1\"/>")
+        let rot = self.rotation.to_degrees();
+        let st = &self.style;
+        let color = color_v1(&st.color);
+        let sw = match st.size.as_str() {
+            "large" => 5.0,
+            "medium" => 3.5,
+            _ => 2.0,
+        } * st.scale;
+        let fill = fill_attrs(
+            if st.is_filled {
+                Fill::Tinted
             } else {
-                String::new()
-            };
-            let bw = if w > 0.0 { w } else { 1.0e6 };
-            format!(
-                "{bg}{}",
-                text_block(
-                    &lines,
-                    0.0,
-                    0.0,
-                    bw,
-                    fs,
-                    if kind == "sticky" { "#1d1d1d" } else { color },
-                    "Arial"
-                )
-            )
-        }
-        _ => return None,
-    };
-    Some(format!(
-        "<g transform=\"translate({px} {py}) rotate({rot} {cx} {cy})\">{body}</g>"
-    ))
+                Fill::None
+            },
+            color,
+        );
+        let stroke = stroke_attrs(color, sw, &st.dash);
+        let (cx, cy) = (w / 2.0, h / 2.0);
+        let body = match kind {
+            "draw" => {
+                let pts: Vec<(f64, f64)> = self.points.as_ref()?.iter().map(|p| pair(p)).collect();
+                format!("<path d=\"{}\" fill=\"none\" {stroke}/>", polyline(&pts))
+            }
+            "rectangle" | "ellipse" | "triangle" => {
+                format!("<path d=\"{}\" {fill} {stroke}/>", geo(kind, w, h))
+            }
+            "arrow" => {
+                let hd = self.handles.as_ref()?;
+                let point = |h: &Option<V1Handle>| h.as_ref().map(|h| pair(&h.point));
+                let a = point(&hd.start).unwrap_or((0.0, 0.0));
+                let b = point(&hd.end).unwrap_or((0.0, 0.0));
+                arrow(a, b, point(&hd.bend), sw, &stroke)
+            }
+            "text" | "sticky" => {
+                let fs = match st.size.as_str() {
+                    "large" => 96.0,
+                    "medium" => 48.0,
+                    _ => 28.0,
+                } * st.scale;
+                let bw = if w > 0.0 { w } else { 1.0e6 };
+                if kind == "sticky" {
+                    format!(
+                        "<rect width=\"{w}\" height=\"{h}\" fill=\"#fff9b1\"/>{}",
+                        text(&self.text, 0.0, 0.0, bw, fs, "#1d1d1d")
+                    )
+                } else {
+                    text(&self.text, 0.0, 0.0, bw, fs, color)
+                }
+            }
+            _ => return None,
+        };
+        Some(format!(
+            "<g transform=\"translate({px} {py}) rotate({rot} {cx} {cy})\">{body}</g>"
+        ))
+    }
 }
 
 /// An arrow from `a` to `b`, bent to pass through `mid` when given (a quadratic curve
@@ -299,144 +378,229 @@ fn bend_point(a: (f64, f64), b: (f64, f64), bend: f64) -> Option<(f64, f64)> {
     Some((m.0 - u.1 * bend, m.1 + u.0 * bend))
 }
 
-fn xy(v: &Value) -> (f64, f64) {
-    (f(v.get("x")), f(v.get("y")))
+/// tldraw v2 `TLShape` (BBB 3.0).
+#[derive(Deserialize)]
+#[serde(default)]
+struct V2Shape {
+    #[serde(rename = "type")]
+    kind: String,
+    x: f64,
+    y: f64,
+    rotation: f64,
+    opacity: f64,
+    props: Option<V2Props>,
 }
 
-/// tldraw v2 `TLShape` (BBB 3.0).
-fn shape_v2(d: &Value) -> Option<String> {
-    let kind = d.get("type")?.as_str()?;
-    let (px, py) = xy(d);
-    let rot = f(d.get("rotation")).to_degrees();
-    let props = d.get("props")?;
-    let color = color_v2(
-        props
-            .get("color")
-            .and_then(|c| c.as_str())
-            .unwrap_or("black"),
-    );
-    let scale = props.get("scale").and_then(|c| c.as_f64()).unwrap_or(1.0);
-    let size = props.get("size").and_then(|c| c.as_str()).unwrap_or("m");
-    let sw = match size {
-        "s" => 2.0,
-        "l" => 5.0,
-        "xl" => 10.0,
-        _ => 3.5,
-    } * scale;
-    let opacity = d.get("opacity").and_then(|c| c.as_f64()).unwrap_or(1.0);
-    let dsh = dash(
-        props.get("dash").and_then(|c| c.as_str()).unwrap_or("draw"),
-        sw,
-    );
-    let stroke = format!(
-        "stroke=\"{color}\" stroke-width=\"{sw}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"{dsh}"
-    );
-    let fill = match props.get("fill").and_then(|c| c.as_str()).unwrap_or("none") {
-        "none" => "none".to_string(),
-        "solid" => color.to_string(),
-        _ => format!("{color}\" fill-opacity=\"0.3"),
-    };
-    let (w, h) = (f(props.get("w")), f(props.get("h")));
-    let body = match kind {
-        "draw" | "highlighter" => {
-            let mut d = String::new();
-            for seg in props.get("segments")?.as_array()? {
-                let pts: Vec<(f64, f64)> = seg.get("points")?.as_array()?.iter().map(xy).collect();
-                d.push_str(&polyline(&pts));
+impl Default for V2Shape {
+    fn default() -> Self {
+        V2Shape {
+            kind: String::new(),
+            x: 0.0,
+            y: 0.0,
+            rotation: 0.0,
+            opacity: 1.0,
+            props: None,
+        }
+    }
+}
+
+/// A v2 shape's props (those of every kind in one struct: each kind reads its own).
+#[derive(Deserialize)]
+#[serde(default)]
+struct V2Props {
+    color: String,
+    scale: f64,
+    size: String,
+    dash: String,
+    fill: String,
+    w: f64,
+    h: f64,
+    geo: String,
+    text: String,
+    segments: Option<Vec<V2Segment>>,
+    points: Option<V2Points>,
+    start: Option<Xy>,
+    end: Option<Xy>,
+    bend: f64,
+}
+
+impl Default for V2Props {
+    fn default() -> Self {
+        V2Props {
+            color: "black".into(),
+            scale: 1.0,
+            size: "m".into(),
+            dash: "draw".into(),
+            fill: "none".into(),
+            w: 0.0,
+            h: 0.0,
+            geo: "rectangle".into(),
+            text: String::new(),
+            segments: None,
+            points: None,
+            start: None,
+            end: None,
+            bend: 0.0,
+        }
+    }
+}
+
+/// One stroke of a v2 draw or highlighter shape.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct V2Segment {
+    points: Option<Vec<Xy>>,
+}
+
+/// A v2 point; line points carry their fractional `index` (their order).
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+struct Xy {
+    x: f64,
+    y: f64,
+}
+
+/// A v2 line point with its fractional `index`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct IndexedXy {
+    index: String,
+    x: f64,
+    y: f64,
+}
+
+/// The points of a v2 line: a map by id (ordered by their `index`) or a list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum V2Points {
+    Map(BTreeMap<String, IndexedXy>),
+    List(Vec<Xy>),
+}
+
+impl Xy {
+    fn pair(self) -> (f64, f64) {
+        (self.x, self.y)
+    }
+}
+
+impl V2Points {
+    /// The points in drawing order.
+    fn ordered(&self) -> Vec<(f64, f64)> {
+        match self {
+            V2Points::Map(m) => {
+                let mut list: Vec<&IndexedXy> = m.values().collect();
+                list.sort_by(|a, b| a.index.cmp(&b.index));
+                list.into_iter().map(|p| (p.x, p.y)).collect()
             }
-            let (sw2, op) = if kind == "highlighter" {
-                (sw * 4.0, 0.4)
-            } else {
-                (sw, 1.0)
-            };
+            V2Points::List(l) => l.iter().map(|p| p.pair()).collect(),
+        }
+    }
+}
+
+impl V2Shape {
+    /// The shape as an SVG fragment in page units; None for kinds not drawn.
+    fn svg(&self) -> Option<String> {
+        let kind = self.kind.as_str();
+        let p = self.props.as_ref()?;
+        let color = color_v2(&p.color);
+        let sw = match p.size.as_str() {
+            "s" => 2.0,
+            "l" => 5.0,
+            "xl" => 10.0,
+            _ => 3.5,
+        } * p.scale;
+        let body = match kind {
+            "draw" | "highlighter" => p.freehand(kind == "highlighter", color, sw)?,
+            "geo" => p.geo_shape(color, sw),
+            "line" => format!(
+                "<path d=\"{}\" fill=\"none\" {}/>",
+                polyline(&p.points.as_ref()?.ordered()),
+                stroke_attrs(color, sw, &p.dash)
+            ),
+            "arrow" => {
+                let (a, b) = (p.start?.pair(), p.end?.pair());
+                let stroke = stroke_attrs(color, sw, &p.dash);
+                arrow(a, b, bend_point(a, b, p.bend), sw, &stroke)
+            }
+            "text" | "note" => p.text_shape(kind == "note", color),
+            _ => return None,
+        };
+        Some(format!(
+            "<g transform=\"translate({} {}) rotate({})\" opacity=\"{}\">{body}</g>",
+            self.x,
+            self.y,
+            self.rotation.to_degrees(),
+            self.opacity
+        ))
+    }
+}
+
+impl V2Props {
+    /// A draw stroke, or a highlighter's (four times wider, see-through).
+    fn freehand(&self, highlighter: bool, color: &str, sw: f64) -> Option<String> {
+        let mut d = String::new();
+        for seg in self.segments.as_ref()? {
+            let pts: Vec<(f64, f64)> = seg.points.as_ref()?.iter().map(|p| p.pair()).collect();
+            d.push_str(&polyline(&pts));
+        }
+        let (sw2, op) = if highlighter {
+            (sw * 4.0, 0.4)
+        } else {
+            (sw, 1.0)
+        };
+        Some(format!(
+            "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{sw2}\" stroke-opacity=\"{op}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"{}/>",
+            dash(&self.dash, sw)
+        ))
+    }
+
+    /// A geometric shape with its label centred.
+    fn geo_shape(&self, color: &str, sw: f64) -> String {
+        let fill = match self.fill.as_str() {
+            "none" => Fill::None,
+            "solid" => Fill::Solid,
+            _ => Fill::Tinted,
+        };
+        let (w, h) = (self.w, self.h);
+        let mut s = format!(
+            "<path d=\"{}\" {} {}/>",
+            geo(&self.geo, w, h),
+            fill_attrs(fill, color),
+            stroke_attrs(color, sw, &self.dash)
+        );
+        if !self.text.is_empty() {
+            let fs = 24.0 * self.scale;
+            let n = self.text.lines().count() as f64;
+            s.push_str(&text(
+                &self.text,
+                4.0,
+                (h - fs * 1.15 * n) / 2.0,
+                w.max(1.0),
+                fs,
+                color,
+            ));
+        }
+        s
+    }
+
+    /// A text, or a sticky note (a 200 px square).
+    fn text_shape(&self, note: bool, color: &str) -> String {
+        let fs = match self.size.as_str() {
+            "s" => 18.0,
+            "l" => 36.0,
+            "xl" => 44.0,
+            _ => 24.0,
+        } * self.scale;
+        if note {
             format!(
-                "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{sw2}\" stroke-opacity=\"{op}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"{dsh}/>"
+                "<rect width=\"200\" height=\"200\" fill=\"#fff9b1\"/>{}",
+                text(&self.text, 8.0, 8.0, 184.0, fs, "#1d1d1d")
             )
+        } else {
+            let w = if self.w > 0.0 { self.w } else { 1.0e6 };
+            text(&self.text, 0.0, 0.0, w, fs, color)
         }
-        "geo" => {
-            let g = props
-                .get("geo")
-                .and_then(|c| c.as_str())
-                .unwrap_or("rectangle");
-            let mut s = format!("<path d=\"{}\" fill=\"{fill}\" {stroke}/>", geo(g, w, h));
-            if let Some(t) = props
-                .get("text")
-                .and_then(|c| c.as_str())
-                .filter(|t| !t.is_empty())
-            {
-                let fs = 24.0 * scale;
-                let lines: Vec<String> = t.lines().map(str::to_string).collect();
-                s.push_str(&text_block(
-                    &lines,
-                    4.0,
-                    (h - fs * 1.15 * lines.len() as f64) / 2.0,
-                    w.max(1.0),
-                    fs,
-                    color,
-                    "Arial",
-                ));
-            }
-            s
-        }
-        "line" => {
-            let pts = props.get("points")?;
-            let mut list: Vec<(String, (f64, f64))> = match pts {
-                Value::Object(m) => m
-                    .values()
-                    .map(|p| {
-                        (
-                            p.get("index")
-                                .and_then(|i| i.as_str())
-                                .unwrap_or("")
-                                .to_string(),
-                            xy(p),
-                        )
-                    })
-                    .collect(),
-                Value::Array(a) => a.iter().map(|p| (String::new(), xy(p))).collect(),
-                _ => return None,
-            };
-            list.sort_by(|a, b| a.0.cmp(&b.0));
-            let pts: Vec<(f64, f64)> = list.into_iter().map(|p| p.1).collect();
-            format!("<path d=\"{}\" fill=\"none\" {stroke}/>", polyline(&pts))
-        }
-        "arrow" => {
-            let (a, b) = (xy(props.get("start")?), xy(props.get("end")?));
-            let bend = props.get("bend").and_then(|v| v.as_f64()).unwrap_or(0.0);
-            arrow(a, b, bend_point(a, b, bend), sw, &stroke)
-        }
-        "text" | "note" => {
-            let t = props.get("text").and_then(|c| c.as_str()).unwrap_or("");
-            let fs = match size {
-                "s" => 18.0,
-                "l" => 36.0,
-                "xl" => 44.0,
-                _ => 24.0,
-            } * scale;
-            let lines: Vec<String> = t.lines().map(str::to_string).collect();
-            if kind == "note" {
-                format!(
-                    "<rect width=\"200\" height=\"200\" fill=\"#fff9b1\"/>{}",
-                    text_block(&lines, 8.0, 8.0, 184.0, fs, "#1d1d1d", "Arial")
-                )
-            } else {
-                text_block(
-                    &lines,
-                    0.0,
-                    0.0,
-                    if w > 0.0 { w } else { 1.0e6 },
-                    fs,
-                    color,
-                    "Arial",
-                )
-            }
-        }
-        _ => return None,
-    };
-    Some(format!(
-        "<g transform=\"translate({px} {py}) rotate({rot})\" opacity=\"{opacity}\">{}</g>",
-        body
-    ))
+    }
 }
 
 #[cfg(test)]
@@ -461,8 +625,8 @@ mod tests {
 
     #[test]
     fn v1_draw_becomes_a_path_at_its_point() {
-        let d: Value = serde_json::from_str(r#"{"id":"d1","type":"draw","point":[100,100],"style":{"color":"red","size":"small"},"points":[[0,0],[40,30]]}"#).unwrap();
-        let s = shape_v1(&d).unwrap();
+        let d: V1Shape = serde_json::from_str(r#"{"id":"d1","type":"draw","point":[100,100],"style":{"color":"red","size":"small"},"points":[[0,0],[40,30]]}"#).unwrap();
+        let s = d.svg().unwrap();
         assert!(
             s.contains("translate(100 100)") && s.contains("#ff2133"),
             "{s}"
@@ -471,8 +635,27 @@ mod tests {
 
     #[test]
     fn v2_geo_rectangle_has_its_size() {
-        let d: Value = serde_json::from_str(r#"{"id":"shape:a","type":"geo","x":10,"y":20,"props":{"geo":"rectangle","w":30,"h":40,"color":"blue"}}"#).unwrap();
-        let s = shape_v2(&d).unwrap();
+        let d: V2Shape = serde_json::from_str(r#"{"id":"shape:a","type":"geo","x":10,"y":20,"props":{"geo":"rectangle","w":30,"h":40,"color":"blue"}}"#).unwrap();
+        let s = d.svg().unwrap();
         assert!(s.contains("L30 40") && s.contains("#4465e9"), "{s}");
+        assert!(s.contains("fill=\"none\" stroke=\"#4465e9\""), "{s}");
+    }
+
+    #[test]
+    fn tinted_fills_are_two_attributes_and_line_points_follow_their_index() {
+        let d: V1Shape = serde_json::from_str(
+            r#"{"type":"rectangle","size":[10,10],"style":{"isFilled":true,"color":"red"}}"#,
+        )
+        .unwrap();
+        let s = d.svg().unwrap();
+        assert!(
+            s.contains("fill=\"#ff2133\" fill-opacity=\"0.3\" stroke="),
+            "{s}"
+        );
+        let d: V2Shape = serde_json::from_str(r#"{"type":"line","props":{"points":{"b":{"index":"a2","x":5,"y":5},"a":{"index":"a1","x":1,"y":1}}}}"#).unwrap();
+        let s = d.svg().unwrap();
+        assert!(s.contains("d=\"M1.00 1.00L5.00 5.00\""), "{s}");
+        // The wrong type where a number belongs: the shape is skipped, not drawn at 0.
+        assert!(serde_json::from_str::<V2Shape>(r#"{"type":"geo","x":"far"}"#).is_err());
     }
 }
