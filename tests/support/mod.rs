@@ -1,7 +1,8 @@
-//! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL.
+//! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL and MariaDB.
 #![allow(dead_code)]
 
 pub mod moodle;
+pub mod mysql;
 pub mod pg;
 pub mod pod;
 pub mod standin;
