@@ -1,4 +1,5 @@
-//! Integration tests: run the real binaries against the BBB stand-in and a throwaway PostgreSQL.
+//! Integration tests: run the real binaries against the BBB stand-in and throwaway PostgreSQL
+//! and MariaDB servers.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -6,6 +7,7 @@ mod support;
 mod bbb_csv;
 mod bbb_list;
 mod man_pages;
+mod mariadb;
 mod moodle;
 mod output;
 mod pod;

@@ -1,8 +1,9 @@
 //! Test support: running the real binaries, the BBB stand-in (from the test kit,
-//! `tests/kit/`), the throwaway PostgreSQL.
+//! `tests/kit/`), the throwaway PostgreSQL and MariaDB.
 #![allow(dead_code)]
 
 pub mod moodle;
+pub mod mysql;
 pub mod pg;
 pub mod pod;
 pub use bbbmig_testkit::standin;
