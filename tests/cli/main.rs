@@ -7,6 +7,7 @@ mod bbb_csv;
 mod bbb_list;
 mod man_pages;
 mod moodle;
+mod options;
 mod pod;
 mod record;
 mod render;

@@ -17,6 +17,7 @@ pub mod secret;
 pub mod spool;
 pub mod stale;
 pub mod timefmt;
+pub mod values;
 
 pub use error::Fatal;
 pub use record::Record;

@@ -384,7 +384,7 @@ impl Importer {
                         &new.hashkeys,
                         &new.positions,
                         &u.staff,
-                        &u.auth_type,
+                        &u.auth_type.as_str(),
                         &u.affiliation,
                         &u.establishment,
                         &u.site_id,
