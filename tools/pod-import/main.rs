@@ -104,8 +104,8 @@ fn main() -> ExitCode {
         let mut importer = Importer::new(&mut client, opts, users)?;
         out.filter(&args.input, |out, mut rec| {
             let result = importer.handle(&mut client, &rec)?;
-            out.count(result["status"].as_str().unwrap_or("done"));
-            rec.set("pod_import", result);
+            out.count(result.status.as_str());
+            rec.set_typed("pod_import", &result)?;
             Ok(Some(rec))
         })
     })

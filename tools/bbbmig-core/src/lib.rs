@@ -9,6 +9,7 @@ pub mod http;
 pub mod media;
 pub mod moodle;
 pub mod ndjson;
+pub mod outcome;
 pub mod pg;
 pub mod pod;
 pub mod record;
