@@ -11,6 +11,7 @@ use super::rules::{self, Parsed};
 use super::site::{Settings, Site};
 use crate::cli::Out;
 use crate::error::fatal;
+use crate::outcome::Status;
 use crate::record::Record;
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -105,24 +106,24 @@ impl Enricher {
                     out.fail(line, Some(&rec), &e)?;
                     continue;
                 }
-                Route::Ignored => (Value::Null, json!([]), "ignored"),
-                Route::NoDb => (Value::Null, json!([]), "no-database"),
+                Route::Ignored => (Value::Null, json!([]), Status::Ignored),
+                Route::NoDb => (Value::Null, json!([]), Status::NoDatabase),
                 Route::Site(..) => match results.remove(&i) {
-                    Some((m, mods)) if !m.is_null() => (m, mods, "found"),
+                    Some((m, mods)) if !m.is_null() => (m, mods, Status::Found),
                     _ => {
                         log::info!("record {}: no Moodle activity found", rec.id_for_messages());
-                        (Value::Null, json!([]), "not-found")
+                        (Value::Null, json!([]), Status::NotFound)
                     }
                 },
             };
             // An ignored origin keeps what an earlier run (another site naming) found.
-            if status != "ignored" || !rec.0.contains_key("moodle") {
+            if status != Status::Ignored || !rec.0.contains_key("moodle") {
                 rec.set("moodle", moodle);
             }
-            if status != "ignored" || !rec.0.contains_key("moderators") {
+            if status != Status::Ignored || !rec.0.contains_key("moderators") {
                 rec.set("moderators", mods);
             }
-            out.count(status);
+            out.count(status.as_str());
             out.emit(&rec)?;
         }
         Ok(())

@@ -5,11 +5,13 @@
 use super::batch::Pending;
 use super::config::{DbEntry, Tables};
 use super::notice;
-use super::site::{Site, run};
+use super::site::{Meter, Site, run};
 use crate::cli::Out;
 use crate::error::fatal;
+use crate::outcome::Status;
 use anyhow::{Context, anyhow};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -33,6 +35,42 @@ pub struct Options {
 pub struct Informer {
     opts: Options,
     sites: HashMap<usize, Site>,
+}
+
+/// The `moodle_inform` object a record gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inform {
+    /// `updated`, `unchanged`, `removed`, `dry-run`, `skipped` or `no-activity`.
+    pub status: Status,
+    /// `bigbluebuttonbn.id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<i64>,
+    /// The activity's course.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub course_id: Option<i64>,
+    /// Why the record was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// With `--dry-run`: the status a real run would have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would: Option<Status>,
+    /// Recordings the notice lists after this record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_recordings: Option<usize>,
+}
+
+impl Inform {
+    /// A record without a Moodle activity (or whose activity is gone).
+    fn no_activity(activity_id: Option<i64>) -> Inform {
+        Inform {
+            status: Status::NoActivity,
+            activity_id,
+            course_id: None,
+            reason: None,
+            would: None,
+            notice_recordings: None,
+        }
+    }
 }
 
 struct Work {
@@ -66,7 +104,7 @@ impl Informer {
                 }
             }
         }
-        let mut results: HashMap<usize, anyhow::Result<Value>> = HashMap::new();
+        let mut results: HashMap<usize, anyhow::Result<Inform>> = HashMap::new();
         for ((site, activity), idx) in groups {
             let items: Vec<&Work> = idx
                 .iter()
@@ -84,18 +122,18 @@ impl Informer {
                     out.fail(line, Some(&rec), &e)?;
                     continue;
                 }
-                Ok(None) => json!({"status": "no-activity"}),
+                Ok(None) => Inform::no_activity(None),
                 Ok(Some(_)) => match results.remove(&i) {
                     Some(Ok(v)) => v,
                     Some(Err(e)) => {
                         out.fail(line, Some(&rec), &e)?;
                         continue;
                     }
-                    None => json!({"status": "no-activity"}),
+                    None => Inform::no_activity(None),
                 },
             };
-            out.count(status["status"].as_str().unwrap_or("?"));
-            rec.set("moodle_inform", status);
+            out.count(status.status.as_str());
+            rec.set_typed("moodle_inform", &status)?;
             out.emit(&rec)?;
         }
         Ok(())
@@ -144,7 +182,7 @@ impl Informer {
         s: usize,
         activity: i64,
         items: &[&Work],
-    ) -> anyhow::Result<Vec<anyhow::Result<Value>>> {
+    ) -> anyhow::Result<Vec<anyhow::Result<Inform>>> {
         if !self.sites.contains_key(&s) {
             let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
             self.sites.insert(s, site);
@@ -181,40 +219,31 @@ impl Informer {
             tx.rollback().ok();
             return Ok(items
                 .iter()
-                .map(|_| Ok(json!({"status": "no-activity", "activity_id": activity})))
+                .map(|_| Ok(Inform::no_activity(Some(activity))))
                 .collect());
         };
         let (intro, format, course): (Option<String>, i32, i64) =
             (row.get(0), row.get(1), row.get(2));
-        let with = |status: &str, extra: Value| {
-            let mut o = serde_json::Map::new();
-            o.insert("status".into(), json!(status));
-            o.insert("activity_id".into(), json!(activity));
-            o.insert("course_id".into(), json!(course));
-            if let Value::Object(e) = extra {
-                o.extend(e);
-            }
-            Value::Object(o)
+        let at = At {
+            activity,
+            course,
+            db: name.clone(),
         };
         if format == 2 {
             tx.rollback().ok();
             return Ok(items
                 .iter()
                 .map(|_| {
-                    Ok(with(
-                        "skipped",
-                        json!({"reason": "the description is plain text (introformat 2)"}),
-                    ))
+                    Ok(Inform {
+                        reason: Some("the description is plain text (introformat 2)"),
+                        ..at.status(Status::Skipped)
+                    })
                 })
                 .collect());
         }
-        let mut wrong_course = Vec::new();
-        let mut upserts = Vec::new();
-        let mut removes = Vec::new();
-        for (i, w) in items.iter().enumerate() {
-            if w.course.is_some_and(|c| c != course) {
-                wrong_course.push(i);
-            } else if remove {
+        let (mut upserts, mut removes) = (Vec::new(), Vec::new());
+        for w in items.iter().filter(|w| !at.wrong_course(w)) {
+            if remove {
                 removes.push(w.key.clone());
             } else {
                 upserts.push((w.key.clone(), w.html.clone()));
@@ -225,29 +254,7 @@ impl Informer {
         let changed = new != intro;
         let listed = notice::count(new.as_deref());
         if changed && !dry_run {
-            let now = chrono::Utc::now().timestamp();
-            run(
-                &mut tx,
-                queries,
-                name,
-                &format!(
-                    "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
-                    t.t("bigbluebuttonbn")
-                ),
-                &[&activity, &new, &now],
-            )?;
-            run(
-                &mut tx,
-                queries,
-                name,
-                &format!(
-                    "UPDATE {} SET cacherev = CASE WHEN cacherev IS NULL OR cacherev < $2 OR cacherev > $2 + 3600
-                                                   THEN $2 ELSE cacherev + 1 END
-                      WHERE id = $1",
-                    t.t("course")
-                ),
-                &[&course, &now],
-            )?;
+            write_description(&mut tx, queries, &t, &at, &new)?;
             tx.commit()
                 .with_context(|| format!("Moodle database {name}"))
                 .map_err(fatal)?;
@@ -268,27 +275,104 @@ impl Informer {
         }
         Ok(items
             .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if wrong_course.contains(&i) {
-                    return Err(anyhow!(
-                        "activity {activity} of database {name} is in course {course}, not {} as the record says",
-                        w.course.unwrap_or_default()
-                    ));
-                }
+            .map(|w| {
+                at.check_course(w)?;
                 let had = before.iter().find(|(k, _)| *k == w.key);
                 let status = match (remove, had) {
-                    (true, Some(_)) => "removed",
-                    (true, None) => "unchanged",
-                    (false, Some((_, h))) if *h == w.html => "unchanged",
-                    (false, _) => "updated",
+                    (true, Some(_)) => Status::Removed,
+                    (true, None) => Status::Unchanged,
+                    (false, Some((_, h))) if *h == w.html => Status::Unchanged,
+                    (false, _) => Status::Updated,
                 };
                 Ok(if dry_run {
-                    with("dry-run", json!({"would": status, "notice_recordings": listed}))
+                    Inform {
+                        would: Some(status),
+                        notice_recordings: Some(listed),
+                        ..at.status(Status::DryRun)
+                    }
                 } else {
-                    with(status, json!({"notice_recordings": listed}))
+                    Inform {
+                        notice_recordings: Some(listed),
+                        ..at.status(status)
+                    }
                 })
             })
             .collect())
     }
+}
+
+/// The activity one transaction works on, as read from its database.
+struct At {
+    activity: i64,
+    course: i64,
+    /// The database's configured name, for messages.
+    db: String,
+}
+
+impl At {
+    /// The `moodle_inform` object of a record of this activity.
+    fn status(&self, status: Status) -> Inform {
+        Inform {
+            status,
+            activity_id: Some(self.activity),
+            course_id: Some(self.course),
+            reason: None,
+            would: None,
+            notice_recordings: None,
+        }
+    }
+
+    /// Whether the record names another course than the activity's.
+    fn wrong_course(&self, w: &Work) -> bool {
+        w.course.is_some_and(|c| c != self.course)
+    }
+
+    /// Fails a record that names another course than the activity's.
+    fn check_course(&self, w: &Work) -> anyhow::Result<()> {
+        if self.wrong_course(w) {
+            anyhow::bail!(
+                "activity {} of database {} is in course {}, not {} as the record says",
+                self.activity,
+                self.db,
+                self.course,
+                w.course.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Writes the new description and bumps the course's cache revision, so that Moodle
+/// shows the new text (in the caller's transaction).
+fn write_description(
+    tx: &mut postgres::Transaction<'_>,
+    queries: &mut Meter,
+    t: &Tables,
+    at: &At,
+    new: &Option<String>,
+) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    run(
+        tx,
+        queries,
+        &at.db,
+        &format!(
+            "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
+            t.t("bigbluebuttonbn")
+        ),
+        &[&at.activity, new, &now],
+    )?;
+    run(
+        tx,
+        queries,
+        &at.db,
+        &format!(
+            "UPDATE {} SET cacherev = CASE WHEN cacherev IS NULL OR cacherev < $2 OR cacherev > $2 + 3600
+                                           THEN $2 ELSE cacherev + 1 END
+              WHERE id = $1",
+            t.t("course")
+        ),
+        &[&at.course, &now],
+    )?;
+    Ok(())
 }
