@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use unicode_normalization::UnicodeNormalization;
 
 /// Pod's default VIDEO_ALLOWED_EXTENSIONS: the recorder job ignores other files.
 pub const ALLOWED_EXTENSIONS: &[&str] = &[
@@ -472,49 +473,46 @@ pub fn file_name(
     Some(format!("{slug}-{tail}"))
 }
 
-/// Like Django's slugify: accents folded to ASCII, lower case, only `[a-z0-9_-]`, runs of
-/// spaces and dashes made one dash, no dash or underscore at either end.
+/// Django's `slugify` (NFKD, then ASCII only, lower case, only `[a-z0-9_]`, spaces and
+/// dashes kept, each run of them made one dash, no dash or underscore at either end), with
+/// one difference: the letters NFKD does not take apart, which Django drops, are spelt
+/// out, so that French names stay readable: œ → oe, æ → ae, ß → ss, ø → o (`l'œuvre` is
+/// `loeuvre` here, `luvre` in Django).
 pub fn slugify(s: &str) -> String {
+    let ascii = s
+        .chars()
+        .flat_map(|c| match spelt_out(c) {
+            Some(t) => t.chars().collect::<Vec<_>>(),
+            None => vec![c],
+        })
+        .nfkd()
+        .filter(char::is_ascii);
     let mut out = String::new();
-    for c in s.chars().flat_map(|c| fold(c).chars().collect::<Vec<_>>()) {
+    for c in ascii {
         let c = c.to_ascii_lowercase();
         if c.is_ascii_alphanumeric() || c == '_' {
             out.push(c);
-        } else if (c == '-' || c.is_whitespace()) && !out.ends_with('-') {
+        } else if (c == '-' || is_python_space(c)) && !out.ends_with('-') {
             out.push('-');
         }
     }
     out.trim_matches(['-', '_']).to_string()
 }
 
-/// ASCII for the accented letters of French and its neighbours; other non-ASCII dropped.
-fn fold(c: char) -> &'static str {
-    match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
-        'ç' | 'Ç' => "c",
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
-        'ñ' | 'Ñ' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
-        'ý' | 'ÿ' | 'Ý' => "y",
+/// The letters Django's slugify drops (NFKD leaves them whole) that French names use.
+fn spelt_out(c: char) -> Option<&'static str> {
+    Some(match c {
         'œ' | 'Œ' => "oe",
         'æ' | 'Æ' => "ae",
         'ß' => "ss",
-        c if c.is_ascii() => ascii(c),
-        c if c.is_whitespace() => " ",
-        _ => "",
-    }
+        'ø' | 'Ø' => "o",
+        _ => return None,
+    })
 }
 
-fn ascii(c: char) -> &'static str {
-    const TABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-    let i = c as usize;
-    if (32..127).contains(&i) {
-        &TABLE[i - 32..i - 31]
-    } else {
-        " "
-    }
+/// Python's `\s` on ASCII: space, \t \n \v \f \r and the separators \x1c–\x1f.
+fn is_python_space(c: char) -> bool {
+    matches!(c, ' ' | '\t'..='\r' | '\x1c'..='\x1f')
 }
 
 #[cfg(test)]
@@ -529,6 +527,25 @@ mod tests {
         );
         assert_eq!(slugify("  Été: l'œuvre!  "), "ete-loeuvre");
         assert_eq!(slugify("日本"), "");
+    }
+
+    #[test]
+    fn slug_is_djangos_but_spells_out_oe_ae_ss() {
+        // As Python's django.utils.text.slugify gives, checked one by one: NFKD then
+        // ASCII, so accents and compatibility forms fold…
+        assert_eq!(slugify("Ça déjà où Ñandú"), "ca-deja-ou-nandu");
+        assert_eq!(slugify("Ｃｏｕｒｓ ﬁnal ²"), "cours-final-2");
+        assert_eq!(slugify("Łódź Dvořák"), "odz-dvorak"); // ł has no decomposition
+        // …emoji and other scripts go…
+        assert_eq!(slugify("🎓 Cours 🎥 n°1 😀"), "cours-n1");
+        assert_eq!(slugify("Урок 5"), "5");
+        // …punctuation goes, runs of spaces and dashes become one dash, ends are trimmed…
+        assert_eq!(slugify("_a - ! - b_\t\x0bc-"), "a-b_-c");
+        // …but œ æ ß ø, which Django drops, are spelt out.
+        assert_eq!(
+            slugify("Œuvre, Æsop, Straße, Ørsted"),
+            "oeuvre-aesop-strasse-orsted"
+        );
     }
 
     #[test]
