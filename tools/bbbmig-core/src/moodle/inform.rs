@@ -183,21 +183,14 @@ impl Informer {
         activity: i64,
         items: &[&Work],
     ) -> anyhow::Result<Vec<anyhow::Result<Inform>>> {
-        if !self.sites.contains_key(&s) {
-            let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
-            self.sites.insert(s, site);
-        }
         let t = self.opts.tables.clone();
         let (remove, dry_run) = (self.opts.remove, self.opts.dry_run);
-        let Some(site) = self.sites.get_mut(&s) else {
-            unreachable!("connected above")
-        };
         let Site {
             client,
             queries,
             name,
             ..
-        } = site;
+        } = self.site(s)?;
         let mut tx = client
             .build_transaction()
             .read_only(dry_run)
@@ -262,16 +255,7 @@ impl Informer {
             tx.rollback().ok();
         }
         if dry_run && changed {
-            let what = if remove { "take out of" } else { "write into" };
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "moodle-inform: dry-run: database {name}: would {what} the description of activity {activity} \
-                 (course {course}) a notice listing {listed} recording(s)"
-            );
-            log::info!(
-                "activity {activity}: new description: {}",
-                new.as_deref().unwrap_or("NULL")
-            );
+            at.say_dry_run(remove, listed, new.as_deref());
         }
         Ok(items
             .iter()
@@ -299,6 +283,15 @@ impl Informer {
             })
             .collect())
     }
+
+    /// The connection to database `s`, opened on first use.
+    fn site(&mut self, s: usize) -> anyhow::Result<&mut Site> {
+        if !self.sites.contains_key(&s) {
+            let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
+            self.sites.insert(s, site);
+        }
+        Ok(self.sites.get_mut(&s).expect("connected above"))
+    }
 }
 
 /// The activity one transaction works on, as read from its database.
@@ -320,6 +313,24 @@ impl At {
             would: None,
             notice_recordings: None,
         }
+    }
+
+    /// Says on stderr what a real run would write (and with -v the new description).
+    fn say_dry_run(&self, remove: bool, listed: usize, new: Option<&str>) {
+        let what = if remove { "take out of" } else { "write into" };
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "moodle-inform: dry-run: database {}: would {what} the description of activity {} \
+             (course {}) a notice listing {listed} recording(s)",
+            self.db,
+            self.activity,
+            self.course
+        );
+        log::info!(
+            "activity {}: new description: {}",
+            self.activity,
+            new.unwrap_or("NULL")
+        );
     }
 
     /// Whether the record names another course than the activity's.

@@ -306,8 +306,7 @@ impl Importer {
             });
         };
 
-        let mut users_created = 0;
-        let rows = match self.opts.mode {
+        let (rows, users_created) = match self.opts.mode {
             Mode::DryRun => {
                 for o in owners.iter_mut().filter(|o| o.found.is_none()) {
                     if let Some(p) = &o.person {
@@ -315,7 +314,7 @@ impl Importer {
                     }
                     o.user_status = Status::WouldCreate;
                 }
-                self.known_rows(&source_url, &owners)
+                (self.known_rows(&source_url, &owners), 0)
             }
             Mode::Remove => {
                 let ids = found_ids(&owners);
@@ -328,7 +327,7 @@ impl Importer {
                 if let Some(list) = self.known.get_mut(&source_url) {
                     list.retain(|(o, _)| !rows.iter().any(|r| r.owner == *o));
                 }
-                rows
+                (rows, 0)
             }
             Mode::Import => {
                 let missing = owners.iter().any(|o| o.found.is_none());
@@ -337,40 +336,55 @@ impl Importer {
                     // Every owner already has this recording: nothing to write.
                     return Ok(self.describe(source, site, &owners, &known, 0));
                 }
-                let result = self.write(client, &mut owners, &source_url, &name, &start, site)?;
-                let staff = self.users.options().staff;
-                let mut rows = Vec::new();
-                for r in &result {
-                    match r.get::<_, Option<String>>(3) {
-                        Some(username) => {
-                            if let Some(o) = owners
-                                .iter_mut()
-                                .find(|o| o.found.is_none() && o.username == username)
-                            {
-                                o.found = Some(Found {
-                                    id: r.get(0),
-                                    staff,
-                                });
-                                o.user_status = Status::Created;
-                                users_created += 1;
-                            }
-                        }
-                        None => rows.push(Row::from(r)),
-                    }
-                }
-                let list = self.known.entry(source_url.clone()).or_default();
-                for r in rows.iter().filter(|r| r.created) {
-                    list.push((r.owner, r.id));
-                }
-                for o in &owners {
-                    if let Some(f) = o.found {
-                        self.users.remember(&o.username, f);
-                    }
-                }
-                rows
+                self.import(client, &mut owners, &source_url, &name, &start, site)?
             }
         };
         Ok(self.describe(source, site, &owners, &rows, users_created))
+    }
+
+    /// Writes what one record lacks (users, external recordings) and remembers it; returns
+    /// the external recordings found or made and the number of users created.
+    fn import(
+        &mut self,
+        client: &mut Client,
+        owners: &mut [Owner],
+        source_url: &str,
+        name: &str,
+        start: &str,
+        site: i32,
+    ) -> anyhow::Result<(Vec<Row>, usize)> {
+        let mut users_created = 0;
+        let result = self.write(client, owners, source_url, name, start, site)?;
+        let staff = self.users.options().staff;
+        let mut rows = Vec::new();
+        for r in &result {
+            match r.get::<_, Option<String>>(3) {
+                Some(username) => {
+                    if let Some(o) = owners
+                        .iter_mut()
+                        .find(|o| o.found.is_none() && o.username == username)
+                    {
+                        o.found = Some(Found {
+                            id: r.get(0),
+                            staff,
+                        });
+                        o.user_status = Status::Created;
+                        users_created += 1;
+                    }
+                }
+                None => rows.push(Row::from(r)),
+            }
+        }
+        let list = self.known.entry(source_url.to_string()).or_default();
+        for r in rows.iter().filter(|r| r.created) {
+            list.push((r.owner, r.id));
+        }
+        for o in owners.iter() {
+            if let Some(f) = o.found {
+                self.users.remember(&o.username, f);
+            }
+        }
+        Ok((rows, users_created))
     }
 
     /// The rows known to exist for these owners (read at start or written since).
