@@ -157,7 +157,8 @@ pub struct Importer {
     admin: Option<Admin>,
     meeting: Option<Statement>,
     meeting_ids: HashSet<String>,
-    known: HashMap<String, Vec<(i32, i64)>>,
+    /// The external recordings that exist, by source_url (`created` false).
+    known: HashMap<String, Vec<Row>>,
     write: Statement,
     upsert: Statement,
     remove: Statement,
@@ -218,16 +219,17 @@ impl Importer {
                 meeting_ids.insert(r.get(0));
             }
         }
-        let mut known: HashMap<String, Vec<(i32, i64)>> = HashMap::new();
+        let mut known: HashMap<String, Vec<Row>> = HashMap::new();
         for r in client.query(
             "SELECT source_url, owner_id, min(id) FROM import_video_externalrecording \
              WHERE owner_id IS NOT NULL GROUP BY source_url, owner_id",
             &[],
         )? {
-            known
-                .entry(r.get(0))
-                .or_default()
-                .push((r.get(1), r.get(2)));
+            known.entry(r.get(0)).or_default().push(Row {
+                owner: r.get(1),
+                id: r.get(2),
+                created: false,
+            });
         }
         // From here on every statement (ours and the foreign-key checks PostgreSQL runs for
         // each row) is a keyed lookup or an insert, and PostgreSQL caches its plan after a
@@ -325,7 +327,7 @@ impl Importer {
                     .map(Row::from)
                     .collect();
                 if let Some(list) = self.known.get_mut(&source_url) {
-                    list.retain(|(o, _)| !rows.iter().any(|r| r.owner == *o));
+                    list.retain(|k| !rows.iter().any(|r| r.owner == k.owner));
                 }
                 (rows, 0)
             }
@@ -377,7 +379,10 @@ impl Importer {
         }
         let list = self.known.entry(source_url.to_string()).or_default();
         for r in rows.iter().filter(|r| r.created) {
-            list.push((r.owner, r.id));
+            list.push(Row {
+                created: false,
+                ..*r
+            });
         }
         for o in owners.iter() {
             if let Some(f) = o.found {
@@ -396,12 +401,7 @@ impl Importer {
             .iter()
             .filter_map(|o| {
                 let id = o.found?.id;
-                let (_, ext) = list.iter().find(|(owner, _)| *owner == id)?;
-                Some(Row {
-                    owner: id,
-                    id: *ext,
-                    created: false,
-                })
+                list.iter().find(|k| k.owner == id).copied()
             })
             .collect()
     }
@@ -638,6 +638,7 @@ fn row_status(mode: Mode, row: Option<&Row>) -> Status {
 }
 
 /// An external recording of one owner: found, made or removed.
+#[derive(Debug, Clone, Copy)]
 struct Row {
     owner: i32,
     id: i64,
