@@ -259,28 +259,7 @@ impl Informer {
         }
         Ok(items
             .iter()
-            .map(|w| {
-                at.check_course(w)?;
-                let had = before.iter().find(|(k, _)| *k == w.key);
-                let status = match (remove, had) {
-                    (true, Some(_)) => Status::Removed,
-                    (true, None) => Status::Unchanged,
-                    (false, Some((_, h))) if *h == w.html => Status::Unchanged,
-                    (false, _) => Status::Updated,
-                };
-                Ok(if dry_run {
-                    Inform {
-                        would: Some(status),
-                        notice_recordings: Some(listed),
-                        ..at.status(Status::DryRun)
-                    }
-                } else {
-                    Inform {
-                        notice_recordings: Some(listed),
-                        ..at.status(status)
-                    }
-                })
-            })
+            .map(|w| at.outcome(w, &before, remove, dry_run, listed))
             .collect())
     }
 
@@ -313,6 +292,37 @@ impl At {
             would: None,
             notice_recordings: None,
         }
+    }
+
+    /// The `moodle_inform` object of one record, from the entries the notice had before.
+    fn outcome(
+        &self,
+        w: &Work,
+        before: &[(String, String)],
+        remove: bool,
+        dry_run: bool,
+        listed: usize,
+    ) -> anyhow::Result<Inform> {
+        self.check_course(w)?;
+        let had = before.iter().find(|(k, _)| *k == w.key);
+        let status = match (remove, had) {
+            (true, Some(_)) => Status::Removed,
+            (true, None) => Status::Unchanged,
+            (false, Some((_, h))) if *h == w.html => Status::Unchanged,
+            (false, _) => Status::Updated,
+        };
+        Ok(if dry_run {
+            Inform {
+                would: Some(status),
+                notice_recordings: Some(listed),
+                ..self.status(Status::DryRun)
+            }
+        } else {
+            Inform {
+                notice_recordings: Some(listed),
+                ..self.status(status)
+            }
+        })
     }
 
     /// Says on stderr what a real run would write (and with -v the new description).
