@@ -397,3 +397,43 @@ fn write_description(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moodle_inform_object_keeps_its_keys_and_order() {
+        let at = At {
+            activity: 4,
+            course: 2,
+            db: "default".into(),
+        };
+        let json = |i: &Inform| serde_json::to_string(i).unwrap();
+        assert_eq!(
+            json(&Inform::no_activity(None)),
+            r#"{"status":"no-activity"}"#
+        );
+        assert_eq!(
+            json(&Inform::no_activity(Some(4))),
+            r#"{"status":"no-activity","activity_id":4}"#
+        );
+        let skipped = Inform {
+            reason: Some("plain"),
+            ..at.status(Status::Skipped)
+        };
+        assert_eq!(
+            json(&skipped),
+            r#"{"status":"skipped","activity_id":4,"course_id":2,"reason":"plain"}"#
+        );
+        let dry = Inform {
+            would: Some(Status::Updated),
+            notice_recordings: Some(3),
+            ..at.status(Status::DryRun)
+        };
+        assert_eq!(
+            json(&dry),
+            r#"{"status":"dry-run","activity_id":4,"course_id":2,"would":"updated","notice_recordings":3}"#
+        );
+    }
+}

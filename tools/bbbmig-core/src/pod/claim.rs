@@ -520,6 +520,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pod_claim_object_keeps_its_keys_and_order() {
+        let c = Claim {
+            status: Status::Created,
+            file: "/f/x.mp4".into(),
+            treatment_id: Some(3),
+            bytes: Some(10),
+            recorder_id: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"status":"created","file":"/f/x.mp4","treatment_id":3,"bytes":10,"recorder_id":1}"#
+        );
+        let c = Claim {
+            status: Status::Claimed,
+            treatment_id: None,
+            bytes: None,
+            ..c
+        };
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"status":"claimed","file":"/f/x.mp4","treatment_id":null,"bytes":null,"recorder_id":1}"#
+        );
+    }
+
+    #[test]
     fn slug_folds_accents_like_django() {
         assert_eq!(
             slugify("Cours de Maths L1 – Groupe A"),

@@ -661,3 +661,49 @@ fn found_ids(owners: &[Owner]) -> Vec<i32> {
         .filter_map(|o| o.found.map(|f| f.id))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_import_object_keeps_its_keys_and_order() {
+        let skipped = Import {
+            status: Status::Skipped,
+            reason: Some("no Pod meeting owner and no moderators"),
+            owners_from: None,
+            site_id: None,
+            owners: Vec::new(),
+            users_created: 0,
+        };
+        assert_eq!(
+            serde_json::to_string(&skipped).unwrap(),
+            r#"{"status":"skipped","reason":"no Pod meeting owner and no moderators","owners":[],"users_created":0}"#
+        );
+        let owner = |user_id, staff| OwnerImport {
+            username: "ana".into(),
+            user_id,
+            user: Status::Created,
+            external_recording_id: Some(9),
+            external_recording: Status::WouldCreate,
+            staff,
+        };
+        let done = Import {
+            status: Status::Created,
+            reason: None,
+            owners_from: Some(Source::PodMeeting),
+            site_id: Some(1),
+            owners: vec![owner(Some(5), Some(true)), owner(None, None)],
+            users_created: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&done).unwrap(),
+            concat!(
+                r#"{"status":"created","owners_from":"pod_meeting","site_id":1,"owners":["#,
+                r#"{"username":"ana","user_id":5,"user":"created","external_recording_id":9,"external_recording":"would-create","staff":true},"#,
+                r#"{"username":"ana","user_id":null,"user":"created","external_recording_id":9,"external_recording":"would-create"}"#,
+                r#"],"users_created":1}"#
+            )
+        );
+    }
+}
