@@ -88,6 +88,20 @@ pub struct Import {
     pub users_created: usize,
 }
 
+impl Import {
+    /// A record skipped for want of owners (`--moderators-only`).
+    fn without_owners() -> Import {
+        Import {
+            status: Status::Skipped,
+            reason: Some("no Pod meeting owner and no moderators"),
+            owners_from: None,
+            site_id: None,
+            owners: Vec::new(),
+            users_created: 0,
+        }
+    }
+}
+
 /// What happened for one owner of a record.
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnerImport {
@@ -298,14 +312,7 @@ impl Importer {
 
         let (source, site, mut owners) = self.owners(client, rec, moderators)?;
         let Some(source) = source else {
-            return Ok(Import {
-                status: Status::Skipped,
-                reason: Some("no Pod meeting owner and no moderators"),
-                owners_from: None,
-                site_id: None,
-                owners: Vec::new(),
-                users_created: 0,
-            });
+            return Ok(Import::without_owners());
         };
 
         let (rows, users_created) = match self.opts.mode {
@@ -668,14 +675,7 @@ mod tests {
 
     #[test]
     fn pod_import_object_keeps_its_keys_and_order() {
-        let skipped = Import {
-            status: Status::Skipped,
-            reason: Some("no Pod meeting owner and no moderators"),
-            owners_from: None,
-            site_id: None,
-            owners: Vec::new(),
-            users_created: 0,
-        };
+        let skipped = Import::without_owners();
         assert_eq!(
             serde_json::to_string(&skipped).unwrap(),
             r#"{"status":"skipped","reason":"no Pod meeting owner and no moderators","owners":[],"users_created":0}"#
