@@ -9,6 +9,7 @@ mod bbb_list;
 mod man_pages;
 mod mariadb;
 mod moodle;
+mod options;
 mod output;
 mod pod;
 mod record;

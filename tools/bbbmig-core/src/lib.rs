@@ -39,6 +39,7 @@ pub mod http;
 pub mod media;
 pub mod moodle;
 pub mod ndjson;
+pub mod outcome;
 pub mod pg;
 pub mod pod;
 pub mod record;
@@ -47,6 +48,7 @@ pub mod secret;
 pub mod spool;
 pub mod stale;
 pub mod timefmt;
+pub mod values;
 
 pub use error::Fatal;
 pub use record::Record;
