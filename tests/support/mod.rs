@@ -1,6 +1,7 @@
 //! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL.
 #![allow(dead_code)]
 
+pub mod greenlight;
 pub mod moodle;
 pub mod pg;
 pub mod pod;
@@ -19,6 +20,7 @@ pub fn bin(name: &str) -> PathBuf {
         "bbb-synth" => env!("CARGO_BIN_EXE_bbb-synth"),
         "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
         "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
+        "greenlight-owners" => env!("CARGO_BIN_EXE_greenlight-owners"),
         "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),
         "pod-import" => env!("CARGO_BIN_EXE_pod-import"),
         "pod-claim" => env!("CARGO_BIN_EXE_pod-claim"),
