@@ -28,12 +28,14 @@ pub fn find(
         "WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(mid, rid, ord)),
          hits AS (SELECT k.ord, r.id AS room, 1 AS pref FROM k JOIN rooms r ON r.meeting_id = k.mid
                   {by_recording}),
-         chosen AS (SELECT DISTINCT ON (ord) ord, room, pref FROM hits ORDER BY ord, pref, room)
+         chosen AS (SELECT DISTINCT ON (ord) ord, room, pref FROM hits ORDER BY ord, pref, room),
+         other AS (SELECT h.ord, min(r2.friendly_id::text) AS friendly_id
+                     FROM hits h JOIN chosen c ON c.ord = h.ord AND c.room <> h.room
+                     JOIN rooms r2 ON r2.id = h.room GROUP BY h.ord)
          SELECT c.ord::bigint, c.pref::int4, r.id::text, r.friendly_id::text, r.name::text,
-                (SELECT r2.friendly_id::text FROM hits h JOIN rooms r2 ON r2.id = h.room
-                  WHERE h.ord = c.ord AND h.room <> c.room ORDER BY r2.friendly_id LIMIT 1),
-                m.shared, u.id::text, u.email::text, u.name::text, u.status::int4
+                o.friendly_id, m.shared, u.id::text, u.email::text, u.name::text, u.status::int4
            FROM chosen c JOIN rooms r ON r.id = c.room
+           LEFT JOIN other o ON o.ord = c.ord
            CROSS JOIN LATERAL (
                 SELECT false AS shared, NULL::timestamp AS at, r.user_id AS uid
                 UNION ALL
