@@ -9,6 +9,9 @@ use serde_json::json;
 /// `users.status` of a banned user (`enum :status, { active: 0, pending: 1, banned: 2 }`).
 pub const BANNED: i32 = 2;
 
+/// The rooms of each key, and per key the room the `recordings` table names instead.
+pub type Found = (Vec<Vec<Room>>, Vec<Option<String>>);
+
 /// The room of each key (same order; at most one), people included, banned users marked
 /// as left out. Also, per key, the friendly id of another room the `recordings` table names
 /// when it disagrees with the meetingID (the meetingID wins).
@@ -16,7 +19,7 @@ pub fn find(
     db: &mut GlDb,
     recordings: bool,
     keys: &[Key],
-) -> anyhow::Result<(Vec<Vec<Room>>, Vec<Option<String>>)> {
+) -> anyhow::Result<Found> {
     let by_recording = if recordings {
         "UNION
            SELECT k.ord, rc.room_id, 2 FROM k JOIN recordings rc ON rc.record_id = k.rid
