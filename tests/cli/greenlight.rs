@@ -484,3 +484,61 @@ fn greenlight_composes_with_moodle_moderators_in_either_order() {
     assert_eq!(mods(&a[0])[0], "oowner/user");
     assert_eq!(mods(&a[1])[0], "jean.dupont@example.org/owner");
 }
+
+#[test]
+fn greenlight_v2_before_2_6_reads_roles_from_users_roles() {
+    let db = fresh_db("glrolify");
+    db.exec(&greenlight::sql(Form::V2Loaded));
+    db.exec(
+        "CREATE TABLE users_roles (user_id integer, role_id integer);
+         INSERT INTO users_roles SELECT id, role_id FROM users WHERE role_id IS NOT NULL;
+         ALTER TABLE users DROP COLUMN role_id;",
+    );
+    let out = owners(&[(GL2, &db)], &[], &rec("r", M_A, GL2));
+    assert_eq!(out.code, 0, "{out:?}");
+    let got = mods(&out.records()[0]);
+    assert!(
+        got.contains(&"penny@example.org/shared".to_string())
+            && !got.iter().any(|m| m.starts_with("bruno")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn greenlight_pipeline_from_bbb_list() {
+    let v2 = greenlight::db("pipe2", Form::V2Loaded);
+    let v3 = greenlight::db("pipe3", Form::V3);
+    let mut c = cmd("bbb-list");
+    c.arg("--from-xml")
+        .arg(crate::support::fixture("greenlight/getrecordings.xml"));
+    let listed = run(c, "");
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let out = owners(&[("gl.example.org", &v2), (GL3, &v3)], &[], &listed.stdout);
+    assert_eq!(out.code, 0, "{out:?}");
+    let by_name: Vec<(String, Value)> = out
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["greenlight"]
+                    .get("friendly_id")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    let want = [
+        ("Migrated room", json!("mig-rat-ed1")),
+        ("Alice's room", json!("abc-def-ghi-jkl")),
+        ("Salle de Jean", json!("jea-abc-def-ghi")),
+        ("Cours de Marie", Value::Null),
+    ];
+    for (name, friendly) in want {
+        assert!(
+            by_name.contains(&(name.to_string(), friendly.clone())),
+            "{name}: {by_name:?}"
+        );
+    }
+    assert!(out.stderr.contains("3 found, 1 no-database"), "{out:?}");
+}

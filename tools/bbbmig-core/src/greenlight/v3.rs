@@ -15,11 +15,7 @@ pub type Found = (Vec<Vec<Room>>, Vec<Option<String>>);
 /// The room of each key (same order; at most one), people included, banned users marked
 /// as left out. Also, per key, the friendly id of another room the `recordings` table names
 /// when it disagrees with the meetingID (the meetingID wins).
-pub fn find(
-    db: &mut GlDb,
-    recordings: bool,
-    keys: &[Key],
-) -> anyhow::Result<Found> {
+pub fn find(db: &mut GlDb, recordings: bool, keys: &[Key]) -> anyhow::Result<Found> {
     let by_recording = if recordings {
         "UNION
            SELECT k.ord, rc.room_id, 2 FROM k JOIN recordings rc ON rc.record_id = k.rid
