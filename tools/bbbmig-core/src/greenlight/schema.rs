@@ -36,6 +36,17 @@ impl Schema {
             Schema::V3 { .. } => 3,
         }
     }
+
+    /// For `-v`: the version and where its facts are read.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Schema::V2(Roles::Column) => "Greenlight v2, roles in users.role_id",
+            Schema::V2(Roles::JoinTable) => "Greenlight v2, roles in users_roles (before 2.6)",
+            Schema::V2(Roles::Unknown) => "Greenlight v2, no roles",
+            Schema::V3 { recordings: true } => "Greenlight v3, with its recordings table",
+            Schema::V3 { recordings: false } => "Greenlight v3, without a recordings table",
+        }
+    }
 }
 
 /// The columns of the tables Greenlight's owners live in (current schema), and a trace of

@@ -187,12 +187,7 @@ impl Owners {
     ) -> anyhow::Result<(String, u8, Vec<Found>)> {
         if !self.dbs.contains_key(&d) {
             let db = GlDb::connect(&self.opts.dbs[d], TOOL)?;
-            log::info!(
-                "Greenlight database {}: Greenlight v{} ({:?})",
-                db.name,
-                db.schema.version(),
-                db.schema
-            );
+            log::info!("Greenlight database {}: {}", db.name, db.schema.describe());
             if db.schema == Schema::V2(super::schema::Roles::Unknown) {
                 log::warn!(
                     "Greenlight database {}: no roles found (users.role_id or users_roles): banned users cannot be told",
