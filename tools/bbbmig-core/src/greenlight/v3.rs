@@ -57,8 +57,8 @@ pub fn find(db: &mut GlDb, recordings: bool, keys: &[Key]) -> anyhow::Result<Fou
         rows.iter().map(|r| {
             let room = Room {
                 id: json!(r.get::<_, String>(2)),
-                friendly_id: r.get(3),
-                name: r.get(4),
+                friendly_id: r.get::<_, Option<String>>(3).unwrap_or_default(),
+                name: r.get::<_, Option<String>>(4).unwrap_or_default(),
                 matched_by: if r.get::<_, i32>(1) == 1 {
                     "meetingid"
                 } else {
@@ -67,13 +67,13 @@ pub fn find(db: &mut GlDb, recordings: bool, keys: &[Key]) -> anyhow::Result<Fou
                 people: Vec::new(),
             };
             let person = r.get::<_, Option<String>>(7).map(|id| {
-                let email: String = r.get(8);
+                let email: String = r.get::<_, Option<String>>(8).unwrap_or_default();
                 Person {
                     user_id: id,
                     shared: r.get(6),
                     username: owners::present(Some(email.clone())),
                     email,
-                    name: r.get(9),
+                    name: r.get::<_, Option<String>>(9).unwrap_or_default(),
                     left_out: (r.get::<_, Option<i32>>(10) == Some(BANNED))
                         .then_some("banned (status 2)"),
                 }
