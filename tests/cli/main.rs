@@ -6,6 +6,7 @@ mod support;
 
 mod bbb_csv;
 mod bbb_list;
+mod greenlight;
 mod man_pages;
 mod mariadb;
 mod moodle;

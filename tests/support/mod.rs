@@ -2,6 +2,7 @@
 //! `tests/kit/`), the throwaway PostgreSQL and MariaDB.
 #![allow(dead_code)]
 
+pub mod greenlight;
 pub mod moodle;
 pub mod mysql;
 pub mod pg;
@@ -21,6 +22,7 @@ pub fn bin(name: &str) -> PathBuf {
         "bbb-csv" => env!("CARGO_BIN_EXE_bbb-csv"),
         "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
         "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
+        "greenlight-owners" => env!("CARGO_BIN_EXE_greenlight-owners"),
         "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),
         "pod-import" => env!("CARGO_BIN_EXE_pod-import"),
         "pod-claim" => env!("CARGO_BIN_EXE_pod-claim"),

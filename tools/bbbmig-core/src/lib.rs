@@ -35,6 +35,7 @@ pub mod cli;
 pub mod columns;
 pub mod diag;
 pub mod error;
+pub mod greenlight;
 pub mod http;
 pub mod media;
 pub mod moodle;
