@@ -129,6 +129,7 @@ impl Enricher {
                 rec.set("moodle", moodle);
             }
             if status != Status::Ignored || !rec.0.contains_key("moderators") {
+                let mods = with_others_kept(mods, rec.0.get("moderators"));
                 rec.set("moderators", mods);
             }
             out.count(status.as_str());
@@ -292,4 +293,65 @@ pub fn origin_server(rec: &Record) -> anyhow::Result<Option<String>> {
         })
         .filter(|s| !s.is_empty())
         .map(String::from))
+}
+
+/// True for the `source` of a moderator that moodle-moderators itself found.
+fn from_moodle(source: &str) -> bool {
+    matches!(source, "user" | "owner" | "all" | "siteadmin") || source.starts_with("role:")
+}
+
+/// Moodle's moderators, then the entries another stage added before this one (Greenlight
+/// owners, a jq step) whose username Moodle did not give: rerunning replaces only what
+/// Moodle gave, so `greenlight-owners | moodle-moderators` keeps the Greenlight owners.
+fn with_others_kept(moodle: Value, before: Option<&Value>) -> Value {
+    let Value::Array(mut list) = moodle else {
+        return moodle;
+    };
+    let Some(Value::Array(before)) = before else {
+        return Value::Array(list);
+    };
+    let username = |m: &Value| {
+        m.get("username")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    };
+    for m in before {
+        let source = m.get("source").and_then(Value::as_str).unwrap_or("");
+        if from_moodle(source) {
+            continue;
+        }
+        let name = username(m);
+        if name.is_some() && list.iter().any(|x| username(x) == name) {
+            continue;
+        }
+        list.push(m.clone());
+    }
+    Value::Array(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moodle_moderators_first_then_the_others_kept_once() {
+        let moodle = json!([{"username": "Alice", "source": "owner"}]);
+        let before = json!([
+            {"username": "old", "source": "role:editingteacher"},
+            {"username": "alice", "source": "greenlight:owner"},
+            {"username": "bob", "source": "greenlight:shared"},
+            {"username": "carol", "source": "jq"},
+        ]);
+        let merged = with_others_kept(moodle.clone(), Some(&before));
+        let names: Vec<&str> = merged
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["username"].as_str().unwrap())
+            .collect();
+        // Moodle's own earlier finding ("old") is replaced, Alice is not doubled.
+        assert_eq!(names, ["Alice", "bob", "carol"]);
+        // A rerun on its own output changes nothing.
+        assert_eq!(with_others_kept(moodle, Some(&merged)), merged);
+    }
 }
