@@ -5,6 +5,7 @@ mod support;
 
 mod bbb_csv;
 mod bbb_list;
+mod cluster;
 mod man_pages;
 mod moodle;
 mod pod;

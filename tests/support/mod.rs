@@ -1,6 +1,7 @@
 //! Test support: running the real binaries, the BBB stand-in, the throwaway PostgreSQL.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod moodle;
 pub mod pg;
 pub mod pod;
