@@ -48,7 +48,10 @@ fn parallel_runs_jobs_on_every_host_with_its_own_tmpdir_and_the_shared_folder() 
         );
         assert!(std::path::Path::new(&f[2]).is_dir());
         assert_eq!(f[3], tools.to_str().unwrap(), "the tools of this build");
-        assert!(shared.join(format!("{id}.{host}")).is_file(), "shared folder");
+        assert!(
+            shared.join(format!("{id}.{host}")).is_file(),
+            "shared folder"
+        );
     }
     let hosts: std::collections::BTreeSet<_> = got.values().map(|f| f[1].clone()).collect();
     assert!(hosts.len() >= 2, "only {hosts:?} did work");
@@ -98,7 +101,10 @@ fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
             f[1] == "h2" && f[6] != "0"
         })
         .count();
-    assert!(failed_on_h2 >= 1, "no failed job on h2 in the joblog:\n{log1}");
+    assert!(
+        failed_on_h2 >= 1,
+        "no failed job on h2 in the joblog:\n{log1}"
+    );
     let mut got = BTreeMap::new();
     by_id(&out1.stdout, n, &mut got);
     assert!(got.len() < n, "some jobs were lost with h2: {out1:?}");
@@ -115,7 +121,10 @@ fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
     let before = got.len();
     by_id(&out2.stdout, n, &mut got);
     assert_eq!(got.len(), n, "every input exactly once over both runs");
-    assert!(got.len() - before >= failed_on_h2, "the failed jobs were redone");
+    assert!(
+        got.len() - before >= failed_on_h2,
+        "the failed jobs were redone"
+    );
     assert!(
         out2.stdout.lines().all(|l| !l.ends_with(" h2")),
         "a dead host did work: {out2:?}"

@@ -8,6 +8,7 @@ mod bbb_list;
 mod cluster;
 mod man_pages;
 mod moodle;
+mod package;
 mod pod;
 mod record;
 mod render;

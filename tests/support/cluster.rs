@@ -1,7 +1,6 @@
 //! Several SSH hosts on this machine (scripts/cluster: network namespaces with their own sshd) for GNU parallel tests.
 
-use super::{bin, root};
-use std::io::Write;
+use super::{bin, root, skip};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,16 +10,15 @@ pub struct Cluster {
     pub hosts: usize,
 }
 
-/// Says on the terminal (not in the captured test output) why a test did not run.
-pub fn skip(test: &str, why: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+/// Why this machine cannot run a cluster, if it cannot (found out once per test run).
+fn unsupported() -> Option<String> {
+    static WHY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    WHY.get_or_init(probe).clone()
 }
 
-/// Why this machine cannot run a cluster, if it cannot: not root, no network namespaces,
-/// sshd or GNU parallel missing (scripts/setup installs them).
-fn unsupported() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+/// Not root, no network namespaces, sshd or GNU parallel missing (scripts/setup installs them)?
+fn probe() -> Option<String> {
+    if !super::is_root() {
         return Some("needs root (network namespaces)".into());
     }
     for (what, path) in [
@@ -36,7 +34,9 @@ fn unsupported() -> Option<String> {
     let added = Command::new("ip").args(["netns", "add", &probe]).output();
     match added {
         Ok(o) if o.status.success() => {
-            let _ = Command::new("ip").args(["netns", "delete", &probe]).status();
+            let _ = Command::new("ip")
+                .args(["netns", "delete", &probe])
+                .status();
             None
         }
         Ok(o) => Some(format!(
@@ -94,27 +94,31 @@ impl Cluster {
             .arg("--sshloginfile")
             .arg(self.dir().join("sshloginfile"))
             .arg("--ssh")
-            .arg(format!("ssh -F {}", self.dir().join("ssh_config").display()));
+            .arg(format!(
+                "ssh -F {}",
+                self.dir().join("ssh_config").display()
+            ));
         c
     }
 
     /// Kills host `i` (1-based): its sshd and every process in its namespace.
     pub fn kill_host(&self, i: usize) {
-        let st = Command::new(script())
+        let out = Command::new(script())
             .arg("kill-host")
             .arg(self.dir())
             .arg(i.to_string())
-            .status()
+            .output()
             .expect("scripts/cluster kill-host");
-        assert!(st.success(), "scripts/cluster kill-host {i}");
+        assert!(
+            out.status.success(),
+            "scripts/cluster kill-host {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = Command::new(script())
-            .arg("down")
-            .arg(self.dir())
-            .output();
+        let _ = Command::new(script()).arg("down").arg(self.dir()).output();
     }
 }
