@@ -6,12 +6,14 @@ mod support;
 
 mod bbb_csv;
 mod bbb_list;
+mod cluster;
 mod greenlight;
 mod man_pages;
 mod mariadb;
 mod moodle;
 mod options;
 mod output;
+mod package;
 mod pod;
 mod record;
 mod render;

@@ -2,6 +2,7 @@
 //! `tests/kit/`), the throwaway PostgreSQL and MariaDB.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod greenlight;
 pub mod moodle;
 pub mod mysql;
@@ -151,4 +152,17 @@ pub fn root() -> &'static Path {
 /// A file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     root().join("tests/fixtures").join(rel)
+}
+
+/// Says on the terminal (not in the captured test output) why a test did not run.
+pub fn skip(test: &str, why: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// Whether the tests run as root (network namespaces, dpkg).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
