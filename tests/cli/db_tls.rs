@@ -161,3 +161,21 @@ fn mysql_tls_account_is_refused_without_tls() {
     // The plain reader gets in without TLS.
     bbbmig_core::db::mysql::connect(&my_url("READER", "ssl-mode=DISABLED")).expect("reader");
 }
+
+#[test]
+fn mysql_urls_given_to_a_postgresql_only_tool_say_so() {
+    let s = server();
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db").arg(format!(
+        "default=mariadb://reader@{}:{}/{}",
+        s.host, s.port, s.moodle_db
+    ));
+    run(c, INPUT)
+        .fails_with(2)
+        .stderr_has("this mariadb:// URL names a MariaDB/MySQL database");
+    let mut c = cmd("moodle-moderators");
+    c.arg("--db").arg("default=mysql://reader:hunter2@h/m");
+    let out = run(c, INPUT);
+    out.fails_with(2).stderr_has("~/.my.cnf [client]");
+    assert!(!out.stderr.contains("hunter2"), "{out:?}");
+}

@@ -96,8 +96,9 @@ pub fn has_password(conninfo: &str) -> anyhow::Result<bool> {
 pub fn connect(conninfo: &str) -> anyhow::Result<Client> {
     if super::Engine::of(conninfo) != super::Engine::Postgres {
         bail!(
-            "{} is a MariaDB/MySQL URL: this database must be PostgreSQL",
-            conninfo.split_once("://").map_or("", |(s, _)| s)
+            "this {}:// URL names a MariaDB/MySQL database: this tool reads only PostgreSQL so far \
+             (the MariaDB/MySQL connection layer is in, the tools' queries are not yet)",
+            conninfo.trim().split("://").next().unwrap_or_default()
         );
     }
     let t = target(conninfo)?;
