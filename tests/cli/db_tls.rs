@@ -179,3 +179,48 @@ fn mysql_urls_given_to_a_postgresql_only_tool_say_so() {
     out.fails_with(2).stderr_has("~/.my.cnf [client]");
     assert!(!out.stderr.contains("hunter2"), "{out:?}");
 }
+
+/// moodle-moderators as pwuser over verified TLS with no password in the connection string,
+/// HOME in `home` (where `~/.pgpass` is looked for).
+fn moderators_with_home(home: &Path) -> Run {
+    let db = moodle::moodle4("pgpass");
+    let mut c = cmd("moodle-moderators");
+    c.env("HOME", home)
+        .env_remove("PGPASSFILE")
+        .arg("--db")
+        .arg(format!(
+            "default=host=127.0.0.1 port={} user={} dbname={} sslmode=verify-full sslrootcert={}",
+            var("BBBMIG_TEST_PGPORT"),
+            var("BBBMIG_TEST_PGTLS_USER"),
+            db.name,
+            var("BBBMIG_TEST_PGTLS_CA")
+        ));
+    run(c, INPUT)
+}
+
+#[test]
+fn pg_password_sources_are_named_when_the_login_fails() {
+    let home = tempfile::tempdir().unwrap();
+    let pgpass = home.path().join(".pgpass");
+    let good = var("BBBMIG_TEST_PGTLS_PASSWORD");
+    std::fs::write(&pgpass, format!("127.0.0.1:*:*:pwuser:{good}\n")).unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    moderators_with_home(home.path()).ok();
+    // Readable by others: ignored with a warning, and the failure says no password was found.
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    moderators_with_home(home.path())
+        .fails_with(2)
+        .stderr_has(&format!(
+            "ignoring {}: it is readable by others",
+            pgpass.display()
+        ))
+        .stderr_has("password from nowhere");
+    // A wrong password: the failure names the file it came from and the server's reason.
+    std::fs::write(&pgpass, "127.0.0.1:*:*:pwuser:bad-pass-7Q\n").unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = moderators_with_home(home.path());
+    out.fails_with(2)
+        .stderr_has(&format!("password from {}", pgpass.display()))
+        .stderr_has("password authentication failed");
+    assert!(!out.stderr.contains("bad-pass-7Q"), "{out:?}");
+}

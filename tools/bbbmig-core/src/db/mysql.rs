@@ -5,7 +5,7 @@
 use super::{TlsMode, read_password_file};
 use anyhow::{Context, bail};
 use mysql::{Conn, OptsBuilder, SslOpts};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The MySQL port when the URL names none.
 const DEFAULT_PORT: u16 = 3306;
@@ -89,8 +89,12 @@ fn option_file() -> anyhow::Result<(Vec<(String, String)>, String)> {
     let Some(home) = std::env::var_os("HOME") else {
         return Ok((Vec::new(), "no HOME for ~/.my.cnf".to_string()));
     };
-    let path = PathBuf::from(home).join(".my.cnf");
-    let Some(text) = read_password_file(&path)? else {
+    option_file_at(&PathBuf::from(home).join(".my.cnf"))
+}
+
+/// The client settings of the option file at `path` (see [`option_file`]).
+fn option_file_at(path: &Path) -> anyhow::Result<(Vec<(String, String)>, String)> {
+    let Some(text) = read_password_file(path)? else {
         return Ok((Vec::new(), format!("{} absent or ignored", path.display())));
     };
     let mut out = Vec::new();
@@ -226,6 +230,32 @@ pub fn error_text(e: &mysql::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_file_client_sections() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(".my.cnf");
+        std::fs::write(
+            &p,
+            "[mysqld]\npassword=server\n[client]\nuser = pod\npassword=\"p w#1\"\n# c\n[mysqldump]\npassword=dump\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let (opts, file) = option_file_at(&p).unwrap();
+        assert_eq!(file, p.display().to_string());
+        assert_eq!(
+            opts,
+            vec![
+                ("user".to_string(), "pod".to_string()),
+                ("password".to_string(), "p w#1".to_string())
+            ]
+        );
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (opts, file) = option_file_at(&p).unwrap();
+        assert!(opts.is_empty());
+        assert!(file.contains("absent or ignored"), "{file}");
+    }
 
     #[test]
     fn urls() {
