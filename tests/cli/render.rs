@@ -658,6 +658,51 @@ fn render_tldraw_shapes_zoom_and_cursor() {
     );
 }
 
+/// Pixels darker than mid-grey in the screen rectangle x0..x1, y0..y1.
+fn dark(f: &[u8], x0: usize, x1: usize, y0: usize, y1: usize) -> usize {
+    (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| px(f, W, x as f64, y as f64).iter().all(|c| *c < 128))
+        .count()
+}
+
+#[test]
+fn render_text_boxes_like_the_player() {
+    // Three text boxes of a real BBB 2.0 recording on a white 1600x1200 slide: scale 0.6,
+    // 160 px side bars. Box 1 (slide 548.8,478.9, 334.9x188.8, Arial 30.9 px, lines
+    // 36 px apart = 21.6 on screen): "Test de refuerzo hasta el 23␍␍Clase de refuerzo␍␍
+    // Grabación Zoom"; the player shows "Test de refuerzo hasta" / "el 23" / "" /
+    // "Clase de refuerzo" / "" / the top of "Grabación Zoom" cut by the box's bottom edge
+    // (slide y 667.7), above box 2 ("Asuntos varios" from slide y 681.5).
+    let src = support::fixture("render/text-boxes-2.0");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.mp4");
+    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    let fr = frame(&out, 2.0);
+    let (x0, x1) = (489, 690);
+    // "hasta" ends the first line (the layout whitespace before <p> is not counted).
+    assert!(
+        dark(&fr, 628, 676, 290, 306) > 40,
+        "first line wrapped too early"
+    );
+    // The third line is the empty one between the paragraphs; the fourth is not empty.
+    assert_eq!(dark(&fr, x0, x1, 332, 350), 0, "line breaks dropped");
+    assert!(
+        dark(&fr, x0, x1, 354, 372) > 40,
+        "\"Clase de refuerzo\" missing"
+    );
+    // Nothing of box 1 below its bottom edge, above box 2.
+    assert_eq!(
+        dark(&fr, x0, x1, 402, 408),
+        0,
+        "text not clipped at the box's bottom edge"
+    );
+    assert!(
+        dark(&fr, x0, x1, 396, 400) > 5,
+        "last line not drawn up to the edge"
+    );
+}
+
 #[test]
 fn render_refuses_a_recording_with_missing_or_corrupt_required_files() {
     let dir = tempfile::tempdir().unwrap();
