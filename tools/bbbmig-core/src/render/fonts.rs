@@ -1,4 +1,4 @@
-//! The fonts resvg draws text with (system fonts, loaded once) and text widths measured with
+//! The fonts resvg draws text with (system fonts and the bundled ones, loaded once) and text widths measured with
 //! the face it will pick, so that text is wrapped where it is drawn.
 
 use resvg::usvg::fontdb::{Database, Family, ID, Query, Weight};
@@ -9,6 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// first, as BBB's player draws with Arial).
 pub const FALLBACKS: &str = "Liberation Sans, DejaVu Sans, sans-serif";
 
+/// The faces bundled with the renderer (tools/bbbmig-core/fonts/README.md): tldraw v1's
+/// script face.
+const BUNDLED: [&[u8]; 1] = [include_bytes!("../../fonts/CaveatBrush-Regular.ttf")];
+
 /// Average advance (em) used when no font is installed.
 const ESTIMATE_EM: f64 = 0.52;
 
@@ -18,6 +22,9 @@ pub fn database() -> Arc<Database> {
     DB.get_or_init(|| {
         let mut db = Database::new();
         db.load_system_fonts();
+        for face in BUNDLED {
+            db.load_font_data(face.to_vec());
+        }
         db.set_sans_serif_family("Liberation Sans");
         Arc::new(db)
     })

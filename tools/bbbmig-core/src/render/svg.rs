@@ -26,6 +26,14 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// How lines are aligned in their box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Start,
+    Middle,
+    End,
+}
+
 /// Where and how a block of text is drawn: its box (top-left `x`, `y`, width `w`; text
 /// below `y + h` is clipped when `h` is given), its font and colour.
 #[derive(Debug, Clone, Copy)]
@@ -37,8 +45,8 @@ pub struct TextBox<'a> {
     pub size: f64,
     pub color: &'a str,
     pub family: &'a str,
-    /// Lines centred in the box rather than left-aligned.
-    pub centred: bool,
+    /// Where lines sit across the box.
+    pub align: Align,
     pub bold: bool,
     /// Opacity of the text (1: opaque).
     pub opacity: f64,
@@ -57,7 +65,7 @@ impl<'a> TextBox<'a> {
             size,
             color,
             family,
-            centred: false,
+            align: Align::Start,
             bold: false,
             opacity: 1.0,
             line_height: None,
@@ -110,10 +118,10 @@ pub fn wrap(paragraphs: &[String], b: &TextBox) -> Vec<String> {
 /// (a browser's `line-height: normal`), clipped at the box's bottom when it has a height.
 pub fn text_lines(lines: &[String], b: &TextBox) -> String {
     let (base, pitch) = fonts::line_metrics(b.family, b.size, b.line_height);
-    let (x, anchor) = if b.centred {
-        (b.x + b.w / 2.0, " text-anchor=\"middle\"")
-    } else {
-        (b.x, "")
+    let (x, anchor) = match b.align {
+        Align::Start => (b.x, ""),
+        Align::Middle => (b.x + b.w / 2.0, " text-anchor=\"middle\""),
+        Align::End => (b.x + b.w, " text-anchor=\"end\""),
     };
     let weight = if b.bold { " font-weight=\"bold\"" } else { "" };
     let opacity = if b.opacity < 1.0 {

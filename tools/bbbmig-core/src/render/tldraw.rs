@@ -4,7 +4,7 @@
 
 use super::freehand;
 use super::model::{ShapeVersion, Slide};
-use super::svg::{TextBox, text_block, text_lines};
+use super::svg::{Align, TextBox, text_block, text_lines};
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
@@ -295,6 +295,7 @@ struct V1Style {
     is_filled: bool,
     dash: String,
     font: String,
+    text_align: String,
 }
 
 impl Default for V1Style {
@@ -306,6 +307,18 @@ impl Default for V1Style {
             is_filled: false,
             dash: "draw".into(),
             font: "script".into(),
+            text_align: "start".into(),
+        }
+    }
+}
+
+impl V1Style {
+    /// The text alignment (`textAlign`; start when missing).
+    fn align(&self) -> Align {
+        match self.text_align.as_str() {
+            "middle" => Align::Middle,
+            "end" => Align::End,
+            _ => Align::Start,
         }
     }
 }
@@ -360,12 +373,14 @@ impl V1Shape {
             "draw" => self.freehand(&color, sw)?,
             "rectangle" | "triangle" => {
                 // Hand-drawn: a band `sw` wide stroked `sw` more, centred `sw`/2 inside;
-                // plain: a line `plain` wide centred `plain`/2 inside.
+                // plain: a line `plain` wide centred `plain`/2 inside. Triangles are drawn
+                // on their bounds.
                 let (inset, width) = if drawn {
                     (sw / 2.0, 2.0 * sw)
                 } else {
                     (plain / 2.0, plain)
                 };
+                let inset = if kind == "triangle" { 0.0 } else { inset };
                 let d = if kind == "rectangle" {
                     let r = if drawn {
                         (w / 4.0).min(h / 4.0).min(sw * 2.0)
@@ -418,6 +433,7 @@ impl V1Shape {
                 let bw = if w > 0.0 { w } else { 1.0e6 };
                 let b = TextBox {
                     line_height: Some(1.0),
+                    align: st.align(),
                     ..TextBox::new(4.0, 4.0, bw, fs, &color, font_v1(&st.font))
                 };
                 text_lines(
@@ -434,7 +450,7 @@ impl V1Shape {
                 let (w, h) = (w.max(1.0), h.max(1.0));
                 let b = TextBox {
                     line_height: Some(1.0),
-                    centred: true,
+                    align: st.align(),
                     ..TextBox::new(
                         16.0,
                         16.0,
