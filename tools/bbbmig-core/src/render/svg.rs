@@ -52,6 +52,8 @@ pub struct TextBox<'a> {
     pub opacity: f64,
     /// Line height in em (None: the face's normal line height).
     pub line_height: Option<f64>,
+    /// Extra space after each character, in em (negative: tighter).
+    pub letter_spacing: f64,
 }
 
 impl<'a> TextBox<'a> {
@@ -69,6 +71,7 @@ impl<'a> TextBox<'a> {
             bold: false,
             opacity: 1.0,
             line_height: None,
+            letter_spacing: 0.0,
         }
     }
 }
@@ -78,7 +81,10 @@ impl<'a> TextBox<'a> {
 /// where the next word no longer fits (a trailing space does not count), a word wider
 /// than the box is cut where it no longer fits, and empty paragraphs stay empty lines.
 pub fn wrap(paragraphs: &[String], b: &TextBox) -> Vec<String> {
-    let fits = |s: &str| fonts::styled_width(s, b.family, b.size, b.bold) <= b.w;
+    let fits = |s: &str| {
+        let spacing = s.chars().count() as f64 * b.letter_spacing * b.size;
+        fonts::styled_width(s, b.family, b.size, b.bold) + spacing <= b.w
+    };
     let mut wrapped = Vec::new();
     for l in paragraphs {
         let mut cur = String::new();
@@ -124,13 +130,18 @@ pub fn text_lines(lines: &[String], b: &TextBox) -> String {
         Align::End => (b.x + b.w, " text-anchor=\"end\""),
     };
     let weight = if b.bold { " font-weight=\"bold\"" } else { "" };
+    let spacing = if b.letter_spacing != 0.0 {
+        format!(" letter-spacing=\"{}\"", b.letter_spacing * b.size)
+    } else {
+        String::new()
+    };
     let opacity = if b.opacity < 1.0 {
         format!(" fill-opacity=\"{}\"", b.opacity)
     } else {
         String::new()
     };
     let mut s = format!(
-        "<text font-family=\"{}, {}\" font-size=\"{}\" fill=\"{}\"{anchor}{weight}{opacity}>",
+        "<text font-family=\"{}, {}\" font-size=\"{}\" fill=\"{}\"{anchor}{weight}{opacity}{spacing}>",
         esc(b.family),
         fonts::FALLBACKS,
         b.size,

@@ -186,6 +186,9 @@ fn sticky_v1(name: &str) -> String {
     mix(base_v1(name), "#fafafa", 0.45)
 }
 
+/// tldraw v1's letter spacing (em) of text and sticky notes.
+const V1_LETTER_SPACING: f64 = -0.03;
+
 /// tldraw v1's font family per `font` style.
 fn font_v1(font: &str) -> &'static str {
     match font {
@@ -433,6 +436,7 @@ impl V1Shape {
                 let bw = if w > 0.0 { w } else { 1.0e6 };
                 let b = TextBox {
                     line_height: Some(1.0),
+                    letter_spacing: V1_LETTER_SPACING,
                     align: st.align(),
                     ..TextBox::new(4.0, 4.0, bw, fs, &color, font_v1(&st.font))
                 };
@@ -450,6 +454,7 @@ impl V1Shape {
                 let (w, h) = (w.max(1.0), h.max(1.0));
                 let b = TextBox {
                     line_height: Some(1.0),
+                    letter_spacing: V1_LETTER_SPACING,
                     align: st.align(),
                     ..TextBox::new(
                         16.0,
@@ -550,20 +555,13 @@ fn note_shadow(w: f64, h: f64) -> String {
     )
 }
 
-/// An arrow from `a` to `b`, bent to pass through `mid` when given (a quadratic curve
-/// through it, close to tldraw's arc), with its head along the curve's end.
+/// An arrow from `a` to `b`, bent along the circular arc through `mid` when given (as
+/// tldraw draws it), with its head along the arc's end.
 fn arrow(a: (f64, f64), b: (f64, f64), mid: Option<(f64, f64)>, sw: f64, stroke: &str) -> String {
     let straight = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
     let mid = mid.filter(|m| (m.0 - straight.0).hypot(m.1 - straight.1) > 0.5);
-    let (line, from) = match mid {
-        // The control point of a quadratic that passes through `m` at its middle.
-        Some(m) => {
-            let c = (2.0 * m.0 - straight.0, 2.0 * m.1 - straight.1);
-            (
-                format!("M{} {}Q{} {} {} {}", a.0, a.1, c.0, c.1, b.0, b.1),
-                c,
-            )
-        }
+    let (line, from) = match mid.and_then(|m| arc(a, m, b)) {
+        Some((d, tangent)) => (d, (b.0 - tangent.0, b.1 - tangent.1)),
         None => (format!("M{} {}L{} {}", a.0, a.1, b.0, b.1), a),
     };
     let ang = (b.1 - from.1).atan2(b.0 - from.0);
@@ -574,6 +572,39 @@ fn arrow(a: (f64, f64), b: (f64, f64), mid: Option<(f64, f64)>, sw: f64, stroke:
         "<path d=\"{line}M{} {}L{} {}L{} {}\" fill=\"none\" {stroke}/>",
         p1.0, p1.1, b.0, b.1, p2.0, p2.1
     )
+}
+
+/// The SVG path of the circular arc from `a` through `m` to `b`, and the unit direction it
+/// arrives at `b` in; None when the three points are (nearly) on one line.
+fn arc(a: (f64, f64), m: (f64, f64), b: (f64, f64)) -> Option<(String, (f64, f64))> {
+    use std::f64::consts::TAU;
+    let d = 2.0 * (a.0 * (m.1 - b.1) + m.0 * (b.1 - a.1) + b.0 * (a.1 - m.1));
+    if d.abs() < 1e-6 {
+        return None;
+    }
+    let sq = |p: (f64, f64)| p.0 * p.0 + p.1 * p.1;
+    let c = (
+        (sq(a) * (m.1 - b.1) + sq(m) * (b.1 - a.1) + sq(b) * (a.1 - m.1)) / d,
+        (sq(a) * (b.0 - m.0) + sq(m) * (a.0 - b.0) + sq(b) * (m.0 - a.0)) / d,
+    );
+    let r = (a.0 - c.0).hypot(a.1 - c.1);
+    let angle = |p: (f64, f64)| (p.1 - c.1).atan2(p.0 - c.0);
+    let (ta, tm, tb) = (angle(a), angle(m), angle(b));
+    // Going from a with growing angles (clockwise on screen), is m met before b?
+    let to_m = (tm - ta).rem_euclid(TAU);
+    let to_b = (tb - ta).rem_euclid(TAU);
+    let (sweep, span) = if to_m < to_b {
+        (1, to_b)
+    } else {
+        (0, TAU - to_b)
+    };
+    let large = i32::from(span > std::f64::consts::PI);
+    let dir = if sweep == 1 { 1.0 } else { -1.0 };
+    let tangent = (-tb.sin() * dir, tb.cos() * dir);
+    Some((
+        format!("M{} {}A{r} {r} 0 {large} {sweep} {} {}", a.0, a.1, b.0, b.1),
+        tangent,
+    ))
 }
 
 /// The point a tldraw v2 arrow bends through: `bend` px off the middle of the chord, along
@@ -826,8 +857,15 @@ mod tests {
         );
         assert_eq!(bend_point((0.0, 0.0), (100.0, 0.0), 0.0), None);
         let s = arrow((0.0, 0.0), (100.0, 0.0), Some((50.0, 20.0)), 2.0, "");
-        // Quadratic control point 2m - chord middle = (50, 40): B(0.5) = (50, 20).
-        assert!(s.starts_with("<path d=\"M0 0Q50 40 100 0M"), "{s}");
+        // The circle through (0, 0), (50, 20), (100, 0): centre (50, -52.5), radius 72.5;
+        // from (0, 0) the angles shrink (counter-clockwise on screen) to reach (50, 20).
+        assert!(
+            s.starts_with("<path d=\"M0 0A72.5 72.5 0 0 0 100 0M"),
+            "{s}"
+        );
+        // The head points along the arc's end: up and right at (100, 0).
+        let (_, t) = arc((0.0, 0.0), (50.0, 20.0), (100.0, 0.0)).unwrap();
+        assert!(t.0 > 0.0 && t.1 < 0.0, "{t:?}");
         // A straight arrow stays a line.
         let s = arrow((0.0, 0.0), (100.0, 0.0), Some((50.0, 0.0)), 2.0, "");
         assert!(s.starts_with("<path d=\"M0 0L100 0M"), "{s}");
