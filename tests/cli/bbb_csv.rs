@@ -93,7 +93,7 @@ fn wrong_shape_records_fail_alone_and_go_to_rejects() {
         "{}",
         r.stderr
     );
-    r.stderr_has("2 rows, 2 failed");
+    r.stderr_has("bbb-csv: 4 records: 2 written, 2 failed");
     let kept: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
         .unwrap()
         .lines()
@@ -169,4 +169,41 @@ fn closing_the_pipe_early_exits_0_silently() {
     feeder.join().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn a_record_id_null_or_empty_fails_the_record() {
+    let input = "{\"record_id\":null}\n{\"record_id\":\"\"}\n{\"record_id\":\" \"}\n{\"record_id\":\"a\"}\n";
+    let r = run(cmd("bbb-csv").args(["--columns", "record_id"]), input);
+    r.fails_with(1);
+    assert_eq!(r.stdout, "record_id\na\n");
+    for line in 1..=3 {
+        r.stderr_has(&format!("line {line}: record "));
+    }
+    r.stderr_has("record_id is missing, null or empty");
+    r.stderr_has("bbb-csv: 4 records: 1 written, 3 failed");
+    let one = run(
+        cmd("bbb-csv").args(["--columns", "record_id"]),
+        "{\"record_id\":\"a\"}\n",
+    );
+    one.ok().stderr_has("bbb-csv: 1 record: 1 written");
+}
+
+#[test]
+fn terminal_escapes_in_a_record_are_shown_never_sent_raw() {
+    // An ID holding a title-setting OSC and a colour change: printed escaped on stderr.
+    let evil = r"x\u001b]0;pwned\u0007\u001b[31mred"; // JSON escapes
+    let input = format!("{{\"record_id\":\"{evil}\",\"playback\":7}}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(
+        cmd("bbb-record")
+            .arg("--out")
+            .arg(dir.path())
+            .arg("--dry-run"),
+        &input,
+    );
+    r.fails_with(1);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(!r.stderr.contains('\u{7}'), "{:?}", r.stderr);
+    r.stderr_has("x\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred");
 }

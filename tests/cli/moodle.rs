@@ -566,8 +566,18 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(rest, "", "nothing emitted after the database went away");
+    // Said as a lost database (never taken for a reader that closed stdout), with the
+    // count of records done in the summary.
     assert!(
-        stderr.contains("moodle-moderators: error: Moodle database default"),
+        stderr.contains("moodle-moderators: error: lost the Moodle database default"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("moodle-moderators: 1 "),
         "{stderr}"
     );
 }

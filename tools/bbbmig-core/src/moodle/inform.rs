@@ -7,13 +7,11 @@ use super::notice;
 use super::site::{Meter, Site, run};
 use crate::batch::Pending;
 use crate::cli::Out;
-use crate::error::fatal;
 use crate::outcome::Status;
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::Write;
 
 /// How the stage is configured.
 pub struct Options {
@@ -132,9 +130,9 @@ impl Informer {
                     None => Inform::no_activity(None),
                 },
             };
-            out.count(status.status.as_str());
             rec.set_typed("moodle_inform", &status)?;
             out.emit(&rec)?;
+            out.count(status.status.as_str());
         }
         Ok(())
     }
@@ -195,8 +193,7 @@ impl Informer {
             .build_transaction()
             .read_only(dry_run)
             .start()
-            .with_context(|| format!("Moodle database {name}"))
-            .map_err(fatal)?;
+            .map_err(|e| super::site::failed(e, name))?;
         let lock = if dry_run { "" } else { " FOR UPDATE" };
         let rows = run(
             &mut tx,
@@ -248,9 +245,7 @@ impl Informer {
         let listed = notice::count(new.as_deref());
         if changed && !dry_run {
             write_description(&mut tx, queries, &t, &at, &new)?;
-            tx.commit()
-                .with_context(|| format!("Moodle database {name}"))
-                .map_err(fatal)?;
+            tx.commit().map_err(|e| super::site::failed(e, name))?;
         } else {
             tx.rollback().ok();
         }
@@ -328,14 +323,11 @@ impl At {
     /// Says on stderr what a real run would write (and with -v the new description).
     fn say_dry_run(&self, remove: bool, listed: usize, new: Option<&str>) {
         let what = if remove { "take out of" } else { "write into" };
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        crate::diag::line(&format!(
             "moodle-inform: dry-run: database {}: would {what} the description of activity {} \
              (course {}) a notice listing {listed} recording(s)",
-            self.db,
-            self.activity,
-            self.course
-        );
+            self.db, self.activity, self.course
+        ));
         log::info!(
             "activity {}: new description: {}",
             self.activity,
