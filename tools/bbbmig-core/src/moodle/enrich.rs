@@ -145,6 +145,12 @@ impl Enricher {
             Ok(m) => m.and_then(meetingid::parse),
             Err(e) => return Route::Failed(e),
         };
+        // Both go to the database as query parameters, which cannot hold a NUL.
+        if record_id.contains('\0') || meeting.as_ref().is_some_and(|m| m.seed.contains('\0')) {
+            return Route::Failed(anyhow::anyhow!(
+                "the record holds a NUL character (\\u0000), which the database cannot store"
+            ));
+        }
         let origin = match origin_server(rec) {
             Ok(o) => o,
             Err(e) => return Route::Failed(e),

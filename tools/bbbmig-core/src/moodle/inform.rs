@@ -165,6 +165,11 @@ impl Informer {
         } else {
             notice::render(&self.opts.template, &p.rec, self.opts.pod_url.as_deref())?
         };
+        if html.contains('\0') || record_id.contains('\0') {
+            anyhow::bail!(
+                "the record holds a NUL character (\\u0000), which the database cannot store"
+            );
+        }
         Ok(Some(Work {
             site,
             activity,
@@ -219,18 +224,6 @@ impl Informer {
             course,
             db: name.clone(),
         };
-        if format == 2 {
-            tx.rollback().ok();
-            return Ok(items
-                .iter()
-                .map(|_| {
-                    Ok(Inform {
-                        reason: Some("the description is plain text (introformat 2)"),
-                        ..at.status(Status::Skipped)
-                    })
-                })
-                .collect());
-        }
         let (mut upserts, mut removes) = (Vec::new(), Vec::new());
         for w in items.iter().filter(|w| !at.wrong_course(w)) {
             if remove {
@@ -240,11 +233,12 @@ impl Informer {
             }
         }
         let before = notice::entries(intro.as_deref());
-        let new = notice::apply(intro.as_deref(), &upserts, &removes);
-        let changed = new != intro;
+        let (new, new_format) =
+            notice::apply_with_format(intro.as_deref(), format, &upserts, &removes);
+        let changed = new != intro || new_format != format;
         let listed = notice::count(new.as_deref());
         if changed && !dry_run {
-            write_description(&mut tx, queries, &t, &at, &new)?;
+            write_description(&mut tx, queries, &t, &at, &new, new_format)?;
             tx.commit().map_err(|e| super::site::failed(e, name))?;
         } else {
             tx.rollback().ok();
@@ -252,9 +246,18 @@ impl Informer {
         if dry_run && changed {
             at.say_dry_run(remove, listed, new.as_deref());
         }
+        // A recording twice in one batch: the second finds the first one's entry.
+        let mut seen: Vec<(String, String)> = before;
         Ok(items
             .iter()
-            .map(|w| at.outcome(w, &before, remove, dry_run, listed))
+            .map(|w| {
+                let r = at.outcome(w, &seen, remove, dry_run, listed);
+                seen.retain(|(k, _)| *k != w.key);
+                if !remove && r.is_ok() {
+                    seen.push((w.key.clone(), w.html.clone()));
+                }
+                r
+            })
             .collect())
     }
 
@@ -363,6 +366,7 @@ fn write_description(
     t: &Tables,
     at: &At,
     new: &Option<String>,
+    format: i32,
 ) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     run(
@@ -370,10 +374,10 @@ fn write_description(
         queries,
         &at.db,
         &format!(
-            "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
+            "UPDATE {} SET intro = $2, timemodified = $3, introformat = $4 WHERE id = $1",
             t.t("bigbluebuttonbn")
         ),
-        &[&at.activity, new, &now],
+        &[&at.activity, new, &now, &(format as i16)],
     )?;
     run(
         tx,
