@@ -207,3 +207,53 @@ fn terminal_escapes_in_a_record_are_shown_never_sent_raw() {
     assert!(!r.stderr.contains('\u{7}'), "{:?}", r.stderr);
     r.stderr_has("x\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred");
 }
+
+#[test]
+fn a_line_over_16_mib_is_fatal_after_the_records_before_it() {
+    let mut input = String::from("{\"record_id\":\"a\"}\n{\"record_id\":\"b\",\"x\":\"");
+    input.push_str(&"x".repeat(17 << 20));
+    input.push_str("\"}\n{\"record_id\":\"c\"}\n");
+    let r = run(cmd("bbb-csv").args(["--columns", "record_id"]), &input);
+    r.fails_with(2)
+        .stderr_has("line 2: longer than 16 MiB, the limit of one record");
+    assert_eq!(r.stdout, "record_id\na\n");
+}
+
+#[test]
+fn a_tool_refuses_to_read_its_own_rejects_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.ndjson");
+    std::fs::write(&rejects, "{\"record_id\":null}\n").unwrap();
+    let link = dir.path().join("same.ndjson");
+    std::fs::hard_link(&rejects, &link).unwrap();
+    for input in [&rejects, &link] {
+        let r = run(cmd("bbb-csv").arg("--rejects").arg(&rejects).arg(input), "");
+        r.fails_with(2).stderr_has("the input is the rejects file");
+    }
+    // Through stdin too.
+    let out = cmd("bbb-csv")
+        .arg("--rejects")
+        .arg(&rejects)
+        .stdin(std::fs::File::open(&rejects).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        "{\"record_id\":null}\n",
+        "nothing appended"
+    );
+    // Moved aside, it is read once.
+    let retry = dir.path().join("retry.ndjson");
+    std::fs::rename(&rejects, &retry).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    let r = run(
+        cmd("bbb-csv").arg("--rejects").arg(&rejects).arg(&retry),
+        "",
+    );
+    r.fails_with(1);
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap().lines().count(),
+        1
+    );
+}

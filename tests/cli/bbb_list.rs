@@ -559,3 +559,18 @@ fn a_password_in_the_server_url_is_never_shown_or_stored() {
         assert!(!r.stderr.contains("s3cr3tpw"), "{}", r.stderr);
     }
 }
+
+#[test]
+fn an_xml_text_node_over_1_mib_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.xml");
+    let big = format!(
+        "<response><returncode>SUCCESS</returncode><recordings><recording><recordID>r1</recordID>\
+         <name>{}</name></recording></recordings></response>",
+        "n".repeat(2 << 20)
+    );
+    std::fs::write(&f, big).unwrap();
+    let r = run(cmd("bbb-list").arg("--from-xml").arg(&f), "");
+    r.fails_with(2).stderr_has("longer than 1 MiB");
+    assert!(r.stdout.is_empty());
+}

@@ -142,7 +142,31 @@ impl Out {
     /// records to work on, each with its line number (see [`Reader`]).
     pub fn records(&mut self, input: &Input) -> anyhow::Result<Reader> {
         self.open_rejects(input.rejects.as_ref())?;
+        self.refuse_rejects_as_input(&input.input)?;
         Reader::open(&input.input)
+    }
+
+    /// Refuses to read the `--rejects` file as input (same device and inode, also through
+    /// stdin): each failure would be appended to what is being read, without end.
+    fn refuse_rejects_as_input(&self, input: &std::path::Path) -> anyhow::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let Some((path, f)) = &self.rejects else {
+            return Ok(());
+        };
+        let r = f.metadata()?;
+        let same = if input == std::path::Path::new("-") {
+            rustix::fs::fstat(std::io::stdin())
+                .is_ok_and(|st| st.st_dev == r.dev() && st.st_ino == r.ino())
+        } else {
+            std::fs::metadata(input).is_ok_and(|m| m.dev() == r.dev() && m.ino() == r.ino())
+        };
+        if same {
+            return Err(crate::error::fatal(anyhow::anyhow!(
+                "the input is the rejects file {}: move it aside first (mv rejects.ndjson retry.ndjson) and feed that",
+                path.display()
+            )));
+        }
+        Ok(())
     }
 
     fn open_rejects(&mut self, path: Option<&PathBuf>) -> anyhow::Result<()> {
