@@ -89,7 +89,10 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
     }
     if ctx.dry_run {
         let ext = match &plan {
-            Plan::Download { url, .. } => media_extension(url).unwrap_or("mp4"),
+            // A playback page: BBB's video format serves video-0.m4v, kept as .m4v.
+            Plan::Download { url, .. } => media_extension(url)
+                .filter(|e| super::output::EXTENSIONS.contains(e))
+                .unwrap_or("m4v"),
             Plan::Render(_) => "mp4",
             Plan::Recorder(_) => "webm",
         };

@@ -106,7 +106,7 @@ fn run_pool(
             log::debug!("ffmpeg {}", j.args.join(" "));
             let log = std::fs::File::create(&j.log)
                 .with_context(|| format!("creating {}", j.log.display()))?;
-            let child = Command::new(ffmpeg)
+            let child = crate::orphan::die_with_parent(&mut Command::new(ffmpeg))
                 .args(&j.args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

@@ -16,6 +16,7 @@
 
 mod chat;
 mod compose;
+mod dimensions;
 mod encode;
 mod fonts;
 mod model;
