@@ -10,13 +10,7 @@ use std::path::Path;
 pub fn ensure_regular(f: &File, path: &Path) -> io::Result<()> {
     let m = f.metadata()?;
     if !m.file_type().is_file() || m.nlink() > 1 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{} is not a regular file of its own (a link, FIFO or device planted there?): not used",
-                path.display()
-            ),
-        ));
+        return Err(not_regular(path));
     }
     Ok(())
 }
@@ -69,18 +63,23 @@ fn nofollow() -> i32 {
     (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32
 }
 
+fn not_regular(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is not a regular file of its own (a symbolic link, FIFO, device or hard link planted there?): not used",
+            path.display()
+        ),
+    )
+}
+
+/// ELOOP is what O_NOFOLLOW answers for a link at the name, ENXIO what O_NONBLOCK
+/// answers for a FIFO without reader.
 fn refused(e: io::Error, path: &Path) -> io::Error {
-    // ELOOP is what O_NOFOLLOW answers for a link at the name.
-    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-        return io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{} is a symbolic link (planted by someone else?): not followed",
-                path.display()
-            ),
-        );
-    }
-    e
+    let planted = [rustix::io::Errno::LOOP, rustix::io::Errno::NXIO]
+        .iter()
+        .any(|n| e.raw_os_error() == Some(n.raw_os_error()));
+    if planted { not_regular(path) } else { e }
 }
 
 #[cfg(test)]
