@@ -188,7 +188,7 @@ fn record_sigterm_keeps_every_byte_received_in_the_partial_file() {
 fn record_kill_9_takes_its_ffmpeg_runs_along() {
     let p = Published::new();
     let id = rid(67);
-    p.slides(&id, "Killed", 120_000);
+    p.slides(&id, "Killed", 1_800_000);
     let out = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let needle = tmp.path().to_string_lossy().into_owned();
