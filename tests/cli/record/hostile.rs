@@ -277,3 +277,35 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn record_names_from_record_ids_never_collide() {
+    // `.` and `..` both sanitise to nothing, `a/b` and `a b` to `a-b`.
+    let input: String = [".", "..", "a/b", "a b"]
+        .iter()
+        .map(|id| {
+            json!({"record_id": id, "playback": [{"type": "video",
+                "url": "https://gone.example/playback/video/x/"}]})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let r = record(out.path(), &["--dry-run", "--name", "{record_id}"], &input);
+    r.ok();
+    let paths: Vec<String> = r
+        .records()
+        .iter()
+        .map(|rec| video_of(rec)["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths.len(), 4, "{r:?}");
+    let mut unique = paths.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{paths:?}");
+    for p in &paths {
+        let p = Path::new(p);
+        assert_eq!(p.parent().unwrap(), out.path());
+        assert!(!p.file_name().unwrap().to_string_lossy().starts_with('.'));
+    }
+}
