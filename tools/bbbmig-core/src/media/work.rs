@@ -286,7 +286,13 @@ async fn recorded(
             let _ = std::fs::remove_file(&produced);
             return Err(e);
         }
-        let copied = std::fs::copy(&produced, &part).and_then(|_| std::fs::remove_file(&produced));
+        // Never through a link planted at the temporary name.
+        let copied = std::fs::File::open(&produced)
+            .and_then(|mut from| {
+                let mut to = super::safe_fs::open_write(&part, false)?;
+                std::io::copy(&mut from, &mut to)
+            })
+            .and_then(|_| std::fs::remove_file(&produced));
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&part);
             let e = anyhow::Error::new(e).context(format!(
