@@ -425,7 +425,7 @@ fn claim_never_takes_another_recordings_file_sharing_its_name() {
     b["start_time"] = a["start_time"].clone();
     b["record_id"] = Value::from(a["record_id"].as_str().unwrap().replace("-17", "-18"));
     let b_src = PathBuf::from(b["video"]["path"].as_str().unwrap());
-    let r = run(s.cmd(), &ndjson(&[a.clone()]));
+    let r = run(s.cmd(), &ndjson(std::slice::from_ref(&a)));
     r.ok();
     let placed = s.files();
     assert_eq!(placed.len(), 1);
@@ -456,7 +456,7 @@ fn claim_recognises_a_renamed_recording_by_its_record_id() {
     // Renamed in BBB since; its video made again (the source was moved away).
     let mut renamed = s.rec(5, "Nouveau nom", 3000);
     renamed["record_id"] = rec["record_id"].clone();
-    let r = run(s.cmd(), &ndjson(&[renamed.clone()]));
+    let r = run(s.cmd(), &ndjson(std::slice::from_ref(&renamed)));
     r.ok();
     let pc = pod_claim(&r.records()[0]).clone();
     assert_eq!(pc["status"], "exists", "{r:?}");
