@@ -24,6 +24,7 @@ mod options;
 mod published;
 mod raster;
 mod source;
+mod stderr_tail;
 mod svg;
 mod timeline;
 mod tldraw;
