@@ -227,8 +227,12 @@ async fn rendered(
             Box::new(s)
         }
     };
-    let part = target.part_with("mp4");
-    let _ = std::fs::remove_file(&part);
+    // ffmpeg writes by name: into a folder of this run's own (mode 700, in --out so that
+    // the finished video is linked, not copied), never at a name others could plant a
+    // link at. Left by a killed run, it is swept like the fetched files' folders.
+    let private = crate::stale::tempdir_in(&ctx.out, super::source::FILES_PREFIX)
+        .with_context(|| format!("cannot create a folder in {}", ctx.out.display()))?;
+    let part = private.path().join(format!("{}.mp4", target.base));
     let opts = ctx.render.clone();
     let part2 = part.clone();
     let res = tokio::task::spawn_blocking(move || {
