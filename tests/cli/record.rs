@@ -3,6 +3,7 @@
 
 mod disk;
 mod download;
+mod hostile;
 mod presentation;
 mod recorder;
 

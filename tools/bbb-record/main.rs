@@ -3,7 +3,7 @@
 use anyhow::Context;
 use bbbmig_core::cli;
 use bbbmig_core::media::{
-    Method, Prefer, download, jobs, naming, progress, recorder, render_args, work,
+    Method, Prefer, download, jobs, naming, output, progress, recorder, render_args, work,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +59,13 @@ struct Args {
     /// Seconds without data before a transfer is abandoned (and resumed).
     #[arg(long, value_name = "SECS", value_parser = bbbmig_core::values::at_least_one::<u64>, default_value_t = 60)]
     read_timeout: u64,
+    /// Bytes a second below which a download is abandoned (and resumed) once it has been
+    /// that slow for --min-speed-time; 0: no minimum.
+    #[arg(long, value_name = "BYTES", default_value_t = 1000)]
+    min_speed: u64,
+    /// Seconds a download may stay slower than --min-speed.
+    #[arg(long, value_name = "SECS", value_parser = bbbmig_core::values::at_least_one::<u64>, default_value_t = 60)]
+    min_speed_time: u64,
     /// Megabytes that must stay free in OUT (checked before each job and each download).
     #[arg(long, value_name = "MB", default_value_t = 100)]
     keep_free: u64,
@@ -85,6 +92,7 @@ fn main() -> std::process::ExitCode {
         }
         let out_dir = std::path::absolute(&a.out)?;
         if !a.dry_run {
+            output::ensure_writable(&out_dir)?;
             // Published files fetched by a bbb-record that was killed: nothing else removes them.
             bbbmig_core::stale::sweep(&out_dir, bbbmig_core::media::source::FILES_PREFIX);
         }
@@ -105,6 +113,10 @@ fn main() -> std::process::ExitCode {
             client: bbbmig_core::http::download_client(Duration::from_secs(a.read_timeout))?,
             retries: a.retries,
             backoff: Duration::from_millis(500),
+            min_speed: (a.min_speed > 0).then(|| download::MinSpeed {
+                bytes_per_s: a.min_speed,
+                over: Duration::from_secs(a.min_speed_time),
+            }),
         };
         let ctx = Arc::new(work::Ctx {
             log_dir: a

@@ -414,3 +414,62 @@ fn claim_names_fit_an_older_install_with_a_100_character_path_column() {
         1
     );
 }
+
+#[test]
+fn claim_never_takes_another_recordings_file_sharing_its_name() {
+    // Same name slug, same start second, same first 8 characters of the record ID, same
+    // size: one file name for two recordings.
+    let s = Setup::new("claim_collide");
+    let a = s.rec(1, "Amphi", 4000);
+    let mut b = s.rec(2, "Amphi", 4000);
+    b["start_time"] = a["start_time"].clone();
+    b["record_id"] = Value::from(a["record_id"].as_str().unwrap().replace("-17", "-18"));
+    let b_src = PathBuf::from(b["video"]["path"].as_str().unwrap());
+    let r = run(s.cmd(), &ndjson(std::slice::from_ref(&a)));
+    r.ok();
+    let placed = s.files();
+    assert_eq!(placed.len(), 1);
+    for _ in 0..2 {
+        let r = run(s.cmd(), &ndjson(std::slice::from_ref(&b)));
+        r.fails_with(1).stderr_has("is another recording's video");
+        assert!(r.records().is_empty(), "{r:?}");
+        assert_eq!(std::fs::read(&b_src).unwrap(), pattern(4000, 2), "kept");
+        assert_eq!(s.files(), placed);
+        assert_eq!(
+            std::fs::read(s.folder().join(&placed[0].0)).unwrap(),
+            pattern(4000, 1)
+        );
+    }
+    // The first recording itself is still recognised.
+    let r = run(s.cmd(), &ndjson(&[a]));
+    r.ok();
+    assert_eq!(pod_claim(&r.records()[0])["status"], "exists");
+}
+
+#[test]
+fn claim_recognises_a_renamed_recording_by_its_record_id() {
+    let s = Setup::new("claim_renamed");
+    let rec = s.rec(5, "Ancien nom", 3000);
+    let r = run(s.cmd(), &ndjson(std::slice::from_ref(&rec)));
+    r.ok();
+    let first = pod_claim(&r.records()[0]).clone();
+    // Renamed in BBB since; its video made again (the source was moved away).
+    let mut renamed = s.rec(5, "Nouveau nom", 3000);
+    renamed["record_id"] = rec["record_id"].clone();
+    let r = run(s.cmd(), &ndjson(std::slice::from_ref(&renamed)));
+    r.ok();
+    let pc = pod_claim(&r.records()[0]).clone();
+    assert_eq!(pc["status"], "exists", "{r:?}");
+    assert_eq!(pc["file"], first["file"]);
+    assert_eq!(pc["treatment_id"], first["treatment_id"]);
+    assert_eq!(s.files().len(), 1, "{:?}", s.files());
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) FROM recorder_recordingfiletreatment"
+        ),
+        1
+    );
+    // Its new source was this recording's video: moved, that is removed.
+    assert!(!Path::new(renamed["video"]["path"].as_str().unwrap()).exists());
+}

@@ -14,7 +14,7 @@
 //! - [`diag`]: messages on stderr.
 //! - [`columns`]: CSV columns of `bbb-csv`.
 //! - [`timefmt`], [`secret`], [`spool`], [`stale`]: dates, secrets, sorting on disk,
-//!   temporary folders of dead processes.
+//!   temporary folders of dead processes; [`orphan`]: children that die with their parent.
 //!
 //! Services (the systems the tools read and write):
 //! - [`http`]: the HTTP client.
@@ -42,6 +42,7 @@ pub mod http;
 pub mod media;
 pub mod moodle;
 pub mod ndjson;
+pub mod orphan;
 pub mod outcome;
 pub mod pod;
 pub mod record;

@@ -4,13 +4,14 @@
 
 use super::output::{ensure_space, is_disk_full};
 use super::progress::Job;
+use super::safe_fs;
 use crate::http::{self, FetchError, is_transient_status, redact};
 use anyhow::Context;
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use url::Url;
 
 /// Extensions of media files a playback page may point at.
@@ -26,6 +27,16 @@ pub struct Fetcher {
     pub retries: u32,
     /// First delay between attempts; doubles each time.
     pub backoff: Duration,
+    /// A transfer slower than this many bytes a second over [`MinSpeed::over`] is
+    /// abandoned (and resumed as a failed attempt).
+    pub min_speed: Option<MinSpeed>,
+}
+
+/// The slowest transfer tolerated (`--min-speed`, `--min-speed-time`).
+#[derive(Debug, Clone, Copy)]
+pub struct MinSpeed {
+    pub bytes_per_s: u64,
+    pub over: Duration,
 }
 
 /// Where disk space is checked before writing.
@@ -51,6 +62,8 @@ pub fn is_not_found(e: &anyhow::Error) -> bool {
 enum Attempt {
     /// Worth another try (broken transfer, server overload).
     Retry(anyhow::Error),
+    /// Worth another try, but counted as a failure even when bytes came (too slow).
+    Slow(anyhow::Error),
     /// Final for this record (404, full disk).
     Final(anyhow::Error),
 }
@@ -219,18 +232,28 @@ impl Fetcher {
             match self.attempt(url, part, have, space, job).await {
                 Ok(n) => return Ok(n),
                 Err(Attempt::Final(e)) => return Err(e),
-                Err(Attempt::Retry(e)) => {
-                    if file_len(part) > have {
+                Err(a @ (Attempt::Retry(_) | Attempt::Slow(_))) => {
+                    let (e, slow) = match a {
+                        Attempt::Retry(e) => (e, false),
+                        Attempt::Slow(e) | Attempt::Final(e) => (e, true),
+                    };
+                    if file_len(part) > have && !slow {
                         failures = 0;
                     } else {
                         failures += 1;
                     }
                     if failures > self.retries || attempts >= 100 {
-                        return Err(e.context(format!(
-                            "gave up after {attempts} attempt(s); {} kept in {} for the next run",
-                            super::output::human(file_len(part)),
-                            part.display()
-                        )));
+                        let kept = match file_len(part) {
+                            0 => "nothing kept".to_string(),
+                            n => format!(
+                                "{} kept in {} for the next run",
+                                super::output::human(n),
+                                part.display()
+                            ),
+                        };
+                        return Err(
+                            e.context(format!("gave up after {attempts} attempt(s); {kept}"))
+                        );
                     }
                     log::info!("{e:#}; resuming at byte {}", file_len(part));
                     self.pause(failures.max(1)).await;
@@ -310,25 +333,50 @@ impl Fetcher {
             job.set_total(t);
         }
         job.skip(start);
-        let file = if start == 0 {
-            tokio::fs::File::create(part).await
-        } else {
-            tokio::fs::OpenOptions::new().append(true).open(part).await
-        }
-        .with_context(|| format!("cannot write {}", part.display()))
-        .map_err(Attempt::Final)?;
-        let mut w = tokio::io::BufWriter::with_capacity(256 << 10, file);
+        // Never through a link planted at the temporary name; every chunk written as it
+        // comes (no buffer lost when the run is stopped).
+        let mut file = safe_fs::open_write(part, start > 0)
+            .with_context(|| format!("cannot write {}", part.display()))
+            .map_err(Attempt::Final)?;
         let mut got = start;
         let mut stream = resp.bytes_stream();
         let mut broke = None;
-        while let Some(chunk) = stream.next().await {
+        let mut window = (tokio::time::Instant::now(), 0u64);
+        loop {
+            let next = match self.min_speed {
+                Some(ms) => {
+                    let deadline = window.0 + ms.over;
+                    match tokio::time::timeout_at(deadline, stream.next()).await {
+                        Ok(n) => n,
+                        Err(_) => Some(Ok(Default::default())),
+                    }
+                }
+                None => stream.next().await,
+            };
+            let Some(chunk) = next else { break };
             match chunk {
                 Ok(c) => {
-                    if let Err(e) = w.write_all(&c).await {
+                    if let Err(e) = file.write_all(&c) {
                         return Err(write_failed(part, e));
                     }
                     got += c.len() as u64;
                     job.add(c.len() as u64);
+                    window.1 += c.len() as u64;
+                    if let Some(ms) = self.min_speed {
+                        let spent = window.0.elapsed();
+                        if spent >= ms.over {
+                            let least = ms.bytes_per_s.saturating_mul(spent.as_secs().max(1));
+                            if window.1 < least {
+                                return Err(Attempt::Slow(anyhow::anyhow!(
+                                    "the download of {shown} is slower than --min-speed {} B/s ({} B in {} s), abandoned at byte {got}",
+                                    ms.bytes_per_s,
+                                    window.1,
+                                    spent.as_secs()
+                                )));
+                            }
+                            window = (tokio::time::Instant::now(), 0);
+                        }
+                    }
                 }
                 Err(e) => {
                     broke = Some(e);
@@ -336,10 +384,7 @@ impl Fetcher {
                 }
             }
         }
-        if let Err(e) = w.flush().await {
-            return Err(write_failed(part, e));
-        }
-        drop(w);
+        drop(file);
         if let Some(e) = broke {
             return Err(Attempt::Retry(http::without_url(e).context(format!(
                 "the download of {shown} broke off at byte {got}"
@@ -368,7 +413,7 @@ fn write_failed(part: &Path, e: std::io::Error) -> Attempt {
 }
 
 fn file_len(p: &Path) -> u64 {
-    std::fs::metadata(p).map_or(0, |m| m.len())
+    safe_fs::regular_len(p)
 }
 
 /// `bytes 100-999/1000` → (100, Some(1000)); `bytes 100-999/*` → (100, None).

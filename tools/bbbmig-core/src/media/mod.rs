@@ -10,6 +10,7 @@ pub mod probe;
 pub mod progress;
 pub mod recorder;
 pub mod render_args;
+pub mod safe_fs;
 pub mod source;
 pub mod work;
 

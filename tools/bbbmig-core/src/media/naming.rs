@@ -125,18 +125,23 @@ impl Template {
                 }
             }
         }
-        let mut base = sanitize(&out);
-        if !self.has_id {
-            let h = hex::encode(Sha1::digest(record_id.as_bytes()));
-            base = format!("{base}-{}", &h[..8]);
+        let base = sanitize(&out);
+        let trim = |s: &str| {
+            s.trim_matches(|c| c == '-' || c == '.' || c == '_')
+                .to_string()
+        };
+        // The name is the record's own while it holds the record ID unchanged; otherwise
+        // (no {record_id}, an ID changed by sanitising such as `.` or `a/b`, or cut off)
+        // a hash of the ID tells records apart.
+        let id_kept = self.has_id && !record_id.is_empty() && sanitize(record_id) == record_id;
+        let whole = trim(truncate_bytes(&base, BASE_MAX_BYTES));
+        if id_kept && whole.contains(record_id) {
+            return Ok(whole);
         }
-        let base = truncate_bytes(&base, BASE_MAX_BYTES);
-        let base = base.trim_matches(|c| c == '-' || c == '.' || c == '_');
-        Ok(if base.is_empty() {
-            "recording".to_string()
-        } else {
-            base.to_string()
-        })
+        let h = hex::encode(Sha1::digest(record_id.as_bytes()));
+        let stem = trim(truncate_bytes(&base, BASE_MAX_BYTES - 9));
+        let stem = if stem.is_empty() { "recording" } else { &stem };
+        Ok(format!("{stem}-{}", &h[..8]))
     }
 }
 
@@ -209,6 +214,17 @@ mod tests {
         );
         assert!(!n.starts_with('.') && !n.starts_with('-'), "{n}");
         assert!(!n.contains(".."), "{n}");
+        let id = Template::parse("{record_id}").unwrap();
+        let dot = id.render(&rec(r#"{"record_id":"."}"#)).unwrap();
+        let dots = id.render(&rec(r#"{"record_id":".."}"#)).unwrap();
+        assert_ne!(dot, dots);
+        assert!(
+            dot.starts_with("recording-") && !dot.starts_with('.'),
+            "{dot}"
+        );
+        let a = id.render(&rec(r#"{"record_id":"a/b"}"#)).unwrap();
+        let b = id.render(&rec(r#"{"record_id":"a b"}"#)).unwrap();
+        assert_ne!(a, b);
         let only_dots = rec(r#"{"record_id":"..","name":".."}"#);
         let t2 = Template::parse("{name}").unwrap();
         let m = t2.render(&only_dots).unwrap();

@@ -20,7 +20,7 @@ impl Target {
         EXTENSIONS
             .iter()
             .map(|e| self.final_path(e))
-            .find(|p| p.is_file())
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file()))
     }
 
     /// The final path for this extension.
@@ -40,12 +40,16 @@ impl Target {
 
     /// Moves a complete, checked temporary file to its final name: synced to disk, then
     /// linked under the final name (which fails rather than overwrite anything), then
-    /// the temporary name removed and the folder synced.
+    /// the temporary name removed and the folder synced. Neither name may be a link or
+    /// anything but the plain file this run wrote (checked by inode after the link).
     pub fn finish(&self, part: &Path, ext: &str) -> anyhow::Result<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
         let dest = self.final_path(ext);
-        std::fs::File::open(part)
-            .and_then(|f| f.sync_all())
+        let f = super::safe_fs::open_read(part)
+            .and_then(|f| f.sync_all().map(|()| f))
             .with_context(|| format!("cannot sync {}", part.display()))?;
+        let ino = f.metadata()?.ino();
+        drop(f);
         match std::fs::hard_link(part, &dest) {
             Ok(()) => {
                 std::fs::remove_file(part)
@@ -64,11 +68,35 @@ impl Target {
                 })?;
             }
         }
+        let placed = std::fs::symlink_metadata(&dest)
+            .with_context(|| format!("cannot read {}", dest.display()))?;
+        if !placed.file_type().is_file() || placed.ino() != ino {
+            // Swapped for a link between the check and the link: take the name back.
+            let _ = std::fs::remove_file(&dest);
+            anyhow::bail!(
+                "{} was replaced by something else while it was moved; not used",
+                part.display()
+            );
+        }
         if let Ok(d) = std::fs::File::open(&self.dir) {
             let _ = d.sync_all();
         }
         Ok(dest)
     }
+}
+
+/// Fails (at start) unless a file can be created in `dir`: a read-only or unwritable
+/// `--out` would fail every record otherwise.
+pub fn ensure_writable(dir: &Path) -> anyhow::Result<()> {
+    let probe = dir.join(format!(".bbb-record-check-{}", std::process::id()));
+    let _ = std::fs::remove_file(&probe);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| format!("--out {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Bytes available to us on the file system of `dir`.

@@ -216,6 +216,7 @@ mod tests {
                 client: crate::http::download_client(std::time::Duration::from_secs(5)).unwrap(),
                 retries: 0,
                 backoff: std::time::Duration::from_millis(10),
+                min_speed: None,
             };
             let url =
                 format!("http://{addr}/playback/presentation/2.0/playback.html?meetingId=abc-1");

@@ -89,7 +89,10 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
     }
     if ctx.dry_run {
         let ext = match &plan {
-            Plan::Download { url, .. } => media_extension(url).unwrap_or("mp4"),
+            // A playback page: BBB's video format serves video-0.m4v, kept as .m4v.
+            Plan::Download { url, .. } => media_extension(url)
+                .filter(|e| super::output::EXTENSIONS.contains(e))
+                .unwrap_or("m4v"),
             Plan::Render(_) => "mp4",
             Plan::Recorder(_) => "webm",
         };
@@ -224,8 +227,12 @@ async fn rendered(
             Box::new(s)
         }
     };
-    let part = target.part_with("mp4");
-    let _ = std::fs::remove_file(&part);
+    // ffmpeg writes by name: into a folder of this run's own (mode 700, in --out so that
+    // the finished video is linked, not copied), never at a name others could plant a
+    // link at. Left by a killed run, it is swept like the fetched files' folders.
+    let private = crate::stale::tempdir_in(&ctx.out, super::source::FILES_PREFIX)
+        .with_context(|| format!("cannot create a folder in {}", ctx.out.display()))?;
+    let part = private.path().join(format!("{}.mp4", target.base));
     let opts = ctx.render.clone();
     let part2 = part.clone();
     let res = tokio::task::spawn_blocking(move || {
@@ -283,7 +290,13 @@ async fn recorded(
             let _ = std::fs::remove_file(&produced);
             return Err(e);
         }
-        let copied = std::fs::copy(&produced, &part).and_then(|_| std::fs::remove_file(&produced));
+        // Never through a link planted at the temporary name.
+        let copied = std::fs::File::open(&produced)
+            .and_then(|mut from| {
+                let mut to = super::safe_fs::open_write(&part, false)?;
+                std::io::copy(&mut from, &mut to)
+            })
+            .and_then(|_| std::fs::remove_file(&produced));
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&part);
             let e = anyhow::Error::new(e).context(format!(

@@ -4,6 +4,7 @@
 
 use crate::error::fatal;
 use crate::outcome::Status;
+use crate::pod::owner::{self, Owner, owner};
 use crate::pod::{classify, column_len};
 use crate::record::Record;
 use crate::timefmt::parse_rfc3339;
@@ -139,6 +140,9 @@ pub struct Claim {
 
 /// Where one record's video comes from and goes.
 struct Target {
+    record_id: String,
+    /// The end of its file name, the same whatever the recording's name ([`tail`]).
+    tail: String,
     source: PathBuf,
     /// `video.bytes` of the record, when given.
     expected: Option<u64>,
@@ -157,6 +161,8 @@ pub struct Claimer {
     treatment: Statement,
     recording: Statement,
     insert: Statement,
+    /// Names in the recorder folder (read once, when first needed; then kept up to date).
+    names: Option<Vec<String>>,
 }
 
 impl Claimer {
@@ -182,12 +188,14 @@ impl Claimer {
             opts,
             recorder,
             path_len,
+            names: None,
         })
     }
 
     /// Handles one record; returns the `pod_claim` object to add to it.
     pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Claim> {
-        let t = self.target(rec)?;
+        let mut t = self.target(rec)?;
+        self.find_renamed(&mut t)?;
         let claim = |status, treatment_id, bytes| Claim {
             status,
             file: t.pod_path.clone(),
@@ -208,6 +216,12 @@ impl Claimer {
         let src_meta = fs::metadata(&t.source).ok().filter(|m| m.is_file());
         match (row, on_disk) {
             (Some(r), Some(m)) => {
+                // Never another recording's file, never its source deleted on a guess.
+                match owner(&t.final_path, &t.record_id, &t.source) {
+                    Owner::Ours => {}
+                    Owner::Unknown if t.expected.is_none_or(|b| b == m.len()) => {}
+                    _ => self.not_ours(&t)?,
+                }
                 if !self.opts.dry_run && !self.opts.copy {
                     self.finish_move(&t.source, &t.final_path, src_meta.as_ref(), m.len());
                 }
@@ -220,15 +234,13 @@ impl Claimer {
             ),
             (None, Some(m)) => {
                 // Ours if a previous run stopped between placing the file and its row.
-                let same = match &src_meta {
-                    Some(s) => s.len() == m.len(),
-                    None => t.expected.is_none_or(|b| b == m.len()),
+                let same = match owner(&t.final_path, &t.record_id, &t.source) {
+                    Owner::Ours => true,
+                    Owner::Foreign => false,
+                    Owner::Unknown => t.expected.is_none_or(|b| b == m.len()),
                 };
                 if !same || !m.is_file() {
-                    bail!(
-                        "{} already exists and is not this recording's video: not overwritten",
-                        t.final_path.display()
-                    );
+                    self.not_ours(&t)?;
                 }
                 if self.opts.dry_run {
                     return Ok(claim(Status::DryRun, None, Some(m.len())));
@@ -254,6 +266,9 @@ impl Claimer {
                     return Ok(claim(Status::DryRun, None, Some(sm.len())));
                 }
                 let id = self.place_with_row(client, &t, &sm)?;
+                if let Some(names) = &mut self.names {
+                    names.push(t.file_name.clone());
+                }
                 Ok(claim(Status::Created, Some(id), Some(sm.len())))
             }
         }
@@ -295,6 +310,8 @@ impl Claimer {
             )
         })?;
         Ok(Target {
+            record_id: record_id.to_string(),
+            tail: tail(start, record_id, &ext),
             expected: rec.path("video.bytes").and_then(Value::as_u64),
             pod_path: format!("{}{file_name}", self.recorder.prefix),
             final_path: self.recorder.folder.join(&file_name),
@@ -312,7 +329,7 @@ impl Claimer {
         t: &Target,
         src: &fs::Metadata,
     ) -> anyhow::Result<i64> {
-        self.place(&t.source, &t.final_path, &t.file_name)?;
+        self.place(&t.source, &t.final_path, &t.file_name, &t.record_id)?;
         let id = match self.insert_row(client, &t.pod_path, src.len(), t.start) {
             Ok(id) => id,
             Err(e) => {
@@ -354,7 +371,13 @@ impl Claimer {
     /// Writes the video under a temporary name in the recorder folder (a hard link when
     /// moving within one file system, else a copy), syncs it, then links it to its final
     /// name, which fails rather than overwrite.
-    fn place(&self, source: &Path, final_path: &Path, file_name: &str) -> anyhow::Result<()> {
+    fn place(
+        &self,
+        source: &Path,
+        final_path: &Path,
+        file_name: &str,
+        record_id: &str,
+    ) -> anyhow::Result<()> {
         let tmp = self.recorder.folder.join(format!(".{file_name}.part"));
         let _ = fs::remove_file(&tmp); // a previous run's leftover
         let linked = !self.opts.copy && fs::hard_link(source, &tmp).is_ok();
@@ -375,6 +398,7 @@ impl Claimer {
                 ),
             ));
         }
+        owner::tag(&tmp, record_id);
         let res = fs::hard_link(&tmp, final_path);
         let _ = fs::remove_file(&tmp);
         match res {
@@ -394,6 +418,54 @@ impl Claimer {
         }
         sync_dir(&self.recorder.folder)
             .map_err(|e| io_error(e, format!("cannot sync {}", self.recorder.folder.display())))
+    }
+
+    /// A placed file under this record's name that is not its video: fails the record,
+    /// the file and the source left as they are.
+    fn not_ours(&self, t: &Target) -> anyhow::Result<()> {
+        bail!(
+            "{} already exists and is another recording's video (same name, start and ID prefix): \
+             not overwritten, not claimed; {} kept",
+            t.final_path.display(),
+            t.source.display()
+        )
+    }
+
+    /// A recording renamed since it was claimed keeps its start and record ID, so its
+    /// placed file ends as this record's name would: when one of those is this
+    /// recording's (by its record ID, or its content), the record's claim is that file.
+    fn find_renamed(&mut self, t: &mut Target) -> anyhow::Result<()> {
+        if fs::symlink_metadata(&t.final_path).is_ok() {
+            return Ok(());
+        }
+        let names = match &mut self.names {
+            Some(n) => n,
+            None => {
+                let mut v = Vec::new();
+                for e in fs::read_dir(&self.recorder.folder)
+                    .with_context(|| format!("cannot read {}", self.recorder.folder.display()))?
+                {
+                    v.push(e?.file_name().to_string_lossy().into_owned());
+                }
+                self.names.insert(v)
+            }
+        };
+        let ending = format!("-{}", t.tail);
+        let found = names.iter().find(|n| {
+            n.ends_with(&ending)
+                && !n.starts_with('.')
+                && owner(&self.recorder.folder.join(n), &t.record_id, &t.source) == Owner::Ours
+        });
+        if let Some(n) = found {
+            log::info!(
+                "record {}: claimed before as {n} (renamed since)",
+                t.record_id
+            );
+            t.pod_path = format!("{}{n}", self.recorder.prefix);
+            t.final_path = self.recorder.folder.join(n);
+            t.file_name = n.clone();
+        }
+        Ok(())
     }
 
     /// After a move, removes the source once the file and its row are in place.
@@ -443,6 +515,18 @@ fn io_error(e: io::Error, what: String) -> anyhow::Error {
     if doomed { fatal(err) } else { err }
 }
 
+/// `<YYYY-MM-DD>-<HHMMSS>-<first 8 of the record ID>.<ext>` (UTC): the end of a file
+/// name, the same whatever the recording's name.
+pub fn tail(start: DateTime<Utc>, record_id: &str, ext: &str) -> String {
+    let rid: String = record_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    format!("{}-{rid}.{ext}", start.format("%Y-%m-%d-%H%M%S"))
+}
+
 /// `<slug of the name>-<YYYY-MM-DD>-<HHMMSS>-<first 8 of the record ID>.<ext>` (UTC), the
 /// slug cut so that the whole name fits in `budget` characters; `None` if even the
 /// fixed part does not fit.
@@ -453,13 +537,7 @@ pub fn file_name(
     ext: &str,
     budget: usize,
 ) -> Option<String> {
-    let rid: String = record_id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(8)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let tail = format!("{}-{rid}.{ext}", start.format("%Y-%m-%d-%H%M%S"));
+    let tail = tail(start, record_id, ext);
     let room = budget.checked_sub(tail.len())?;
     let mut slug: String = slugify(&name.chars().take(40).collect::<String>());
     if slug.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod claim;
 pub mod import;
+pub mod owner;
 pub mod users;
 
 use crate::error::fatal;

@@ -64,6 +64,7 @@ struct Job {
 struct Running {
     job: usize,
     child: Child,
+    stderr: super::stderr_tail::Tail,
     started: std::time::Instant,
 }
 
@@ -106,15 +107,17 @@ fn run_pool(
             log::debug!("ffmpeg {}", j.args.join(" "));
             let log = std::fs::File::create(&j.log)
                 .with_context(|| format!("creating {}", j.log.display()))?;
-            let child = Command::new(ffmpeg)
+            let mut child = crate::orphan::die_with_parent(&mut Command::new(ffmpeg))
                 .args(&j.args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(log)
+                .stderr(Stdio::piped())
                 .spawn()
                 .with_context(|| format!("cannot run {}", ffmpeg.display()))?;
+            let stderr = child.stderr.take().expect("piped");
             running.push(Running {
                 job: next,
+                stderr: super::stderr_tail::Tail::start(stderr, log),
                 child,
                 started: std::time::Instant::now(),
             });
@@ -134,7 +137,7 @@ fn run_pool(
             std::thread::sleep(Duration::from_millis(20));
             continue;
         };
-        let r = running.swap_remove(k);
+        let mut r = running.swap_remove(k);
         let j = &jobs[r.job];
         log::debug!(
             "ffmpeg on {} ended after {:.1} s: {status}",
@@ -145,7 +148,11 @@ fn run_pool(
             ok[r.job] = true;
             continue;
         }
-        let tail = log_tail(&j.log);
+        // Kept in memory: the log itself may be on the disk that filled up.
+        let mut tail = r.stderr.text();
+        if tail.is_empty() {
+            tail = log_tail(&j.log);
+        }
         if !may_fail(r.job, &tail) {
             // `running` is dropped: the other runs are killed.
             bail!("ffmpeg failed on {} ({status}): {tail}", j.what);

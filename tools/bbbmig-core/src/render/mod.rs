@@ -17,6 +17,7 @@
 
 mod chat;
 mod compose;
+mod dimensions;
 mod encode;
 mod fonts;
 mod freehand;
@@ -25,6 +26,7 @@ mod options;
 mod published;
 mod raster;
 mod source;
+mod stderr_tail;
 mod svg;
 mod timeline;
 mod tldraw;

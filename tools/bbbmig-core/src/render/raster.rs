@@ -25,8 +25,15 @@ fn load_slide(p: &Published, idx: usize, opt: &usvg::Options) -> Result<SlideIma
     if s.href.ends_with(".svg") {
         let tree = usvg::Tree::from_data(&data, opt)
             .map_err(|e| anyhow!("slide {}: not a valid SVG: {e}", s.href))?;
+        let size = tree.size();
+        super::dimensions::check(
+            &format!("slide {}", s.href),
+            size.width() as u32,
+            size.height() as u32,
+        )?;
         return Ok(SlideImage::Vector(Box::new(tree)));
     }
+    super::dimensions::check_image(&format!("slide {}", s.href), &data)?;
     match Pixmap::decode_png(&data) {
         Ok(px) => Ok(SlideImage::Bitmap(px)),
         Err(_) if s.is_placeholder() => Ok(SlideImage::Blank),
