@@ -24,7 +24,8 @@ const EXAMPLES: &str = "Examples:
 #[derive(clap::Parser, Debug)]
 #[command(version, after_help = EXAMPLES)]
 struct Args {
-    /// API base: https://host/, https://host/bigbluebutton/ or https://host/bigbluebutton/api/.
+    /// API base: https://host/, https://host/bigbluebutton/ or https://host/bigbluebutton/api/
+    /// (a …/api/getRecordings URL copied from a browser is accepted).
     #[arg(long, env = "BBB_URL", value_name = "URL")]
     server: Option<String>,
     /// Read the shared secret from FILE (first line) instead of the BBB_SECRET variable.

@@ -3,5 +3,6 @@
 pub mod api;
 pub mod collect;
 pub mod list;
+pub mod probe;
 pub mod recording;
 pub mod xml;
