@@ -652,3 +652,38 @@ fn faults_that_do_not_go_away_end_in_exit_2_quickly_and_loudly() {
         assert!(t.elapsed().as_secs() < 30, "{fault}: {:?}", t.elapsed());
     }
 }
+
+#[test]
+fn ignore_origin_server_splits_on_commas_and_default_means_no_origin() {
+    let si = StandIn::start(&["--generate", "200"]);
+    let all = list(&si, &["--state", "any"]).records();
+    let origin = |m: &serde_json::Map<String, serde_json::Value>| m["origin_server"].clone();
+    let kept = list(
+        &si,
+        &[
+            "--state",
+            "any",
+            "--ignore-origin-server",
+            "greenlight.example.org,moodle2.example.org",
+        ],
+    )
+    .records();
+    let expected = all
+        .iter()
+        .filter(|m| origin(m) != "greenlight.example.org" && origin(m) != "moodle2.example.org")
+        .count();
+    assert!(expected < all.len());
+    assert_eq!(kept.len(), expected);
+    let without_origin = all.iter().filter(|m| origin(m).is_null()).count();
+    let kept = list(
+        &si,
+        &["--state", "any", "--ignore-origin-server", "default"],
+    )
+    .records();
+    assert!(
+        without_origin > 0,
+        "the stand-in made no recording without origin"
+    );
+    assert_eq!(kept.len(), all.len() - without_origin);
+    assert!(kept.iter().all(|m| !origin(m).is_null()));
+}
