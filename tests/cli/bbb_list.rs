@@ -314,6 +314,8 @@ fn wrong_or_missing_secret_is_fatal_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("secret");
     std::fs::write(&f, format!("{SECRET}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let r = run(
         cmd("bbb-list")
             .args(["--server", &si.url, "--state", "any", "--secret-file"])
@@ -321,6 +323,16 @@ fn wrong_or_missing_secret_is_fatal_and_never_printed() {
         "",
     );
     assert_eq!(ids(&r).len(), 10, "{}", r.stderr);
+    // Readable by others: refused like a database file.
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = run(
+        cmd("bbb-list")
+            .args(["--server", &si.url, "--secret-file"])
+            .arg(&f),
+        "",
+    );
+    r.fails_with(2).stderr_has("chmod 600");
+    assert!(r.stdout.is_empty() && !r.stderr.contains(SECRET));
 
     let mut c = cmd("bbb-list");
     c.env("BBB_SECRET", "visible-if-leaked").arg("--help");
