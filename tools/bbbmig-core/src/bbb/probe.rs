@@ -22,9 +22,18 @@ pub async fn probe(
     opts: &HttpOptions,
     listing: &[(String, String)],
 ) -> anyhow::Result<()> {
-    let root = api.base().clone();
-    let shown_root = redact(&root);
-    let body = fetch(client, opts, &root, &shown_root, "the API root").await?;
+    // BBB maps the root without the last slash; Scalelite answers both.
+    let with_slash = api.base().clone();
+    let mut bare = with_slash.clone();
+    bare.set_path(with_slash.path().trim_end_matches('/'));
+    let what = "the API root";
+    let body = match fetch(client, opts, &bare, &redact(&bare), what).await {
+        Err(FetchError::Status { status: 404, .. }) => {
+            fetch(client, opts, &with_slash, &redact(&with_slash), what).await
+        }
+        other => other,
+    }
+    .map_err(|e| failed(what, &e))?;
     if !is_api_root(&body) {
         return Err(not_an_api(
             api,
@@ -40,7 +49,9 @@ pub async fn probe(
         .collect();
     let url = api.url("getRecordings", &pairs);
     let shown = redact(&url);
-    let body = fetch(client, opts, &url, &shown, "getRecordings").await?;
+    let body = fetch(client, opts, &url, &shown, "getRecordings")
+        .await
+        .map_err(|e| failed("getRecordings", &e))?;
     let env = xml::parse(BufReader::new(body.as_bytes()), |_, _| Ok(())).map_err(|e| {
         fatal(anyhow!(
             "{shown} is not a BBB getRecordings answer ({e:#}): {}",
@@ -61,34 +72,40 @@ async fn fetch(
     url: &url::Url,
     shown: &str,
     what: &str,
-) -> anyhow::Result<String> {
+) -> Result<String, FetchError> {
     let mut attempt = 0;
     loop {
         log::debug!("GET {shown}");
         let err = match http::get_to_file(client, url, shown, opts.timeout).await {
             Ok(file) => {
                 let mut body = String::new();
-                file.take(1 << 20)
-                    .read_to_string(&mut body)
-                    .map_err(|e| anyhow!("{what} at {shown} sent an unreadable answer: {e}"))
-                    .map_err(fatal)?;
-                return Ok(body);
+                return match file.take(1 << 20).read_to_string(&mut body) {
+                    Ok(_) => Ok(body),
+                    Err(e) => Err(FetchError::Local(format!(
+                        "{shown} sent an unreadable answer: {e}"
+                    ))),
+                };
             }
             Err(e) => e,
         };
         let not_found = matches!(err, FetchError::Status { status: 404, .. });
         if not_found || !err.is_transient() || attempt >= opts.retries {
-            let hint = if not_found {
-                ": the URL's path is not a BBB API; give https://HOST/bigbluebutton/api/ (or https://HOST/)"
-            } else {
-                ""
-            };
-            return Err(fatal(anyhow!("{what} failed: {err}{hint}")));
+            return Err(err);
         }
         attempt += 1;
         log::warn!("{what} failed ({err}); retrying");
         tokio::time::sleep(http::backoff(opts.backoff, attempt)).await;
     }
+}
+
+/// The fatal error of a probe that failed, with a hint on HTTP 404.
+fn failed(what: &str, err: &FetchError) -> anyhow::Error {
+    let hint = if matches!(err, FetchError::Status { status: 404, .. }) {
+        ": the URL's path is not a BBB API; give https://HOST/bigbluebutton/api/ (or https://HOST/)"
+    } else {
+        ""
+    };
+    fatal(anyhow!("{what} failed: {err}{hint}"))
 }
 
 /// The API root's answer: `<response><returncode>SUCCESS</returncode>…</response>`.
