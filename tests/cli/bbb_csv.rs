@@ -257,3 +257,49 @@ fn a_tool_refuses_to_read_its_own_rejects_file() {
         1
     );
 }
+
+#[test]
+fn a_column_no_record_has_is_named_with_the_nearest_key() {
+    let r = run(
+        cmd("bbb-csv").args(["--columns", "record_id,nmae"]),
+        &listed(),
+    );
+    r.ok()
+        .stderr_has("warning: column \"nmae\"")
+        .stderr_has("did you mean name?");
+    let r = run(
+        cmd("bbb-csv").args(["--columns", "record_id,name"]),
+        &listed(),
+    );
+    r.ok();
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}
+
+#[test]
+fn spreadsheet_output_has_a_bom_crlf_and_the_delimiter_asked_and_tab_is_a_delimiter() {
+    let r = run(
+        cmd("bbb-csv").args([
+            "--spreadsheet",
+            "--delimiter",
+            ";",
+            "--columns",
+            "record_id,name",
+        ]),
+        &listed(),
+    );
+    r.ok();
+    assert!(
+        r.stdout.starts_with("\u{feff}record_id;name\r\n"),
+        "{:?}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.matches("\r\n").count(), r.stdout.lines().count());
+    let r = run(
+        cmd("bbb-csv").args(["--delimiter", "tab", "--columns", "record_id,name"]),
+        &listed(),
+    );
+    r.ok();
+    assert!(r.stdout.starts_with("record_id\tname\n"), "{:?}", r.stdout);
+    let r = run(cmd("bbb-csv").args(["--delimiter", "ab"]), &listed());
+    r.fails_with(2).stderr_has("tab");
+}

@@ -314,6 +314,8 @@ fn wrong_or_missing_secret_is_fatal_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("secret");
     std::fs::write(&f, format!("{SECRET}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let r = run(
         cmd("bbb-list")
             .args(["--server", &si.url, "--state", "any", "--secret-file"])
@@ -321,6 +323,16 @@ fn wrong_or_missing_secret_is_fatal_and_never_printed() {
         "",
     );
     assert_eq!(ids(&r).len(), 10, "{}", r.stderr);
+    // Readable by others: refused like a database file.
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = run(
+        cmd("bbb-list")
+            .args(["--server", &si.url, "--secret-file"])
+            .arg(&f),
+        "",
+    );
+    r.fails_with(2).stderr_has("chmod 600");
+    assert!(r.stdout.is_empty() && !r.stderr.contains(SECRET));
 
     let mut c = cmd("bbb-list");
     c.env("BBB_SECRET", "visible-if-leaked").arg("--help");
@@ -560,6 +572,59 @@ fn a_password_in_the_server_url_is_never_shown_or_stored() {
     }
 }
 
+/// bbb-list with `BBB_URL` set as an administrator would.
+fn list_at(url: &str, extra: &[&str]) -> Run {
+    let mut c = cmd("bbb-list");
+    c.env("BBB_SECRET", SECRET).env("BBB_URL", url).args(extra);
+    run(c, "")
+}
+
+/// The getRecordings requests the stand-in received (its log), apart from the probe.
+fn listings(si: &StandIn) -> usize {
+    si.log()
+        .iter()
+        .filter(|q| !q.contains("recordID=bbbmig-probe"))
+        .count()
+}
+
+#[test]
+fn a_wrong_path_in_the_url_stops_at_the_first_answer_with_the_url_tried() {
+    let si = StandIn::start(&["--generate", "50"]);
+    let t = std::time::Instant::now();
+    let r = list_at(&format!("{}/bbb/", si.url), &["--state", "any"]);
+    r.fails_with(2)
+        .stderr_has(&format!("{}/bbb/bigbluebutton/api/", si.url))
+        .stderr_has("HTTP 404")
+        .stderr_has("not a BBB API");
+    assert!(r.stdout.is_empty());
+    assert!(!r.stderr.contains("checksum="), "{}", r.stderr);
+    assert_eq!(si.log().len(), 0, "getRecordings was asked: {:?}", si.log());
+    assert!(t.elapsed().as_secs() < 10);
+    // getRecordings answering 404 while the root answers: not split, exit 2 at once.
+    let si = StandIn::start(&["--generate", "50", "--fault", "status:404@getRecordings"]);
+    let r = list(&si, &["--state", "any"]);
+    r.fails_with(2)
+        .stderr_has("getRecordings failed: HTTP 404")
+        .stderr_has("not a BBB API");
+    assert_eq!(si.log().len(), 1, "{:?}", si.log());
+}
+
+#[test]
+fn a_url_copied_from_the_browser_ending_in_get_recordings_is_accepted() {
+    let si = StandIn::start(&["--generate", "30"]);
+    for server in [
+        format!("{}/bigbluebutton/api/getRecordings", si.url),
+        format!(
+            "{}/bigbluebutton/api/getRecordings?meetingID=x&checksum=0123abcd",
+            si.url
+        ),
+    ] {
+        let r = list_at(&server, &["--state", "any"]);
+        r.ok();
+        assert_eq!(ids(&r).len(), 30, "{server}");
+    }
+}
+
 #[test]
 fn an_xml_text_node_over_1_mib_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -573,4 +638,120 @@ fn an_xml_text_node_over_1_mib_is_refused() {
     let r = run(cmd("bbb-list").arg("--from-xml").arg(&f), "");
     r.fails_with(2).stderr_has("longer than 1 MiB");
     assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn the_api_root_answers_like_bbb_and_scalelite() {
+    for (mode, bbb_version) in [("bbb26", true), ("scalelite", false)] {
+        let si = StandIn::start(&["--mode", mode]);
+        let out = Command::new("curl")
+            .args(["-s", &format!("{}/bigbluebutton/api/", si.url)])
+            .output();
+        let Ok(out) = out else { return };
+        let body = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            body.starts_with("<response><returncode>SUCCESS</returncode><version>2.0</version>"),
+            "{body}"
+        );
+        assert_eq!(body.contains("<bbbVersion>"), bbb_version, "{body}");
+        assert!(!body.contains("checksum"));
+    }
+}
+
+#[test]
+fn faults_that_do_not_go_away_end_in_exit_2_quickly_and_loudly() {
+    // Everywhere (the API root too), on getRecordings only, or on one part of the listing
+    // only: exit 2 with the last error in seconds, a warning at default verbosity, and no
+    // breadth-first descent into thousands of finer listings.
+    // (An HTML page at the API root is final at once: nothing to warn about first.)
+    let cases: &[(&str, &str, bool)] = &[
+        ("status:503", "HTTP 503", true),
+        ("html", "not a BBB API", false),
+        (
+            "html@getRecordings",
+            "not a BBB getRecordings answer",
+            false,
+        ),
+        ("status:503@getRecordings", "HTTP 503", true),
+        ("delay:3000@getRecordings", "timed out", true),
+        (
+            "status:503@recordID=7",
+            "every finer part fails the same way",
+            true,
+        ),
+        (
+            "html@recordID=7",
+            "every finer part fails the same way",
+            true,
+        ),
+        (
+            "delay:3000@recordID=7",
+            "every finer part fails the same way",
+            true,
+        ),
+    ];
+    for (fault, says, warns) in cases {
+        let si = StandIn::start(&["--generate", "100", "--fault", fault]);
+        let t = std::time::Instant::now();
+        let mut c = cmd("bbb-list");
+        let args = [
+            "--server",
+            &si.url,
+            "--state",
+            "any",
+            "--retries",
+            "1",
+            "--timeout",
+            "1",
+        ];
+        c.env("BBB_SECRET", SECRET).args(args);
+        let r = run(c, "");
+        r.fails_with(2).stderr_has(says);
+        assert_eq!(
+            r.stderr.contains("warning:"),
+            *warns,
+            "{fault}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{fault}: records printed");
+        assert!(!r.stderr.contains("checksum="), "{}", r.stderr);
+        let n = listings(&si);
+        assert!(n <= 64, "{fault}: {n} listings asked");
+        assert!(t.elapsed().as_secs() < 30, "{fault}: {:?}", t.elapsed());
+    }
+}
+
+#[test]
+fn ignore_origin_server_splits_on_commas_and_default_means_no_origin() {
+    let si = StandIn::start(&["--generate", "200"]);
+    let all = list(&si, &["--state", "any"]).records();
+    let origin = |m: &serde_json::Map<String, serde_json::Value>| m["origin_server"].clone();
+    let kept = list(
+        &si,
+        &[
+            "--state",
+            "any",
+            "--ignore-origin-server",
+            "greenlight.example.org,moodle2.example.org",
+        ],
+    )
+    .records();
+    let expected = all
+        .iter()
+        .filter(|m| origin(m) != "greenlight.example.org" && origin(m) != "moodle2.example.org")
+        .count();
+    assert!(expected < all.len());
+    assert_eq!(kept.len(), expected);
+    let without_origin = all.iter().filter(|m| origin(m).is_null()).count();
+    let kept = list(
+        &si,
+        &["--state", "any", "--ignore-origin-server", "default"],
+    )
+    .records();
+    assert!(
+        without_origin > 0,
+        "the stand-in made no recording without origin"
+    );
+    assert_eq!(kept.len(), all.len() - without_origin);
+    assert!(kept.iter().all(|m| !origin(m).is_null()));
 }

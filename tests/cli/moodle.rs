@@ -967,3 +967,31 @@ fn moodle_pipeline_from_bbb_list_through_moderators_to_inform() {
         "{i10}"
     );
 }
+
+#[test]
+fn moodle_ignore_origin_server_splits_on_commas_and_default_means_no_origin() {
+    let db = moodle::moodle4("ignore_default");
+    let input = [
+        rec("a", &mid(SEED10, 2, 10), None),
+        rec("b", &mid(SEED10, 2, 10), Some("elsewhere.example.org")),
+        rec("c", &mid(SEED10, 2, 10), Some("greenlight.example.org")),
+        rec("d", &mid(SEED10, 2, 10), Some("moodle.example.org")),
+    ]
+    .concat();
+    // Without it, the warning suggests `--ignore-origin-server default`.
+    let out = moderators(&[("moodle.example.org", &db)], &[], &input);
+    out.ok().stderr_has("--ignore-origin-server default");
+    let out = moderators(
+        &[("moodle.example.org", &db)],
+        &[
+            "--ignore-origin-server",
+            "greenlight.example.org,elsewhere.example.org",
+            "--ignore-origin-server",
+            "default",
+        ],
+        &input,
+    );
+    out.ok();
+    assert!(!out.stderr.contains("no Moodle database"), "{out:?}");
+    out.stderr_has("1 found, 3 ignored");
+}

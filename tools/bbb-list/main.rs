@@ -24,7 +24,8 @@ const EXAMPLES: &str = "Examples:
 #[derive(clap::Parser, Debug)]
 #[command(version, after_help = EXAMPLES)]
 struct Args {
-    /// API base: https://host/, https://host/bigbluebutton/ or https://host/bigbluebutton/api/.
+    /// API base: https://host/, https://host/bigbluebutton/ or https://host/bigbluebutton/api/
+    /// (a …/api/getRecordings URL copied from a browser is accepted).
     #[arg(long, env = "BBB_URL", value_name = "URL")]
     server: Option<String>,
     /// Read the shared secret from FILE (first line) instead of the BBB_SECRET variable.
@@ -46,8 +47,9 @@ struct Args {
     /// Only recordings whose metadata KEY matches VALUE (BBB % wildcards); repeatable, all must match.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
     meta: Vec<(String, String)>,
-    /// Skip recordings whose bbb-origin-server-name is NAME (repeatable).
-    #[arg(long, value_name = "NAME")]
+    /// Skip recordings whose bbb-origin-server-name is NAME (`default`: recordings without
+    /// one); repeatable or comma-separated.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
     ignore_origin_server: Vec<String>,
     /// Presentation links as sent (2.0) or rewritten to the 2.3 player (2.3).
     #[arg(long, value_enum, default_value = "2.0")]

@@ -26,8 +26,9 @@ struct Args {
     /// must not be readable by others. Repeatable.
     #[arg(long, value_name = "FILE")]
     db_file: Vec<PathBuf>,
-    /// Origin server that is not a Moodle: its recordings pass with moodle null (repeatable).
-    #[arg(long, value_name = "NAME")]
+    /// Origin servers that are not a Moodle (`default`: recordings without one): their
+    /// recordings pass with moodle null; repeatable or comma-separated.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
     ignore_origin_server: Vec<String>,
     /// Moodle table prefix ($CFG->prefix).
     #[arg(long, value_name = "PREFIX", default_value = "mdl_")]

@@ -14,6 +14,7 @@ const EXAMPLES: &str = "Examples:
   bbb-list | moodle-moderators --db-file moodle.dbs | pod-import --admin 1
   pod-import --admin 1 --dry-run saved.ndjson | jq -c .pod_import
   pod-import --moderators-only --auth-type CAS --match-email saved.ndjson
+  pod-import --admin 1 --remove --dry-run saved.ndjson   what an undo would remove
   pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)";
 
 /// Give each BigBlueButton recording's owners an "external recording" in Pod (My external
@@ -53,8 +54,9 @@ struct Args {
     /// Description of new users' Favorites playlist, in the site's language.
     #[arg(long, value_name = "TEXT", default_value = "Vos vidéos favorites.")]
     favorites_description: String,
-    /// Delete the external recordings these records would create (users stay).
-    #[arg(long, conflicts_with = "dry_run")]
+    /// Delete the external recordings these records would create (users stay); with
+    /// --dry-run, only say which (would-remove).
+    #[arg(long)]
     remove: bool,
     /// Read everything, write nothing; records say what would be done.
     #[arg(long)]
@@ -70,12 +72,13 @@ bbbmig_core::tool_args!(Args);
 fn main() -> ExitCode {
     cli::run("pod-import", |args: Args, out| {
         let mode = match (args.remove, args.dry_run) {
-            (true, _) => Mode::Remove,
+            (true, true) => Mode::RemoveDryRun,
+            (true, false) => Mode::Remove,
             (false, true) => Mode::DryRun,
             _ => Mode::Import,
         };
         let secret = match mode {
-            Mode::Remove => None,
+            Mode::Remove | Mode::RemoveDryRun => None,
             _ => Some(secret::load(
                 "POD_SECRET_KEY",
                 args.secret_key_file.as_deref(),

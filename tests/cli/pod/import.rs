@@ -326,6 +326,67 @@ fn import_remove_deletes_the_external_recordings_and_leaves_users() {
 }
 
 #[test]
+fn remove_resolves_owners_as_import_does_and_dry_run_says_what_would_go() {
+    let db = pod_db("pod_remove_admin");
+    let recs = [record(1, "m-1", "A", &["r1"]), record(2, "m-2", "B", &[])];
+    let mut c = import(&db);
+    c.args(["--admin", "1"]);
+    run(c, &ndjson(&recs)).ok();
+    let rows = "SELECT count(*) FROM import_video_externalrecording";
+    assert_eq!(count(&db, rows), 2);
+    // Without --admin the admin's rows would stay behind: refused before any record.
+    let r = run(import(&db).arg("--remove"), &ndjson(&recs));
+    r.fails_with(2).stderr_has("--admin");
+    assert!(r.stdout.is_empty());
+    let mut c = import(&db);
+    c.args(["--admin", "1", "--remove", "--dry-run"]);
+    let r = run(c, &ndjson(&recs));
+    r.ok();
+    let out = r.records();
+    for o in &out {
+        assert_eq!(pod_import(o)["status"], "dry-run", "{o:?}");
+        assert_eq!(
+            pod_import(o)["owners"][0]["external_recording"],
+            "would-remove"
+        );
+    }
+    assert_eq!(pod_import(&out[1])["owners_from"], "admin");
+    assert_eq!(count(&db, rows), 2, "a dry run removed rows");
+    let mut c = import(&db);
+    c.args(["--admin", "1", "--remove"]);
+    run(c, &ndjson(&recs)).ok();
+    assert_eq!(count(&db, rows), 0, "the admin's row was left behind");
+}
+
+#[test]
+fn one_time_tokens_are_not_stored_and_reruns_match_the_record() {
+    let db = pod_db("pod_token");
+    let mut rec = record(1, "m-1", "A", &["r1"]);
+    let url = rec["source_url"].as_str().unwrap().to_string();
+    rec["source_url"] = format!("{url}?token=first-secret").into();
+    let mut c = import(&db);
+    c.args(["--admin", "1"]);
+    run(c, &ndjson(std::slice::from_ref(&rec))).ok();
+    let stored = db
+        .client()
+        .query_one("SELECT source_url FROM import_video_externalrecording", &[])
+        .unwrap()
+        .get::<_, String>(0);
+    assert_eq!(stored, url);
+    // The next listing hands out another token: the same row, nothing new.
+    rec["source_url"] = format!("{url}?token=second-secret").into();
+    let mut c = import(&db);
+    c.args(["--admin", "1"]);
+    let r = run(c, &ndjson(std::slice::from_ref(&rec)));
+    r.ok();
+    assert_eq!(pod_import(&r.records()[0])["status"], "exists");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM import_video_externalrecording"),
+        1
+    );
+}
+
+#[test]
 fn import_matches_existing_users_by_email_only_when_asked() {
     let db = pod_db("pod_email");
     let mut rec = record(1, "m-1", "n", &[]);

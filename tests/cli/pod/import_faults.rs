@@ -193,12 +193,21 @@ fn import_refuses_a_bad_setup_before_reading_records() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("key");
     std::fs::write(&f, format!("{SECRET}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let mut c = cmd("pod-import");
     c.env("POD_DATABASE_URL", &db.conninfo)
         .args(["--admin", "1", "--dry-run", "--secret-key-file"])
         .arg(&f);
     run(c, &input).ok();
     assert_eq!(count(&db, "SELECT count(*) FROM auth_user"), 4);
+    // Readable by others: refused like a database file.
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let mut c = cmd("pod-import");
+    c.env("POD_DATABASE_URL", &db.conninfo)
+        .args(["--admin", "1", "--dry-run", "--secret-key-file"])
+        .arg(&f);
+    run(c, &input).fails_with(2).stderr_has("chmod 600");
     // A database file readable by others is refused (it may hold a password); mode 600 works.
     let dbf = dir.path().join("pod.db");
     std::fs::write(&dbf, format!("# Pod\n{}\n", db.conninfo)).unwrap();

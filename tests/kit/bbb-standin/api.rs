@@ -90,11 +90,28 @@ pub fn routes(state: Arc<State>) -> Router {
         .route("/bigbluebutton/api/", get(version))
         .route("/bigbluebutton/api/getRecordings", get(get_recordings))
         .route("/standin/log", get(show_log))
+        .fallback(not_found)
         .with_state(state)
 }
 
-async fn version() -> Response {
-    xml("<response><returncode>SUCCESS</returncode><version>2.0</version></response>".into())
+/// The API root as BBB (version, apiVersion, bbbVersion) or Scalelite (version only)
+/// answer it: no checksum needed; injected faults apply here too.
+async fn version(AxState(st): AxState<Arc<State>>, uri: Uri) -> Response {
+    st.requests.fetch_add(1, Ordering::SeqCst);
+    let body = if st.store.mode == Mode::Scalelite {
+        "<response><returncode>SUCCESS</returncode><version>2.0</version></response>"
+    } else {
+        "<response><returncode>SUCCESS</returncode><version>2.0</version><apiVersion>2.0</apiVersion><bbbVersion></bbbVersion></response>"
+    };
+    if let Some(r) = st.fault(&uri, body).await {
+        return r;
+    }
+    xml(body.into())
+}
+
+/// Any other path: nginx's HTML 404 page, as a wrong path in BBB_URL gets.
+async fn not_found() -> Response {
+    html_error(StatusCode::NOT_FOUND)
 }
 
 async fn show_log(AxState(st): AxState<Arc<State>>) -> Response {

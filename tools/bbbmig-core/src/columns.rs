@@ -63,6 +63,68 @@ pub fn cell(rec: &Record, col: &Column) -> String {
     }
 }
 
+/// Which columns some record has, to name at the end those no record had (a typo?).
+#[derive(Debug, Default)]
+pub struct Found {
+    seen: Vec<bool>,
+    keys: std::collections::BTreeSet<String>,
+    records: u64,
+}
+
+impl Found {
+    /// Notes the columns `rec` has and its top-level keys.
+    pub fn note(&mut self, rec: &Record, cols: &[Column]) {
+        self.seen.resize(cols.len(), false);
+        self.records += 1;
+        for (seen, col) in self.seen.iter_mut().zip(cols) {
+            *seen |= rec.path(&col.path).is_some();
+        }
+        if self.keys.len() < 500 {
+            self.keys.extend(rec.0.keys().cloned());
+        }
+    }
+
+    /// One message per column that no record had, with the nearest key seen.
+    pub fn missing(&self, cols: &[Column]) -> Vec<String> {
+        if self.records == 0 {
+            return Vec::new();
+        }
+        cols.iter()
+            .zip(&self.seen)
+            .filter(|(_, seen)| !**seen)
+            .map(|(c, _)| {
+                let top = c.path.split('.').next().unwrap_or_default();
+                let near = self
+                    .keys
+                    .iter()
+                    .map(|k| (distance(k, top), k))
+                    .filter(|(d, _)| *d <= 2)
+                    .min();
+                let hint = near.map_or(String::new(), |(_, k)| format!(" (did you mean {k}?)"));
+                format!(
+                    "column {:?}: no record has {}: the column is empty{hint}",
+                    c.header, c.path
+                )
+            })
+            .collect()
+    }
+}
+
+/// Edit distance of two short words (insertions, deletions, substitutions, swaps as 2).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -125,6 +187,23 @@ mod tests {
         assert!(parse("a,,b").is_err());
         assert!(parse("a..b").is_err());
         assert_eq!(parse(POD_EXPORT).unwrap().len(), 14);
+    }
+
+    #[test]
+    fn columns_no_record_has_are_named_with_the_nearest_key() {
+        let cols = parse("record_id,nmae,metadata.x").unwrap();
+        let rec = Record(serde_json::from_str(r#"{"record_id":"a","name":"n"}"#).unwrap());
+        let mut f = Found::default();
+        assert!(f.missing(&cols).is_empty(), "no record, no warning");
+        f.note(&rec, &cols);
+        let m = f.missing(&cols);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m[0].contains("nmae") && m[0].contains("did you mean name?"),
+            "{m:?}"
+        );
+        assert!(!m[1].contains("did you mean"), "{m:?}");
+        assert_eq!(distance("nmae", "name"), 2);
     }
 
     #[test]

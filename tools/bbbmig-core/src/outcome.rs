@@ -23,6 +23,8 @@ pub enum Status {
     Missing,
     /// What `--dry-run` would create.
     WouldCreate,
+    /// What `--remove --dry-run` would take out.
+    WouldRemove,
     /// Pod already turned this file into a recording.
     Claimed,
     /// Changed by this run.
@@ -53,6 +55,7 @@ impl Status {
             Status::Absent => "absent",
             Status::Missing => "missing",
             Status::WouldCreate => "would-create",
+            Status::WouldRemove => "would-remove",
             Status::Claimed => "claimed",
             Status::Updated => "updated",
             Status::Unchanged => "unchanged",
@@ -81,6 +84,7 @@ mod tests {
             Status::Created,
             Status::DryRun,
             Status::WouldCreate,
+            Status::WouldRemove,
             Status::NoActivity,
             Status::NotFound,
             Status::NoDatabase,

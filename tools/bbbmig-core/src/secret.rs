@@ -32,10 +32,12 @@ impl fmt::Display for Secret {
 }
 
 /// Reads a secret from `file` when given, else from the environment variable `var`.
-/// A file's first line is used, without its line end; an empty secret is an error.
+/// A file's first line is used, without its line end; an empty secret is an error. The
+/// file must not be readable by group or others (like database files).
 pub fn load(var: &str, file: Option<&Path>) -> anyhow::Result<Secret> {
     let value = match file {
         Some(p) => {
+            crate::pg::check_private(p)?;
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read the secret file {}", p.display()))?;
             text.lines().next().unwrap_or("").trim().to_string()
@@ -70,6 +72,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         std::fs::write(&p, "abc \nrest\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = load("BBBMIG_TEST_UNSET", Some(&p)).unwrap_err();
+        assert!(format!("{e}").contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(load("BBBMIG_TEST_UNSET", Some(&p)).unwrap().expose(), "abc");
         std::fs::write(&p, "\n").unwrap();
         assert!(load("BBBMIG_TEST_UNSET", Some(&p)).is_err());

@@ -87,7 +87,8 @@ impl Api {
 }
 
 /// Accepts `https://host`, `https://host/bigbluebutton/` or `https://host/bigbluebutton/api/`
-/// (with or without the last slash) and returns `https://host/bigbluebutton/api/`.
+/// (with or without the last slash), or a call URL copied from a browser
+/// (`…/api/getRecordings?…`, its query dropped), and returns `https://host/bigbluebutton/api/`.
 pub fn normalize_base(s: &str) -> anyhow::Result<Url> {
     let shown = crate::http::shown_url(s);
     let s = s.trim();
@@ -100,10 +101,18 @@ pub fn normalize_base(s: &str) -> anyhow::Result<Url> {
     if u.host_str().is_none_or(str::is_empty) {
         bail!("bad BBB URL {shown:?}: no host");
     }
-    if u.query().is_some() || u.fragment().is_some() {
-        bail!("bad BBB URL {shown:?}: give the API base without a query (no ?checksum=…)");
+    let mut path = u.path().trim_end_matches('/').to_string();
+    if let Some(base) = path.strip_suffix("/getRecordings") {
+        path = base.to_string();
+        u.set_query(None);
+        u.set_fragment(None);
     }
-    let path = u.path().trim_end_matches('/').to_string();
+    if u.query().is_some() || u.fragment().is_some() {
+        bail!(
+            "bad BBB URL {}: give the API base without a query (no ?checksum=…)",
+            crate::http::redact(&u)
+        );
+    }
     let path = if path.ends_with("/bigbluebutton/api") {
         path
     } else if path.ends_with("/bigbluebutton") {
@@ -176,10 +185,19 @@ mod tests {
         }
         assert!(normalize_base("bbb.example.org").is_err());
         assert!(normalize_base("ftp://bbb.example.org/").is_err());
-        assert!(
-            normalize_base("https://bbb.example.org/bigbluebutton/api/getRecordings?checksum=1")
-                .is_err()
-        );
+        for call in [
+            "https://bbb.example.org/bigbluebutton/api/getRecordings?checksum=1",
+            "https://bbb.example.org/bigbluebutton/api/getRecordings",
+            "https://bbb.example.org/bigbluebutton/api/getRecordings/",
+        ] {
+            assert_eq!(
+                normalize_base(call).unwrap().as_str(),
+                "https://bbb.example.org/bigbluebutton/api/",
+                "{call}"
+            );
+        }
+        let e = normalize_base("https://bbb.example.org/api/?checksum=abc").unwrap_err();
+        assert!(!format!("{e}").contains("abc"), "{e}");
     }
 
     #[test]

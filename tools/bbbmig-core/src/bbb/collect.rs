@@ -51,8 +51,11 @@ impl Filter {
             .meta
             .iter()
             .all(|(k, pat)| meta(r, k).is_some_and(|v| wildcard_match(pat, v)));
-        let origin_ok = meta(r, "bbb-origin-server-name")
-            .is_none_or(|o| !self.ignore_origin.iter().any(|i| i == o));
+        let origin = meta(r, "bbb-origin-server-name").unwrap_or("default");
+        let origin_ok = !self
+            .ignore_origin
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(origin));
         state_ok && rid_ok && mid_ok && meta_ok && origin_ok
     }
 }

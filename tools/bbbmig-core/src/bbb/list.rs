@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Seek};
 use std::path::Path;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 const HEX: &str = "0123456789abcdef";
@@ -95,6 +96,8 @@ struct Job {
     scope: Scope,
     offset: u64,
     attempt: u32,
+    /// The split this job came from (an index into the listing's groups).
+    group: Option<usize>,
 }
 
 impl Job {
@@ -103,6 +106,7 @@ impl Job {
             scope,
             offset: 0,
             attempt: 0,
+            group: None,
         }
     }
     fn describe(&self) -> String {
@@ -137,10 +141,31 @@ impl Job {
     }
 }
 
+/// The finer parts of one failed job: when every one fails the way their parent did, the
+/// fault is not the listing's size and splitting further would only multiply requests.
+struct Group {
+    parent: String,
+    fault: &'static str,
+    total: usize,
+    same: usize,
+    answered: bool,
+    waiting: Vec<Job>,
+}
+
+/// Persistent faults stop the listing: this many failed requests in all, or no answer for
+/// `stall` (at least [`MIN_STALL`]).
+const MAX_FAILURES: u64 = 1000;
+const MIN_STALL: Duration = Duration::from_secs(120);
+
 /// Lists recordings from `api`, calling `sink` with each recording of each complete,
 /// well-formed page, and the spooled page with the recording's byte span (for
 /// `--save-xml`). The same recording may come twice (pages shift, shards re-listed):
 /// the sink de-duplicates by recordID.
+///
+/// The API root and an empty listing are asked first ([`super::probe`]): only a server that
+/// answered them is believed when a listing fails as if it were too large (HTTP 404 of BBB
+/// 2.2, timeouts, 5xx), and such a listing is split into finer parts unless all of those
+/// fail the same way. Failures are capped in number and in time without an answer.
 pub async fn list(
     api: &Api,
     http_opts: &HttpOptions,
@@ -150,9 +175,25 @@ pub async fn list(
 ) -> anyhow::Result<ListStats> {
     let client = http::client(http_opts)?;
     let mut stats = ListStats::default();
+    let probe_job = Job::new(Scope::RecordIds(vec![super::probe::PROBE_RECORD_ID.into()]));
+    let probe_params = params(query, &probe_job, 1);
+    stats.requests += 2;
+    super::probe::probe(api, &client, http_opts, &probe_params).await?;
     let mut queue: VecDeque<Job> = initial_jobs(query, strategy);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut warned: Vec<&'static str> = Vec::new();
+    let mut failures = 0u64;
+    let mut last_answer = Instant::now();
+    let stall = MIN_STALL.max(http_opts.timeout * (http_opts.retries + 2));
     let mut running: JoinSet<(Job, Result<File, FetchError>)> = JoinSet::new();
     loop {
+        if queue.is_empty() && running.is_empty() {
+            // Parts that failed like their parent while a sibling was still out: no sibling
+            // showed it was a fault rather than size; split them as any failed listing.
+            for g in &mut groups {
+                queue.extend(g.waiting.drain(..).map(released));
+            }
+        }
         while running.len() < strategy.concurrency.max(1) {
             let Some(job) = queue.pop_front() else { break };
             let owned = params(query, &job, strategy.page_size);
@@ -194,6 +235,11 @@ pub async fn list(
                 if !env.success() {
                     return Err(refused(&env));
                 }
+                last_answer = Instant::now();
+                if let Some(g) = job.group.map(|i| &mut groups[i]) {
+                    g.answered = true;
+                    queue.extend(g.waiting.drain(..).map(released));
+                }
                 if let Some(total) = env.total_elements {
                     stats.paginated = true;
                     if job.offset == 0 {
@@ -204,6 +250,7 @@ pub async fn list(
                                 scope: job.scope.clone(),
                                 offset: off,
                                 attempt: 0,
+                                group: None,
                             });
                             off += step;
                         }
@@ -234,13 +281,59 @@ pub async fn list(
                 }
             }
             Err(failure) => {
+                failures += 1;
+                let kind = failure.kind();
+                if failures >= MAX_FAILURES || last_answer.elapsed() > stall {
+                    return Err(fatal(anyhow!(
+                        "giving up after {failures} failed requests, the last {}s without an answer; last error: {} failed ({failure})",
+                        last_answer.elapsed().as_secs(),
+                        job.describe()
+                    )));
+                }
+                if !warned.contains(&kind) {
+                    warned.push(kind);
+                    log::warn!(
+                        "{} failed ({failure}); listing it in finer parts or again (more such failures at -v)",
+                        job.describe()
+                    );
+                }
                 let splittable = failure.splittable();
                 let transient = failure.transient();
                 if splittable {
-                    if let Some(children) = job.children(strategy.max_prefix_len) {
+                    if let Some(i) = job.group {
+                        let g = &mut groups[i];
+                        if g.fault == kind && !g.answered {
+                            g.same += 1;
+                            if g.same == g.total {
+                                return Err(fatal(anyhow!(
+                                    "cannot list {}: every finer part fails the same way, the last: {} failed ({failure})",
+                                    g.parent,
+                                    job.describe()
+                                )));
+                            }
+                            log::info!(
+                                "{} failed like its parent ({failure}); waiting for its siblings",
+                                job.describe()
+                            );
+                            g.waiting.push(job);
+                            continue;
+                        }
+                    }
+                    if job.children(strategy.max_prefix_len).is_some() {
                         log::info!("{} failed ({}); splitting it", job.describe(), failure);
                         stats.splits += 1;
-                        queue.extend(children);
+                        groups.push(Group {
+                            parent: job.describe(),
+                            fault: kind,
+                            total: 0,
+                            same: 0,
+                            answered: false,
+                            waiting: Vec::new(),
+                        });
+                        let gi = groups.len() - 1;
+                        let kids = children_of(&job, strategy, gi);
+                        groups[gi].total = kids.len();
+                        queue.extend(kids);
                         continue;
                     }
                 }
@@ -258,6 +351,20 @@ pub async fn list(
         }
     }
     Ok(stats)
+}
+
+/// A part held back while its siblings were out, asked again as any other listing.
+fn released(job: Job) -> Job {
+    Job { group: None, ..job }
+}
+
+/// The finer parts of `job`, in split group `group`.
+fn children_of(job: &Job, strategy: &Strategy, group: usize) -> Vec<Job> {
+    let mut kids = job.children(strategy.max_prefix_len).unwrap_or_default();
+    for k in &mut kids {
+        k.group = Some(group);
+    }
+    kids
 }
 
 /// Lists the recordings of a saved getRecordings answer (`--from-xml`) into `c`, as if
@@ -285,6 +392,17 @@ enum Failure {
 }
 
 impl Failure {
+    /// The way it failed, to compare a part with its parent.
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Fetch(FetchError::Status { status, .. }) if *status == 404 => "HTTP 404",
+            Failure::Fetch(FetchError::Status { .. }) => "HTTP error",
+            Failure::Fetch(FetchError::Timeout { .. }) => "timeout",
+            Failure::Fetch(FetchError::Body { .. }) => "broken answer",
+            Failure::Fetch(_) => "connection",
+            Failure::Garbled(_) => "unusable answer",
+        }
+    }
     fn splittable(&self) -> bool {
         match self {
             Failure::Fetch(FetchError::Timeout { .. } | FetchError::Body { .. }) => true,
@@ -316,7 +434,7 @@ fn validate(file: &mut File) -> anyhow::Result<Envelope> {
     Ok(env)
 }
 
-fn refused(env: &Envelope) -> anyhow::Error {
+pub(super) fn refused(env: &Envelope) -> anyhow::Error {
     let key = env.message_key.as_deref().unwrap_or("?");
     let msg = env.message.as_deref().unwrap_or("");
     let hint = match key {

@@ -4,5 +4,6 @@ pub mod api;
 pub mod capped;
 pub mod collect;
 pub mod list;
+pub mod probe;
 pub mod recording;
 pub mod xml;

@@ -155,12 +155,16 @@ impl Enricher {
             Ok(o) => o,
             Err(e) => return Route::Failed(e),
         };
-        if let Some(o) = &origin
-            && self.opts.ignore.iter().any(|i| i.eq_ignore_ascii_case(o))
+        // `default` names the recordings without an origin server, as in --db.
+        let name = origin.as_deref().unwrap_or(DEFAULT);
+        if self
+            .opts
+            .ignore
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(name))
         {
             return Route::Ignored;
         }
-        let name = origin.as_deref().unwrap_or(DEFAULT);
         match self
             .opts
             .dbs

@@ -23,6 +23,15 @@ pub enum Mode {
     DryRun,
     /// Delete the external recordings these records would create (users stay).
     Remove,
+    /// Read everything, write nothing, say what `Remove` would delete.
+    RemoveDryRun,
+}
+
+impl Mode {
+    /// Taking rows out (or saying which), not putting them in.
+    fn removes(self) -> bool {
+        matches!(self, Mode::Remove | Mode::RemoveDryRun)
+    }
 }
 
 /// Settings of a run.
@@ -214,8 +223,17 @@ impl Importer {
                 })
             }
         };
-        if admin.is_none() && !opts.moderators_only && opts.mode != Mode::Remove {
-            bail!("give --admin ID (receives recordings with no known owner) or --moderators-only");
+        // Owners are resolved for removal exactly as for import: without the admin,
+        // `--remove` would leave the rows the import gave them.
+        if admin.is_none() && !opts.moderators_only {
+            bail!(
+                "give --admin ID (receives recordings with no known owner{}) or --moderators-only",
+                if opts.mode.removes() {
+                    "; its rows are removed too"
+                } else {
+                    ""
+                }
+            );
         }
         let has_meeting: bool = client
             .query_one("SELECT to_regclass('meeting') IS NOT NULL AND to_regclass('meeting_additional_owners') IS NOT NULL", &[])?
@@ -283,10 +301,8 @@ impl Importer {
             .str_field("source_url")?
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .context(
-                "no source_url: the recording has no presentation or video playback to import",
-            )?
-            .to_string();
+            .context("no source_url: the recording has no presentation or video playback to import")
+            .map(without_token)?;
         if source_url.chars().count() > self.url_len {
             bail!(
                 "source_url is longer than Pod's {} characters",
@@ -316,6 +332,7 @@ impl Importer {
         };
 
         let (rows, users_created) = match self.opts.mode {
+            Mode::RemoveDryRun => (self.known_rows(&source_url, &owners), 0),
             Mode::DryRun => {
                 for o in owners.iter_mut().filter(|o| o.found.is_none()) {
                     if let Some(p) = &o.person {
@@ -592,7 +609,7 @@ impl Importer {
             .map(|o| {
                 let id = o.found.map(|f| f.id);
                 let row = rows.iter().find(|r| Some(r.owner) == id);
-                if o.found.is_some_and(|f| !f.staff) && mode != Mode::Remove {
+                if o.found.is_some_and(|f| !f.staff) && !mode.removes() {
                     log::warn!(
                         "Pod user {} is not staff: Pod will not show them external recordings",
                         o.username
@@ -601,7 +618,7 @@ impl Importer {
                 OwnerImport {
                     username: o.username.clone(),
                     user_id: id,
-                    user: if mode == Mode::Remove && o.found.is_none() {
+                    user: if mode.removes() && o.found.is_none() {
                         Status::Absent
                     } else {
                         o.user_status
@@ -615,7 +632,7 @@ impl Importer {
         let any_row = list.iter().any(|o| o.external_recording_id.is_some());
         let any_created = list.iter().any(|o| o.external_recording == Status::Created);
         let status = match mode {
-            Mode::DryRun => Status::DryRun,
+            Mode::DryRun | Mode::RemoveDryRun => Status::DryRun,
             Mode::Remove if any_row => Status::Removed,
             Mode::Remove => Status::Absent,
             Mode::Import if any_created => Status::Created,
@@ -632,11 +649,35 @@ impl Importer {
     }
 }
 
+/// A source URL without its one-time `token` (Scalelite's protected recordings): the token
+/// is a secret, spent once, and differs on every listing, so the row of a record must
+/// not depend on it.
+fn without_token(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if !u.query_pairs().any(|(k, _)| k == "token") {
+        return url.to_string();
+    }
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| k != "token")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    u.to_string()
+}
+
 /// What became of one owner's external recording, given the row found, made or removed.
 fn row_status(mode: Mode, row: Option<&Row>) -> Status {
     match (mode, row) {
         (Mode::Remove, Some(_)) => Status::Removed,
-        (Mode::Remove, None) => Status::Absent,
+        (Mode::Remove | Mode::RemoveDryRun, None) => Status::Absent,
+        (Mode::RemoveDryRun, Some(_)) => Status::WouldRemove,
         (Mode::DryRun, Some(_)) => Status::Exists,
         (Mode::DryRun, None) => Status::WouldCreate,
         (Mode::Import, Some(r)) if r.created => Status::Created,
@@ -672,6 +713,20 @@ fn found_ids(owners: &[Owner]) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_time_tokens_never_reach_source_url() {
+        assert_eq!(
+            without_token("https://sl.example.org/playback/presentation/2.3/abc?token=s3cr3t"),
+            "https://sl.example.org/playback/presentation/2.3/abc"
+        );
+        assert_eq!(
+            without_token("https://h/p?meetingId=abc&token=s3cr3t"),
+            "https://h/p?meetingId=abc"
+        );
+        assert_eq!(without_token("https://h/p?a=1"), "https://h/p?a=1");
+        assert_eq!(without_token("not a url"), "not a url");
+    }
 
     #[test]
     fn pod_import_object_keeps_its_keys_and_order() {
