@@ -1,13 +1,20 @@
-//! Integration tests: run the real binaries against the BBB stand-in and a throwaway PostgreSQL.
+//! Integration tests: run the real binaries against the BBB stand-in and throwaway PostgreSQL
+//! and MariaDB servers.
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod bbb_csv;
 mod bbb_list;
+mod cluster;
+mod db_tls;
+mod greenlight;
 mod man_pages;
+mod mariadb;
 mod moodle;
+mod options;
 mod output;
+mod package;
 mod pod;
 mod record;
 mod render;

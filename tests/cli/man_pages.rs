@@ -8,6 +8,7 @@ const TOOLS: &[&str] = &[
     "bbb-list",
     "bbb-csv",
     "moodle-moderators",
+    "greenlight-owners",
     "moodle-inform",
     "bbb-record",
     "pod-claim",

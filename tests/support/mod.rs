@@ -1,8 +1,11 @@
 //! Test support: running the real binaries, the BBB stand-in (from the test kit,
-//! `tests/kit/`), the throwaway PostgreSQL.
+//! `tests/kit/`), the throwaway PostgreSQL and MariaDB.
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod greenlight;
 pub mod moodle;
+pub mod mysql;
 pub mod pg;
 pub mod pod;
 pub use bbbmig_testkit::standin;
@@ -20,6 +23,7 @@ pub fn bin(name: &str) -> PathBuf {
         "bbb-csv" => env!("CARGO_BIN_EXE_bbb-csv"),
         "bbb-record" => env!("CARGO_BIN_EXE_bbb-record"),
         "moodle-moderators" => env!("CARGO_BIN_EXE_moodle-moderators"),
+        "greenlight-owners" => env!("CARGO_BIN_EXE_greenlight-owners"),
         "moodle-inform" => env!("CARGO_BIN_EXE_moodle-inform"),
         "pod-import" => env!("CARGO_BIN_EXE_pod-import"),
         "pod-claim" => env!("CARGO_BIN_EXE_pod-claim"),
@@ -148,4 +152,17 @@ pub fn root() -> &'static Path {
 /// A file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     root().join("tests/fixtures").join(rel)
+}
+
+/// Says on the terminal (not in the captured test output) why a test did not run.
+pub fn skip(test: &str, why: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// Whether the tests run as root (network namespaces, dpkg).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -4,7 +4,7 @@ use anyhow::bail;
 use bbbmig_core::bbb::api::{Api, Checksum};
 use bbbmig_core::bbb::collect::{Collector, Filter};
 use bbbmig_core::bbb::list::{self, Query, Strategy};
-use bbbmig_core::bbb::recording::PlaybackForm;
+use bbbmig_core::bbb::recording::{PlaybackForm, State};
 use bbbmig_core::cli::{self, Common};
 use bbbmig_core::http::HttpOptions;
 use bbbmig_core::secret;
@@ -33,10 +33,10 @@ struct Args {
     /// Checksum algorithm: sha1 for servers before BBB 2.5; Scalelite refuses sha384.
     #[arg(long, value_enum, default_value = "sha256")]
     checksum: Checksum,
-    /// Only recordings in these states (processing, processed, published, unpublished,
-    /// deleted, or any); repeatable or comma-separated. Default: published,unpublished.
-    #[arg(long, value_name = "STATE", value_delimiter = ',')]
-    state: Vec<String>,
+    /// Only recordings in these states; repeatable or comma-separated. Default:
+    /// published,unpublished.
+    #[arg(long, value_enum, value_name = "STATE", value_delimiter = ',')]
+    state: Vec<State>,
     /// Only recordings of these external meeting IDs; repeatable or comma-separated.
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     meeting_id: Vec<String>,
@@ -62,13 +62,13 @@ struct Args {
     #[arg(long)]
     no_sort: bool,
     /// Seconds to wait for one answer before splitting or retrying the request.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    #[arg(long, value_name = "SECS", value_parser = bbbmig_core::values::at_least_one::<u64>, default_value_t = 300)]
     timeout: u64,
     /// Retries of a failed request (with doubling backoff) before giving up.
     #[arg(long, value_name = "N", default_value_t = 2)]
     retries: u32,
     /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 4)]
     concurrency: usize,
     #[command(flatten)]
     common: Common,
@@ -86,7 +86,7 @@ fn parse_meta(s: &str) -> Result<(String, String), String> {
 fn main() -> ExitCode {
     cli::run("bbb-list", |args: Args, out| {
         let filter = Filter {
-            states: args.state.clone(),
+            states: State::names(&args.state),
             meeting_ids: args.meeting_id.clone(),
             record_ids: args.record_id.clone(),
             meta: args.meta.clone(),
@@ -104,13 +104,13 @@ fn main() -> ExitCode {
         let secret = secret::load("BBB_SECRET", args.secret_file.as_deref())?;
         let api = Api::new(server, secret, args.checksum)?;
         let http = HttpOptions {
-            timeout: Duration::from_secs(args.timeout.max(1)),
+            timeout: Duration::from_secs(args.timeout),
             retries: args.retries,
             ..Default::default()
         };
         let query = Query::from(&filter);
         let strategy = Strategy {
-            concurrency: args.concurrency.max(1),
+            concurrency: args.concurrency,
             ..Default::default()
         };
         let base = Some(api.base().to_string());

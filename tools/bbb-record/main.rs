@@ -48,7 +48,7 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     log_dir: Option<PathBuf>,
     /// Records worked on at once.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 1)]
     jobs: usize,
     /// Write records in input order (default: as they complete).
     #[arg(long)]
@@ -57,7 +57,7 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 3)]
     retries: u32,
     /// Seconds without data before a transfer is abandoned (and resumed).
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(long, value_name = "SECS", value_parser = bbbmig_core::values::at_least_one::<u64>, default_value_t = 60)]
     read_timeout: u64,
     /// Megabytes that must stay free in OUT (checked before each job and each download).
     #[arg(long, value_name = "MB", default_value_t = 100)]
@@ -102,7 +102,7 @@ fn main() -> std::process::ExitCode {
             None => None,
         };
         let fetcher = download::Fetcher {
-            client: bbbmig_core::http::download_client(Duration::from_secs(a.read_timeout.max(1)))?,
+            client: bbbmig_core::http::download_client(Duration::from_secs(a.read_timeout))?,
             retries: a.retries,
             backoff: Duration::from_millis(500),
         };

@@ -45,7 +45,7 @@ struct Args {
     #[arg(long)]
     dry_run: bool,
     /// Records read at once (activities touched by several of them get one transaction).
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
     batch: usize,
     #[command(flatten)]
     input: Input,

@@ -36,7 +36,7 @@ struct Args {
     #[arg(long, value_name = "SCHEMA", default_value = "public")]
     schema: String,
     /// Records per batch: one read-only transaction and four queries per database and batch.
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
     batch: usize,
     /// Also list the site administrators (Moodle makes them moderators of every activity).
     #[arg(long)]

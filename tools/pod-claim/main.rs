@@ -56,8 +56,8 @@ fn main() -> ExitCode {
         let mut claimer = Claimer::new(&mut client, opts, recorder)?;
         out.filter(&args.input, |out, mut rec| {
             let result = claimer.handle(&mut client, &rec)?;
-            out.count(result["status"].as_str().unwrap_or("done"));
-            rec.set("pod_claim", result);
+            out.count(result.status.as_str());
+            rec.set_typed("pod_claim", &result)?;
             Ok(Some(rec))
         })
     })

@@ -4,7 +4,7 @@
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
-use bbbmig_core::pod::users::{self, UserOptions, Users};
+use bbbmig_core::pod::users::{self, AuthType, UserOptions, Users};
 use bbbmig_core::secret;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,9 +38,9 @@ struct Args {
     /// Also match an existing Pod user by e-mail when the username is unknown.
     #[arg(long)]
     match_email: bool,
-    /// auth_type of new users' Owner (local, CAS, OIDC, Shibboleth).
-    #[arg(long, value_name = "TYPE", default_value = "local")]
-    auth_type: String,
+    /// auth_type of new users' Owner.
+    #[arg(long, value_enum, value_name = "TYPE", default_value = "local")]
+    auth_type: AuthType,
     /// affiliation of new users' Owner (first entry of Pod's AFFILIATION).
     #[arg(long, value_name = "NAME", default_value = "student")]
     affiliation: String,
@@ -87,7 +87,7 @@ fn main() -> ExitCode {
         }
         let user_opts = UserOptions {
             site_id: args.site,
-            auth_type: args.auth_type.clone(),
+            auth_type: args.auth_type,
             affiliation: args.affiliation.clone(),
             establishment: args.establishment.clone(),
             staff: !args.no_staff,
@@ -104,8 +104,8 @@ fn main() -> ExitCode {
         let mut importer = Importer::new(&mut client, opts, users)?;
         out.filter(&args.input, |out, mut rec| {
             let result = importer.handle(&mut client, &rec)?;
-            out.count(result["status"].as_str().unwrap_or("done"));
-            rec.set("pod_import", result);
+            out.count(result.status.as_str());
+            rec.set_typed("pod_import", &result)?;
             Ok(Some(rec))
         })
     })

@@ -19,7 +19,8 @@
 //! Services (the systems the tools read and write):
 //! - [`http`]: the HTTP client.
 //! - [`bbb`]: the BigBlueButton API: checksums, getRecordings, listing a whole server.
-//! - [`pg`]: PostgreSQL connections (Moodle and Pod).
+//! - [`db`]: the one place that opens database connections: PostgreSQL ([`pg`]) and
+//!   MariaDB/MySQL, TLS, password sources.
 //!
 //! Stages (the work of one tool, its main kept thin):
 //! - [`moodle`]: `moodle-moderators` and `moodle-inform`.
@@ -33,13 +34,15 @@ pub mod batch;
 pub mod bbb;
 pub mod cli;
 pub mod columns;
+pub mod db;
 pub mod diag;
 pub mod error;
+pub mod greenlight;
 pub mod http;
 pub mod media;
 pub mod moodle;
 pub mod ndjson;
-pub mod pg;
+pub mod outcome;
 pub mod pod;
 pub mod record;
 pub mod render;
@@ -47,6 +50,8 @@ pub mod secret;
 pub mod spool;
 pub mod stale;
 pub mod timefmt;
+pub mod values;
 
+pub use db::pg;
 pub use error::Fatal;
 pub use record::Record;

@@ -1,5 +1,6 @@
 //! The NDJSON record: an ordered JSON object whose unknown keys ride through every tool.
 
+use anyhow::Context;
 use serde_json::{Map, Value};
 
 /// One recording as it flows between tools. Keys keep their order (serde_json
@@ -56,6 +57,14 @@ impl Record {
     /// Sets a key: an existing key keeps its place, a new key goes last.
     pub fn set(&mut self, key: &str, value: impl Into<Value>) {
         self.0.insert(key.to_string(), value.into());
+    }
+
+    /// Sets a key to a stage's typed result (a struct that serialises to an object).
+    pub fn set_typed<T: serde::Serialize>(&mut self, key: &str, value: &T) -> anyhow::Result<()> {
+        let v = serde_json::to_value(value)
+            .with_context(|| format!("cannot write the {key} object"))?;
+        self.set(key, v);
+        Ok(())
     }
 
     /// Reads a field into a typed value with serde (for the objects other tools added).

@@ -17,6 +17,42 @@ pub enum PlaybackForm {
     V23,
 }
 
+/// A recording state `bbb-list --state` asks for (BBB's getRecordings `state` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum State {
+    /// Being processed.
+    Processing,
+    /// Processed, not yet published.
+    Processed,
+    /// Published (Scalelite's `available` counts as published).
+    Published,
+    /// Unpublished.
+    Unpublished,
+    /// Deleted.
+    Deleted,
+    /// Every state.
+    Any,
+}
+
+impl State {
+    /// The name BBB uses (and the API's `state` parameter takes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Processing => "processing",
+            State::Processed => "processed",
+            State::Published => "published",
+            State::Unpublished => "unpublished",
+            State::Deleted => "deleted",
+            State::Any => "any",
+        }
+    }
+
+    /// The names of these states, in order.
+    pub fn names(states: &[State]) -> Vec<String> {
+        states.iter().map(|s| s.as_str().to_string()).collect()
+    }
+}
+
 /// The state a recording is listed under: `available` (video/screenshare formats) counts
 /// as published, as Scalelite does.
 pub fn effective_state(r: &Recording) -> String {

@@ -11,6 +11,7 @@ use super::recorder::Recorder;
 use super::source::{HttpSource, metadata_duration};
 use super::{Method, Prefer};
 use crate::http::redact;
+use crate::outcome::Status;
 use crate::record::Record;
 use crate::render::{DirSource, RenderOptions, Source, render};
 use anyhow::Context;
@@ -83,8 +84,8 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
             )
         })?;
         let bytes = std::fs::metadata(&path)?.len();
-        rec.set("video", video(&path, bytes, &p, method, "exists"));
-        return Ok((rec, "exists"));
+        rec.set("video", video(&path, bytes, &p, method, Status::Exists));
+        return Ok((rec, Status::Exists.as_str()));
     }
     if ctx.dry_run {
         let ext = match &plan {
@@ -96,7 +97,7 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
             "path": target.final_path(ext),
             "method": method.as_str(),
             "url": plan.shown_url(),
-            "status": "dry-run",
+            "status": Status::DryRun,
         });
         if let Plan::Render(p) | Plan::Recorder(p) = &plan {
             v["files"] = json!(p.files.as_str());
@@ -109,7 +110,7 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
             target.final_path(ext).display()
         );
         rec.set("video", v);
-        return Ok((rec, "dry-run"));
+        return Ok((rec, Status::DryRun.as_str()));
     }
     ensure_space(&ctx.out, 0, ctx.keep_free)?;
     let label = progress_label(&rec);
@@ -121,11 +122,11 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
         Plan::Recorder(pres) => recorded(ctx, &target, pres).await?,
     };
     let bytes = std::fs::metadata(&path)?.len();
-    rec.set("video", video(&path, bytes, &p, method, "created"));
-    Ok((rec, "created"))
+    rec.set("video", video(&path, bytes, &p, method, Status::Created));
+    Ok((rec, Status::Created.as_str()))
 }
 
-fn video(path: &Path, bytes: u64, p: &Probe, method: Method, status: &str) -> serde_json::Value {
+fn video(path: &Path, bytes: u64, p: &Probe, method: Method, status: Status) -> serde_json::Value {
     json!({
         "path": path,
         "bytes": bytes,

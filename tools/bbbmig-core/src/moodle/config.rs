@@ -37,6 +37,15 @@ pub fn collect(
     db_args: &[String],
     db_files: &[std::path::PathBuf],
 ) -> anyhow::Result<Vec<DbEntry>> {
+    collect_for("Moodle", db_args, db_files)
+}
+
+/// [`collect`] for any kind of database (`kind` names it in the message when none is given).
+pub fn collect_for(
+    kind: &str,
+    db_args: &[String],
+    db_files: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<DbEntry>> {
     let mut out: Vec<DbEntry> = Vec::new();
     for a in db_args {
         out.push(parse_db_arg(a)?);
@@ -55,7 +64,7 @@ pub fn collect(
         }
     }
     if out.is_empty() {
-        bail!("no Moodle database: give --db NAME=CONNINFO or --db-file FILE");
+        bail!("no {kind} database: give --db NAME=CONNINFO or --db-file FILE");
     }
     Ok(out)
 }

@@ -11,6 +11,7 @@ use super::site::{Settings, Site};
 use crate::batch::Pending;
 use crate::cli::Out;
 use crate::error::fatal;
+use crate::outcome::Status;
 use crate::record::Record;
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -33,6 +34,12 @@ pub struct Enricher {
     opts: Options,
     sites: HashMap<usize, (Site, Settings)>,
     warned: HashSet<String>,
+}
+
+/// The activity found for a record and its moderators, as the record will carry them.
+struct Hit {
+    moodle: Value,
+    moderators: Value,
 }
 
 enum Route {
@@ -81,7 +88,7 @@ impl Enricher {
                 per_site.entry(*s).or_default().push(i);
             }
         }
-        let mut results: HashMap<usize, (Value, Value)> = HashMap::new();
+        let mut results: HashMap<usize, Hit> = HashMap::new();
         let mut sites: Vec<usize> = per_site.keys().copied().collect();
         sites.sort_unstable();
         for s in sites {
@@ -94,8 +101,10 @@ impl Enricher {
                 })
                 .collect();
             let found = self.lookup_site(s, &keys)?;
-            for (i, r) in idx.iter().zip(found) {
-                results.insert(*i, r);
+            for (i, hit) in idx.iter().zip(found) {
+                if let Some(hit) = hit {
+                    results.insert(*i, hit);
+                }
             }
         }
         for (i, (p, route)) in batch.into_iter().zip(routes).enumerate() {
@@ -105,24 +114,25 @@ impl Enricher {
                     out.fail(line, Some(&rec), &e)?;
                     continue;
                 }
-                Route::Ignored => (Value::Null, json!([]), "ignored"),
-                Route::NoDb => (Value::Null, json!([]), "no-database"),
+                Route::Ignored => (Value::Null, json!([]), Status::Ignored),
+                Route::NoDb => (Value::Null, json!([]), Status::NoDatabase),
                 Route::Site(..) => match results.remove(&i) {
-                    Some((m, mods)) if !m.is_null() => (m, mods, "found"),
-                    _ => {
+                    Some(hit) => (hit.moodle, hit.moderators, Status::Found),
+                    None => {
                         log::info!("record {}: no Moodle activity found", rec.id_for_messages());
-                        (Value::Null, json!([]), "not-found")
+                        (Value::Null, json!([]), Status::NotFound)
                     }
                 },
             };
             // An ignored origin keeps what an earlier run (another site naming) found.
-            if status != "ignored" || !rec.0.contains_key("moodle") {
+            if status != Status::Ignored || !rec.0.contains_key("moodle") {
                 rec.set("moodle", moodle);
             }
-            if status != "ignored" || !rec.0.contains_key("moderators") {
+            if status != Status::Ignored || !rec.0.contains_key("moderators") {
+                let mods = with_others_kept(mods, rec.0.get("moderators"));
                 rec.set("moderators", mods);
             }
-            out.count(status);
+            out.count(status.as_str());
             out.emit(&rec)?;
         }
         Ok(())
@@ -166,8 +176,8 @@ impl Enricher {
         }
     }
 
-    /// The `moodle` and `moderators` values of each key of one database (null, [] when not found).
-    fn lookup_site(&mut self, s: usize, keys: &[Key]) -> anyhow::Result<Vec<(Value, Value)>> {
+    /// The `moodle` and `moderators` values of each key of one database (None when not found).
+    fn lookup_site(&mut self, s: usize, keys: &[Key]) -> anyhow::Result<Vec<Option<Hit>>> {
         if !self.sites.contains_key(&s) {
             let entry = &self.opts.dbs[s];
             let mut site = Site::connect(entry, &self.opts.tables, "moodle-moderators", true)?;
@@ -240,12 +250,8 @@ impl Enricher {
         Ok(found
             .into_iter()
             .map(|hit| {
-                let Some((id, by)) = hit else {
-                    return (Value::Null, json!([]));
-                };
-                let Some(a) = acts.get(&id) else {
-                    return (Value::Null, json!([]));
-                };
+                let (id, by) = hit?;
+                let a = acts.get(&id)?;
                 let moodle = json!({
                     "server": name.as_str(),
                     "activity_id": a.id,
@@ -258,7 +264,10 @@ impl Enricher {
                     .get(&id)
                     .map(|v| v.iter().map(expand::Moderator::to_json).collect())
                     .unwrap_or_default();
-                (moodle, Value::Array(m))
+                Some(Hit {
+                    moodle,
+                    moderators: Value::Array(m),
+                })
             })
             .collect())
     }
@@ -284,4 +293,65 @@ pub fn origin_server(rec: &Record) -> anyhow::Result<Option<String>> {
         })
         .filter(|s| !s.is_empty())
         .map(String::from))
+}
+
+/// True for the `source` of a moderator that moodle-moderators itself found.
+fn from_moodle(source: &str) -> bool {
+    matches!(source, "user" | "owner" | "all" | "siteadmin") || source.starts_with("role:")
+}
+
+/// Moodle's moderators, then the entries another stage added before this one (Greenlight
+/// owners, a jq step) whose username Moodle did not give: rerunning replaces only what
+/// Moodle gave, so `greenlight-owners | moodle-moderators` keeps the Greenlight owners.
+fn with_others_kept(moodle: Value, before: Option<&Value>) -> Value {
+    let Value::Array(mut list) = moodle else {
+        return moodle;
+    };
+    let Some(Value::Array(before)) = before else {
+        return Value::Array(list);
+    };
+    let username = |m: &Value| {
+        m.get("username")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    };
+    for m in before {
+        let source = m.get("source").and_then(Value::as_str).unwrap_or("");
+        if from_moodle(source) {
+            continue;
+        }
+        let name = username(m);
+        if name.is_some() && list.iter().any(|x| username(x) == name) {
+            continue;
+        }
+        list.push(m.clone());
+    }
+    Value::Array(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moodle_moderators_first_then_the_others_kept_once() {
+        let moodle = json!([{"username": "Alice", "source": "owner"}]);
+        let before = json!([
+            {"username": "old", "source": "role:editingteacher"},
+            {"username": "alice", "source": "greenlight:owner"},
+            {"username": "bob", "source": "greenlight:shared"},
+            {"username": "carol", "source": "jq"},
+        ]);
+        let merged = with_others_kept(moodle.clone(), Some(&before));
+        let names: Vec<&str> = merged
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["username"].as_str().unwrap())
+            .collect();
+        // Moodle's own earlier finding ("old") is replaced, Alice is not doubled.
+        assert_eq!(names, ["Alice", "bob", "carol"]);
+        // A rerun on its own output changes nothing.
+        assert_eq!(with_others_kept(moodle, Some(&merged)), merged);
+    }
 }

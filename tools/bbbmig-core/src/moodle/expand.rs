@@ -49,6 +49,190 @@ struct User {
     lastname: String,
 }
 
+/// What one batch needs from the database, gathered from the grants of all its activities.
+#[derive(Default)]
+struct Wanted {
+    /// Contexts whose role assignments matter.
+    ctxs: Vec<i64>,
+    /// Roles granted by rules.
+    roles: Vec<i64>,
+    /// Contexts where any role counts (`all`).
+    all_ctxs: Vec<i64>,
+    /// Users named directly (users, owners, site admins).
+    user_ids: Vec<i64>,
+}
+
+impl Wanted {
+    fn of(
+        activities: &HashMap<i64, Activity>,
+        grants: &HashMap<i64, Vec<Grant>>,
+        siteadmins: &[i64],
+    ) -> Wanted {
+        let mut ctxs = BTreeSet::new();
+        let mut roles = BTreeSet::new();
+        let mut all_ctxs = BTreeSet::new();
+        let mut user_ids: BTreeSet<i64> = siteadmins.iter().copied().collect();
+        for (id, gs) in grants {
+            let Some(a) = activities.get(id) else {
+                continue;
+            };
+            for g in gs {
+                match g {
+                    Grant::User(u) | Grant::Owner(u) => {
+                        user_ids.insert(*u);
+                    }
+                    Grant::Role(r, _) => {
+                        roles.insert(*r);
+                        ctxs.extend(a.ctx_path.iter().copied());
+                    }
+                    Grant::All => {
+                        all_ctxs.extend(a.member_ctxs.iter().copied());
+                        ctxs.extend(a.member_ctxs.iter().copied());
+                    }
+                }
+            }
+        }
+        Wanted {
+            ctxs: ctxs.into_iter().collect(),
+            roles: roles.into_iter().collect(),
+            all_ctxs: all_ctxs.into_iter().collect(),
+            user_ids: user_ids.into_iter().collect(),
+        }
+    }
+}
+
+/// A role assignment of an active user in some context.
+struct Assignment {
+    role: i64,
+    user: User,
+}
+
+/// What the database says about one batch: assignments by context, named users by id.
+struct Fetched {
+    by_ctx: HashMap<i64, Vec<Assignment>>,
+    users: HashMap<i64, User>,
+}
+
+impl Fetched {
+    /// The two queries of a batch.
+    fn read(
+        c: &mut impl GenericClient,
+        queries: &mut Meter,
+        site: &str,
+        t: &Tables,
+        w: &Wanted,
+    ) -> anyhow::Result<Fetched> {
+        let sql = format!(
+            "SELECT ra.contextid::bigint, ra.roleid::bigint, u.id::bigint, u.username::text,
+                    u.email::text, u.firstname::text, u.lastname::text
+               FROM {ra} ra JOIN {user} u ON u.id = ra.userid AND u.deleted = 0 AND u.suspended = 0
+              WHERE ra.contextid = ANY($1) AND (ra.roleid = ANY($2) OR ra.contextid = ANY($3))",
+            ra = t.t("role_assignments"),
+            user = t.t("user")
+        );
+        let mut by_ctx: HashMap<i64, Vec<Assignment>> = HashMap::new();
+        for r in run(c, queries, site, &sql, &[&w.ctxs, &w.roles, &w.all_ctxs])? {
+            by_ctx.entry(r.get(0)).or_default().push(Assignment {
+                role: r.get(1),
+                user: user_of(&r, 2),
+            });
+        }
+        let sql = format!(
+            "SELECT u.id::bigint, u.username::text, u.email::text, u.firstname::text, u.lastname::text
+               FROM {user} u WHERE u.id = ANY($1) AND u.deleted = 0 AND u.suspended = 0",
+            user = t.t("user")
+        );
+        let users: HashMap<i64, User> = run(c, queries, site, &sql, &[&w.user_ids])?
+            .iter()
+            .map(|r| {
+                let u = user_of(r, 0);
+                (u.id, u)
+            })
+            .collect();
+        Ok(Fetched { by_ctx, users })
+    }
+
+    fn at(&self, ctx: &i64) -> &[Assignment] {
+        self.by_ctx.get(ctx).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn user(&self, id: &i64, rank: usize, source: &str) -> Option<Ranked> {
+        self.users.get(id).map(|u| Ranked {
+            rank,
+            user: u.clone(),
+            source: source.into(),
+        })
+    }
+
+    /// The moderators of one activity: explicit users and the owner first, then roles in
+    /// rule order, then `all`, then site admins; by name within a rank; each user once.
+    fn moderators(&self, a: &Activity, gs: &[Grant], siteadmins: &[i64]) -> Vec<Moderator> {
+        let mut found: Vec<Ranked> = Vec::new();
+        for (i, g) in gs.iter().enumerate() {
+            match g {
+                Grant::User(u) => found.extend(self.user(u, 0, "user")),
+                Grant::Owner(u) => found.extend(self.user(u, 0, "owner")),
+                Grant::Role(r, short) => {
+                    for asg in a.ctx_path.iter().flat_map(|c| self.at(c)) {
+                        if asg.role == *r {
+                            found.push(Ranked {
+                                rank: 1 + i,
+                                user: asg.user.clone(),
+                                source: format!("role:{short}"),
+                            });
+                        }
+                    }
+                }
+                Grant::All => {
+                    for asg in a.member_ctxs.iter().flat_map(|c| self.at(c)) {
+                        found.push(Ranked {
+                            rank: 1000,
+                            user: asg.user.clone(),
+                            source: "all".into(),
+                        });
+                    }
+                }
+            }
+        }
+        for s in siteadmins {
+            found.extend(self.user(s, 1001, "siteadmin"));
+        }
+        found.sort_by(|x, y| x.key().cmp(&y.key()));
+        let mut seen = BTreeSet::new();
+        found
+            .into_iter()
+            .filter(|r| seen.insert(r.user.id))
+            .map(|r| Moderator {
+                id: r.user.id,
+                username: r.user.username,
+                email: r.user.email,
+                firstname: r.user.firstname,
+                lastname: r.user.lastname,
+                source: r.source,
+            })
+            .collect()
+    }
+}
+
+/// A user found for an activity, with the rank of the grant that found them.
+struct Ranked {
+    rank: usize,
+    user: User,
+    source: String,
+}
+
+impl Ranked {
+    fn key(&self) -> (usize, &str, &str, &str, i64) {
+        (
+            self.rank,
+            &self.user.lastname,
+            &self.user.firstname,
+            &self.user.username,
+            self.user.id,
+        )
+    }
+}
+
 /// Expands the grants of each activity (`activity id → grants`) into moderators.
 /// `siteadmins` are added to every activity when given.
 pub fn moderators(
@@ -60,123 +244,15 @@ pub fn moderators(
     grants: &HashMap<i64, Vec<Grant>>,
     siteadmins: &[i64],
 ) -> anyhow::Result<HashMap<i64, Vec<Moderator>>> {
-    // What to fetch for the whole batch.
-    let mut ctxs = BTreeSet::new();
-    let mut roles = BTreeSet::new();
-    let mut all_ctxs = BTreeSet::new();
-    let mut user_ids: BTreeSet<i64> = siteadmins.iter().copied().collect();
-    for (id, gs) in grants {
-        let Some(a) = activities.get(id) else {
-            continue;
-        };
-        for g in gs {
-            match g {
-                Grant::User(u) | Grant::Owner(u) => {
-                    user_ids.insert(*u);
-                }
-                Grant::Role(r, _) => {
-                    roles.insert(*r);
-                    ctxs.extend(a.ctx_path.iter().copied());
-                }
-                Grant::All => {
-                    all_ctxs.extend(a.member_ctxs.iter().copied());
-                    ctxs.extend(a.member_ctxs.iter().copied());
-                }
-            }
-        }
-    }
-    let (ctxs, roles, all_ctxs): (Vec<i64>, Vec<i64>, Vec<i64>) = (
-        ctxs.into_iter().collect(),
-        roles.into_iter().collect(),
-        all_ctxs.into_iter().collect(),
-    );
-    let sql = format!(
-        "SELECT ra.contextid::bigint, ra.roleid::bigint, u.id::bigint, u.username::text,
-                u.email::text, u.firstname::text, u.lastname::text
-           FROM {ra} ra JOIN {user} u ON u.id = ra.userid AND u.deleted = 0 AND u.suspended = 0
-          WHERE ra.contextid = ANY($1) AND (ra.roleid = ANY($2) OR ra.contextid = ANY($3))",
-        ra = t.t("role_assignments"),
-        user = t.t("user")
-    );
-    // context id → (role id, user) of the assignments there
-    let mut by_ctx: HashMap<i64, Vec<(i64, User)>> = HashMap::new();
-    for r in run(c, queries, site, &sql, &[&ctxs, &roles, &all_ctxs])? {
-        by_ctx
-            .entry(r.get(0))
-            .or_default()
-            .push((r.get(1), user_of(&r, 2)));
-    }
-    let at = |ctx: &i64| by_ctx.get(ctx).map(Vec::as_slice).unwrap_or_default();
-    let sql = format!(
-        "SELECT u.id::bigint, u.username::text, u.email::text, u.firstname::text, u.lastname::text
-           FROM {user} u WHERE u.id = ANY($1) AND u.deleted = 0 AND u.suspended = 0",
-        user = t.t("user")
-    );
-    let ids: Vec<i64> = user_ids.into_iter().collect();
-    let users: HashMap<i64, User> = run(c, queries, site, &sql, &[&ids])?
+    let wanted = Wanted::of(activities, grants, siteadmins);
+    let fetched = Fetched::read(c, queries, site, t, &wanted)?;
+    Ok(grants
         .iter()
-        .map(|r| {
-            let u = user_of(r, 0);
-            (u.id, u)
+        .filter_map(|(id, gs)| {
+            let a = activities.get(id)?;
+            Some((*id, fetched.moderators(a, gs, siteadmins)))
         })
-        .collect();
-
-    let mut out = HashMap::new();
-    for (id, gs) in grants {
-        let Some(a) = activities.get(id) else {
-            continue;
-        };
-        // (rank, user, source): explicit users and the owner first, then roles in rule
-        // order, then `all`, then site admins; by name within a rank.
-        let mut found: Vec<(usize, User, String)> = Vec::new();
-        for (i, g) in gs.iter().enumerate() {
-            match g {
-                Grant::User(u) => found.extend(users.get(u).map(|u| (0, u.clone(), "user".into()))),
-                Grant::Owner(u) => {
-                    found.extend(users.get(u).map(|u| (0, u.clone(), "owner".into())))
-                }
-                Grant::Role(r, short) => {
-                    for (role, u) in a.ctx_path.iter().flat_map(at) {
-                        if role == r {
-                            found.push((1 + i, u.clone(), format!("role:{short}")));
-                        }
-                    }
-                }
-                Grant::All => {
-                    for (_, u) in a.member_ctxs.iter().flat_map(at) {
-                        found.push((1000, u.clone(), "all".into()));
-                    }
-                }
-            }
-        }
-        for s in siteadmins {
-            found.extend(users.get(s).map(|u| (1001, u.clone(), "siteadmin".into())));
-        }
-        found.sort_by(|x, y| {
-            (x.0, &x.1.lastname, &x.1.firstname, &x.1.username, x.1.id).cmp(&(
-                y.0,
-                &y.1.lastname,
-                &y.1.firstname,
-                &y.1.username,
-                y.1.id,
-            ))
-        });
-        let mut seen = BTreeSet::new();
-        let mods: Vec<Moderator> = found
-            .into_iter()
-            .filter(|(_, u, _)| seen.insert(u.id))
-            .map(|(_, u, source)| Moderator {
-                id: u.id,
-                username: u.username,
-                email: u.email,
-                firstname: u.firstname,
-                lastname: u.lastname,
-                source,
-            })
-            .collect();
-        out.insert(*id, mods);
-    }
-    Ok(out)
+        .collect())
 }
 
 fn user_of(r: &postgres::Row, at: usize) -> User {

@@ -4,12 +4,14 @@
 
 use super::config::{DbEntry, Tables};
 use super::notice;
-use super::site::{Site, run};
+use super::site::{Meter, Site, run};
 use crate::batch::Pending;
 use crate::cli::Out;
 use crate::error::fatal;
+use crate::outcome::Status;
 use anyhow::{Context, anyhow};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -33,6 +35,42 @@ pub struct Options {
 pub struct Informer {
     opts: Options,
     sites: HashMap<usize, Site>,
+}
+
+/// The `moodle_inform` object a record gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inform {
+    /// `updated`, `unchanged`, `removed`, `dry-run`, `skipped` or `no-activity`.
+    pub status: Status,
+    /// `bigbluebuttonbn.id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<i64>,
+    /// The activity's course.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub course_id: Option<i64>,
+    /// Why the record was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// With `--dry-run`: the status a real run would have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would: Option<Status>,
+    /// Recordings the notice lists after this record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_recordings: Option<usize>,
+}
+
+impl Inform {
+    /// A record without a Moodle activity (or whose activity is gone).
+    fn no_activity(activity_id: Option<i64>) -> Inform {
+        Inform {
+            status: Status::NoActivity,
+            activity_id,
+            course_id: None,
+            reason: None,
+            would: None,
+            notice_recordings: None,
+        }
+    }
 }
 
 struct Work {
@@ -66,7 +104,7 @@ impl Informer {
                 }
             }
         }
-        let mut results: HashMap<usize, anyhow::Result<Value>> = HashMap::new();
+        let mut results: HashMap<usize, anyhow::Result<Inform>> = HashMap::new();
         for ((site, activity), idx) in groups {
             let items: Vec<&Work> = idx
                 .iter()
@@ -84,18 +122,18 @@ impl Informer {
                     out.fail(line, Some(&rec), &e)?;
                     continue;
                 }
-                Ok(None) => json!({"status": "no-activity"}),
+                Ok(None) => Inform::no_activity(None),
                 Ok(Some(_)) => match results.remove(&i) {
                     Some(Ok(v)) => v,
                     Some(Err(e)) => {
                         out.fail(line, Some(&rec), &e)?;
                         continue;
                     }
-                    None => json!({"status": "no-activity"}),
+                    None => Inform::no_activity(None),
                 },
             };
-            out.count(status["status"].as_str().unwrap_or("?"));
-            rec.set("moodle_inform", status);
+            out.count(status.status.as_str());
+            rec.set_typed("moodle_inform", &status)?;
             out.emit(&rec)?;
         }
         Ok(())
@@ -144,22 +182,15 @@ impl Informer {
         s: usize,
         activity: i64,
         items: &[&Work],
-    ) -> anyhow::Result<Vec<anyhow::Result<Value>>> {
-        if !self.sites.contains_key(&s) {
-            let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
-            self.sites.insert(s, site);
-        }
+    ) -> anyhow::Result<Vec<anyhow::Result<Inform>>> {
         let t = self.opts.tables.clone();
         let (remove, dry_run) = (self.opts.remove, self.opts.dry_run);
-        let Some(site) = self.sites.get_mut(&s) else {
-            unreachable!("connected above")
-        };
         let Site {
             client,
             queries,
             name,
             ..
-        } = site;
+        } = self.site(s)?;
         let mut tx = client
             .build_transaction()
             .read_only(dry_run)
@@ -181,40 +212,31 @@ impl Informer {
             tx.rollback().ok();
             return Ok(items
                 .iter()
-                .map(|_| Ok(json!({"status": "no-activity", "activity_id": activity})))
+                .map(|_| Ok(Inform::no_activity(Some(activity))))
                 .collect());
         };
         let (intro, format, course): (Option<String>, i32, i64) =
             (row.get(0), row.get(1), row.get(2));
-        let with = |status: &str, extra: Value| {
-            let mut o = serde_json::Map::new();
-            o.insert("status".into(), json!(status));
-            o.insert("activity_id".into(), json!(activity));
-            o.insert("course_id".into(), json!(course));
-            if let Value::Object(e) = extra {
-                o.extend(e);
-            }
-            Value::Object(o)
+        let at = At {
+            activity,
+            course,
+            db: name.clone(),
         };
         if format == 2 {
             tx.rollback().ok();
             return Ok(items
                 .iter()
                 .map(|_| {
-                    Ok(with(
-                        "skipped",
-                        json!({"reason": "the description is plain text (introformat 2)"}),
-                    ))
+                    Ok(Inform {
+                        reason: Some("the description is plain text (introformat 2)"),
+                        ..at.status(Status::Skipped)
+                    })
                 })
                 .collect());
         }
-        let mut wrong_course = Vec::new();
-        let mut upserts = Vec::new();
-        let mut removes = Vec::new();
-        for (i, w) in items.iter().enumerate() {
-            if w.course.is_some_and(|c| c != course) {
-                wrong_course.push(i);
-            } else if remove {
+        let (mut upserts, mut removes) = (Vec::new(), Vec::new());
+        for w in items.iter().filter(|w| !at.wrong_course(w)) {
+            if remove {
                 removes.push(w.key.clone());
             } else {
                 upserts.push((w.key.clone(), w.html.clone()));
@@ -225,29 +247,7 @@ impl Informer {
         let changed = new != intro;
         let listed = notice::count(new.as_deref());
         if changed && !dry_run {
-            let now = chrono::Utc::now().timestamp();
-            run(
-                &mut tx,
-                queries,
-                name,
-                &format!(
-                    "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
-                    t.t("bigbluebuttonbn")
-                ),
-                &[&activity, &new, &now],
-            )?;
-            run(
-                &mut tx,
-                queries,
-                name,
-                &format!(
-                    "UPDATE {} SET cacherev = CASE WHEN cacherev IS NULL OR cacherev < $2 OR cacherev > $2 + 3600
-                                                   THEN $2 ELSE cacherev + 1 END
-                      WHERE id = $1",
-                    t.t("course")
-                ),
-                &[&course, &now],
-            )?;
+            write_description(&mut tx, queries, &t, &at, &new)?;
             tx.commit()
                 .with_context(|| format!("Moodle database {name}"))
                 .map_err(fatal)?;
@@ -255,40 +255,185 @@ impl Informer {
             tx.rollback().ok();
         }
         if dry_run && changed {
-            let what = if remove { "take out of" } else { "write into" };
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "moodle-inform: dry-run: database {name}: would {what} the description of activity {activity} \
-                 (course {course}) a notice listing {listed} recording(s)"
-            );
-            log::info!(
-                "activity {activity}: new description: {}",
-                new.as_deref().unwrap_or("NULL")
-            );
+            at.say_dry_run(remove, listed, new.as_deref());
         }
         Ok(items
             .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if wrong_course.contains(&i) {
-                    return Err(anyhow!(
-                        "activity {activity} of database {name} is in course {course}, not {} as the record says",
-                        w.course.unwrap_or_default()
-                    ));
-                }
-                let had = before.iter().find(|(k, _)| *k == w.key);
-                let status = match (remove, had) {
-                    (true, Some(_)) => "removed",
-                    (true, None) => "unchanged",
-                    (false, Some((_, h))) if *h == w.html => "unchanged",
-                    (false, _) => "updated",
-                };
-                Ok(if dry_run {
-                    with("dry-run", json!({"would": status, "notice_recordings": listed}))
-                } else {
-                    with(status, json!({"notice_recordings": listed}))
-                })
-            })
+            .map(|w| at.outcome(w, &before, remove, dry_run, listed))
             .collect())
+    }
+
+    /// The connection to database `s`, opened on first use.
+    fn site(&mut self, s: usize) -> anyhow::Result<&mut Site> {
+        if !self.sites.contains_key(&s) {
+            let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
+            self.sites.insert(s, site);
+        }
+        Ok(self.sites.get_mut(&s).expect("connected above"))
+    }
+}
+
+/// The activity one transaction works on, as read from its database.
+struct At {
+    activity: i64,
+    course: i64,
+    /// The database's configured name, for messages.
+    db: String,
+}
+
+impl At {
+    /// The `moodle_inform` object of a record of this activity.
+    fn status(&self, status: Status) -> Inform {
+        Inform {
+            status,
+            activity_id: Some(self.activity),
+            course_id: Some(self.course),
+            reason: None,
+            would: None,
+            notice_recordings: None,
+        }
+    }
+
+    /// The `moodle_inform` object of one record, from the entries the notice had before.
+    fn outcome(
+        &self,
+        w: &Work,
+        before: &[(String, String)],
+        remove: bool,
+        dry_run: bool,
+        listed: usize,
+    ) -> anyhow::Result<Inform> {
+        self.check_course(w)?;
+        let had = before.iter().find(|(k, _)| *k == w.key);
+        let status = match (remove, had) {
+            (true, Some(_)) => Status::Removed,
+            (true, None) => Status::Unchanged,
+            (false, Some((_, h))) if *h == w.html => Status::Unchanged,
+            (false, _) => Status::Updated,
+        };
+        Ok(if dry_run {
+            Inform {
+                would: Some(status),
+                notice_recordings: Some(listed),
+                ..self.status(Status::DryRun)
+            }
+        } else {
+            Inform {
+                notice_recordings: Some(listed),
+                ..self.status(status)
+            }
+        })
+    }
+
+    /// Says on stderr what a real run would write (and with -v the new description).
+    fn say_dry_run(&self, remove: bool, listed: usize, new: Option<&str>) {
+        let what = if remove { "take out of" } else { "write into" };
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "moodle-inform: dry-run: database {}: would {what} the description of activity {} \
+             (course {}) a notice listing {listed} recording(s)",
+            self.db,
+            self.activity,
+            self.course
+        );
+        log::info!(
+            "activity {}: new description: {}",
+            self.activity,
+            new.unwrap_or("NULL")
+        );
+    }
+
+    /// Whether the record names another course than the activity's.
+    fn wrong_course(&self, w: &Work) -> bool {
+        w.course.is_some_and(|c| c != self.course)
+    }
+
+    /// Fails a record that names another course than the activity's.
+    fn check_course(&self, w: &Work) -> anyhow::Result<()> {
+        if self.wrong_course(w) {
+            anyhow::bail!(
+                "activity {} of database {} is in course {}, not {} as the record says",
+                self.activity,
+                self.db,
+                self.course,
+                w.course.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Writes the new description and bumps the course's cache revision, so that Moodle
+/// shows the new text (in the caller's transaction).
+fn write_description(
+    tx: &mut postgres::Transaction<'_>,
+    queries: &mut Meter,
+    t: &Tables,
+    at: &At,
+    new: &Option<String>,
+) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    run(
+        tx,
+        queries,
+        &at.db,
+        &format!(
+            "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
+            t.t("bigbluebuttonbn")
+        ),
+        &[&at.activity, new, &now],
+    )?;
+    run(
+        tx,
+        queries,
+        &at.db,
+        &format!(
+            "UPDATE {} SET cacherev = CASE WHEN cacherev IS NULL OR cacherev < $2 OR cacherev > $2 + 3600
+                                           THEN $2 ELSE cacherev + 1 END
+              WHERE id = $1",
+            t.t("course")
+        ),
+        &[&at.course, &now],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moodle_inform_object_keeps_its_keys_and_order() {
+        let at = At {
+            activity: 4,
+            course: 2,
+            db: "default".into(),
+        };
+        let json = |i: &Inform| serde_json::to_string(i).unwrap();
+        assert_eq!(
+            json(&Inform::no_activity(None)),
+            r#"{"status":"no-activity"}"#
+        );
+        assert_eq!(
+            json(&Inform::no_activity(Some(4))),
+            r#"{"status":"no-activity","activity_id":4}"#
+        );
+        let skipped = Inform {
+            reason: Some("plain"),
+            ..at.status(Status::Skipped)
+        };
+        assert_eq!(
+            json(&skipped),
+            r#"{"status":"skipped","activity_id":4,"course_id":2,"reason":"plain"}"#
+        );
+        let dry = Inform {
+            would: Some(Status::Updated),
+            notice_recordings: Some(3),
+            ..at.status(Status::DryRun)
+        };
+        assert_eq!(
+            json(&dry),
+            r#"{"status":"dry-run","activity_id":4,"course_id":2,"would":"updated","notice_recordings":3}"#
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The participant rules of an activity (`mdl_bigbluebuttonbn.participants` JSON) turned into
 //! the grants that make someone a moderator, as Moodle's `roles::get_participant_list` does.
 
-use super::site::Settings;
+use super::site::{Role, Settings};
 use serde_json::Value;
 
 /// One way to be a moderator of an activity.
@@ -75,13 +75,13 @@ pub fn parse(text: Option<&str>) -> Parsed {
 }
 
 /// Moodle's `roles::get_role`: a numeric id of an existing role, else a shortname.
-pub fn role(settings: &Settings, sel: &str) -> Option<(i64, String)> {
+pub fn role<'a>(settings: &'a Settings, sel: &str) -> Option<&'a Role> {
     if let Ok(id) = sel.parse::<i64>()
-        && let Some(r) = settings.roles.iter().find(|r| r.0 == id)
+        && let Some(r) = settings.roles.iter().find(|r| r.id == id)
     {
-        return Some(r.clone());
+        return Some(r);
     }
-    settings.roles.iter().find(|r| r.1 == sel).cloned()
+    settings.roles.iter().find(|r| r.shortname == sel)
 }
 
 /// The grants of one activity: its rules, or for empty rules the site default (`0` = the
@@ -104,8 +104,8 @@ pub fn grants(
                         }
                     }
                     "role" => {
-                        if let Some((id, short)) = role(settings, sel) {
-                            out.push(Grant::Role(id, short));
+                        if let Some(r) = role(settings, sel) {
+                            out.push(Grant::Role(r.id, r.shortname.clone()));
                         }
                     }
                     _ => {}
@@ -118,8 +118,8 @@ pub fn grants(
                     if let (Some(o), true) = (owner, owner_enrolled) {
                         out.push(Grant::Owner(o));
                     }
-                } else if let Some((id, short)) = role(settings, sel) {
-                    out.push(Grant::Role(id, short));
+                } else if let Some(r) = role(settings, sel) {
+                    out.push(Grant::Role(r.id, r.shortname.clone()));
                 }
             }
         }
@@ -134,11 +134,13 @@ mod tests {
 
     fn settings() -> Settings {
         Settings {
-            roles: vec![
-                (3, "editingteacher".into()),
-                (4, "teacher".into()),
-                (5, "student".into()),
-            ],
+            roles: [(3, "editingteacher"), (4, "teacher"), (5, "student")]
+                .into_iter()
+                .map(|(id, s)| Role {
+                    id,
+                    shortname: s.into(),
+                })
+                .collect(),
             moderator_default: vec!["0".into()],
             ..Default::default()
         }

@@ -38,8 +38,17 @@ pub struct Settings {
     pub siteadmins: Vec<i64>,
     /// `bigbluebuttonbn_participant_moderator_default` entries (`0` = owner, else a role id).
     pub moderator_default: Vec<String>,
-    /// Every role: id and shortname.
-    pub roles: Vec<(i64, String)>,
+    /// Every role.
+    pub roles: Vec<Role>,
+}
+
+/// A Moodle role (`mdl_role`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// `mdl_role.id`.
+    pub id: i64,
+    /// `mdl_role.shortname`.
+    pub shortname: String,
 }
 
 impl Site {
@@ -112,7 +121,13 @@ impl Site {
             ),
             &[],
         )?;
-        s.roles = roles.iter().map(|r| (r.get(0), r.get(1))).collect();
+        s.roles = roles
+            .iter()
+            .map(|r| Role {
+                id: r.get(0),
+                shortname: r.get(1),
+            })
+            .collect();
         Ok(s)
     }
 

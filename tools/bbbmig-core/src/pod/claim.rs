@@ -3,16 +3,19 @@
 //! `recorder_recordingfiletreatment` row that makes it claimable at once.
 
 use crate::error::fatal;
+use crate::outcome::Status;
 use crate::pod::{classify, column_len};
 use crate::record::Record;
 use crate::timefmt::parse_rfc3339;
 use anyhow::{Context, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use postgres::{Client, Statement};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use unicode_normalization::UnicodeNormalization;
 
 /// Pod's default VIDEO_ALLOWED_EXTENSIONS: the recorder job ignores other files.
 pub const ALLOWED_EXTENSIONS: &[&str] = &[
@@ -119,6 +122,33 @@ pub fn check_recorder(client: &mut Client, o: &ClaimOptions) -> anyhow::Result<R
     })
 }
 
+/// The `pod_claim` object a record gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    /// `claimed`, `exists`, `dry-run` or `created`.
+    pub status: Status,
+    /// The file's path as Pod spells it (`recorder_recordingfiletreatment.file`).
+    pub file: String,
+    /// `recorder_recordingfiletreatment.id`, when there is a row.
+    pub treatment_id: Option<i64>,
+    /// Size of the placed (or to be placed) file.
+    pub bytes: Option<u64>,
+    /// `recorder_recorder.id`.
+    pub recorder_id: i64,
+}
+
+/// Where one record's video comes from and goes.
+struct Target {
+    source: PathBuf,
+    /// `video.bytes` of the record, when given.
+    expected: Option<u64>,
+    start: DateTime<Utc>,
+    file_name: String,
+    /// The path as Pod spells it.
+    pod_path: String,
+    final_path: PathBuf,
+}
+
 /// Places videos and inserts claim rows, one record at a time.
 pub struct Claimer {
     opts: ClaimOptions,
@@ -156,7 +186,81 @@ impl Claimer {
     }
 
     /// Handles one record; returns the `pod_claim` object to add to it.
-    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Value> {
+    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Claim> {
+        let t = self.target(rec)?;
+        let claim = |status, treatment_id, bytes| Claim {
+            status,
+            file: t.pod_path.clone(),
+            treatment_id,
+            bytes,
+            recorder_id: self.recorder.id,
+        };
+        let q = |c: &mut Client, s: &Statement| c.query_opt(s, &[&t.pod_path]);
+        if q(client, &self.recording)
+            .map_err(|e| classify(client, e))?
+            .is_some()
+        {
+            // Pod already processed this path: never place a file there again.
+            return Ok(claim(Status::Claimed, None, None));
+        }
+        let row = q(client, &self.treatment).map_err(|e| classify(client, e))?;
+        let on_disk = fs::symlink_metadata(&t.final_path).ok();
+        let src_meta = fs::metadata(&t.source).ok().filter(|m| m.is_file());
+        match (row, on_disk) {
+            (Some(r), Some(m)) => {
+                if !self.opts.dry_run && !self.opts.copy {
+                    self.finish_move(&t.source, &t.final_path, src_meta.as_ref(), m.len());
+                }
+                Ok(claim(Status::Exists, Some(r.get(0)), Some(m.len())))
+            }
+            (Some(r), None) => bail!(
+                "Pod's claim row {} names {} but the file is gone; delete the row or restore the file",
+                r.get::<_, i64>(0),
+                t.pod_path
+            ),
+            (None, Some(m)) => {
+                // Ours if a previous run stopped between placing the file and its row.
+                let same = match &src_meta {
+                    Some(s) => s.len() == m.len(),
+                    None => t.expected.is_none_or(|b| b == m.len()),
+                };
+                if !same || !m.is_file() {
+                    bail!(
+                        "{} already exists and is not this recording's video: not overwritten",
+                        t.final_path.display()
+                    );
+                }
+                if self.opts.dry_run {
+                    return Ok(claim(Status::DryRun, None, Some(m.len())));
+                }
+                let id = self.insert_row(client, &t.pod_path, m.len(), t.start)?;
+                if !self.opts.copy {
+                    self.finish_move(&t.source, &t.final_path, src_meta.as_ref(), m.len());
+                }
+                Ok(claim(Status::Created, Some(id), Some(m.len())))
+            }
+            (None, None) => {
+                let Some(sm) = src_meta else {
+                    bail!("video file {} is missing", t.source.display());
+                };
+                if let Some(b) = t.expected.filter(|b| *b != sm.len()) {
+                    bail!(
+                        "video file {} has {} bytes, the record says {b}: incomplete?",
+                        t.source.display(),
+                        sm.len()
+                    );
+                }
+                if self.opts.dry_run {
+                    return Ok(claim(Status::DryRun, None, Some(sm.len())));
+                }
+                let id = self.place_with_row(client, &t, &sm)?;
+                Ok(claim(Status::Created, Some(id), Some(sm.len())))
+            }
+        }
+    }
+
+    /// Where one record's video goes: its source, the name Pod will see and the file on disk.
+    fn target(&self, rec: &Record) -> anyhow::Result<Target> {
         let record_id = rec.required_str("record_id")?;
         let start_s = rec.required_str("start_time")?;
         let start = parse_rfc3339(start_s)
@@ -170,7 +274,6 @@ impl Claimer {
             Some(Value::String(s)) if !s.is_empty() => PathBuf::from(s),
             _ => bail!("no video.path: make the video first (bbb-record)"),
         };
-        let expected = rec.path("video.bytes").and_then(Value::as_u64);
         let ext = source
             .extension()
             .and_then(|e| e.to_str())
@@ -191,87 +294,37 @@ impl Claimer {
                 self.recorder.prefix, self.path_len
             )
         })?;
-        let pod_path = format!("{}{file_name}", self.recorder.prefix);
-        let final_path = self.recorder.folder.join(&file_name);
-        let out = |status: &str, id: Option<i64>, bytes: Option<u64>| {
-            json!({"status": status, "file": pod_path, "treatment_id": id, "bytes": bytes,
-                   "recorder_id": self.recorder.id})
-        };
+        Ok(Target {
+            expected: rec.path("video.bytes").and_then(Value::as_u64),
+            pod_path: format!("{}{file_name}", self.recorder.prefix),
+            final_path: self.recorder.folder.join(&file_name),
+            file_name,
+            source,
+            start,
+        })
+    }
 
-        let q = |c: &mut Client, s: &Statement| c.query_opt(s, &[&pod_path]);
-        if q(client, &self.recording)
-            .map_err(|e| classify(client, e))?
-            .is_some()
-        {
-            // Pod already processed this path: never place a file there again.
-            return Ok(out("claimed", None, None));
+    /// Places a new file and inserts its row; without the row, the file is taken back
+    /// (the source is still where it was).
+    fn place_with_row(
+        &self,
+        client: &mut Client,
+        t: &Target,
+        src: &fs::Metadata,
+    ) -> anyhow::Result<i64> {
+        self.place(&t.source, &t.final_path, &t.file_name)?;
+        let id = match self.insert_row(client, &t.pod_path, src.len(), t.start) {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = fs::remove_file(&t.final_path);
+                let _ = sync_dir(&self.recorder.folder);
+                return Err(e);
+            }
+        };
+        if !self.opts.copy {
+            self.finish_move(&t.source, &t.final_path, Some(src), src.len());
         }
-        let row = q(client, &self.treatment).map_err(|e| classify(client, e))?;
-        let on_disk = fs::symlink_metadata(&final_path).ok();
-        let src_meta = fs::metadata(&source).ok().filter(|m| m.is_file());
-        match (row, on_disk) {
-            (Some(r), Some(m)) => {
-                let (id, _size): (i64, i64) = (r.get(0), r.get(1));
-                if !self.opts.dry_run && !self.opts.copy {
-                    self.finish_move(&source, &final_path, src_meta.as_ref(), m.len());
-                }
-                Ok(out("exists", Some(id), Some(m.len())))
-            }
-            (Some(r), None) => bail!(
-                "Pod's claim row {} names {pod_path} but the file is gone; delete the row or restore the file",
-                r.get::<_, i64>(0)
-            ),
-            (None, Some(m)) => {
-                // Ours if a previous run stopped between placing the file and its row.
-                let same = match &src_meta {
-                    Some(s) => s.len() == m.len(),
-                    None => expected.is_none_or(|b| b == m.len()),
-                };
-                if !same || !m.is_file() {
-                    bail!(
-                        "{} already exists and is not this recording's video: not overwritten",
-                        final_path.display()
-                    );
-                }
-                if self.opts.dry_run {
-                    return Ok(out("dry-run", None, Some(m.len())));
-                }
-                let id = self.insert_row(client, &pod_path, m.len(), start)?;
-                if !self.opts.copy {
-                    self.finish_move(&source, &final_path, src_meta.as_ref(), m.len());
-                }
-                Ok(out("created", Some(id), Some(m.len())))
-            }
-            (None, None) => {
-                let Some(sm) = src_meta else {
-                    bail!("video file {} is missing", source.display());
-                };
-                if let Some(b) = expected.filter(|b| *b != sm.len()) {
-                    bail!(
-                        "video file {} has {} bytes, the record says {b}: incomplete?",
-                        source.display(),
-                        sm.len()
-                    );
-                }
-                if self.opts.dry_run {
-                    return Ok(out("dry-run", None, Some(sm.len())));
-                }
-                self.place(&source, &final_path, &file_name)?;
-                let id = match self.insert_row(client, &pod_path, sm.len(), start) {
-                    Ok(id) => id,
-                    Err(e) => {
-                        // No row, no file: the source is still where it was.
-                        let _ = fs::remove_file(&final_path);
-                        let _ = sync_dir(&self.recorder.folder);
-                        return Err(e);
-                    }
-                };
-                if !self.opts.copy {
-                    self.finish_move(&source, &final_path, Some(&sm), sm.len());
-                }
-                Ok(out("created", Some(id), Some(sm.len())))
-            }
-        }
+        Ok(id)
     }
 
     fn insert_row(
@@ -420,54 +473,76 @@ pub fn file_name(
     Some(format!("{slug}-{tail}"))
 }
 
-/// Like Django's slugify: accents folded to ASCII, lower case, only `[a-z0-9_-]`, runs of
-/// spaces and dashes made one dash, no dash or underscore at either end.
+/// Django's `slugify` (NFKD, then ASCII only, lower case, only `[a-z0-9_]`, spaces and
+/// dashes kept, each run of them made one dash, no dash or underscore at either end), with
+/// one difference: the letters NFKD does not take apart, which Django drops, are spelt
+/// out, so that French names stay readable: œ → oe, æ → ae, ß → ss, ø → o (`l'œuvre` is
+/// `loeuvre` here, `luvre` in Django).
 pub fn slugify(s: &str) -> String {
+    let ascii = s
+        .chars()
+        .flat_map(|c| match spelt_out(c) {
+            Some(t) => t.chars().collect::<Vec<_>>(),
+            None => vec![c],
+        })
+        .nfkd()
+        .filter(char::is_ascii);
     let mut out = String::new();
-    for c in s.chars().flat_map(|c| fold(c).chars().collect::<Vec<_>>()) {
+    for c in ascii {
         let c = c.to_ascii_lowercase();
         if c.is_ascii_alphanumeric() || c == '_' {
             out.push(c);
-        } else if (c == '-' || c.is_whitespace()) && !out.ends_with('-') {
+        } else if (c == '-' || is_python_space(c)) && !out.ends_with('-') {
             out.push('-');
         }
     }
     out.trim_matches(['-', '_']).to_string()
 }
 
-/// ASCII for the accented letters of French and its neighbours; other non-ASCII dropped.
-fn fold(c: char) -> &'static str {
-    match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
-        'ç' | 'Ç' => "c",
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
-        'ñ' | 'Ñ' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
-        'ý' | 'ÿ' | 'Ý' => "y",
+/// The letters Django's slugify drops (NFKD leaves them whole) that French names use.
+fn spelt_out(c: char) -> Option<&'static str> {
+    Some(match c {
         'œ' | 'Œ' => "oe",
         'æ' | 'Æ' => "ae",
         'ß' => "ss",
-        c if c.is_ascii() => ascii(c),
-        c if c.is_whitespace() => " ",
-        _ => "",
-    }
+        'ø' | 'Ø' => "o",
+        _ => return None,
+    })
 }
 
-fn ascii(c: char) -> &'static str {
-    const TABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-    let i = c as usize;
-    if (32..127).contains(&i) {
-        &TABLE[i - 32..i - 31]
-    } else {
-        " "
-    }
+/// Python's `\s` on ASCII: space, \t \n \v \f \r and the separators \x1c–\x1f.
+fn is_python_space(c: char) -> bool {
+    matches!(c, ' ' | '\t'..='\r' | '\x1c'..='\x1f')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pod_claim_object_keeps_its_keys_and_order() {
+        let c = Claim {
+            status: Status::Created,
+            file: "/f/x.mp4".into(),
+            treatment_id: Some(3),
+            bytes: Some(10),
+            recorder_id: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"status":"created","file":"/f/x.mp4","treatment_id":3,"bytes":10,"recorder_id":1}"#
+        );
+        let c = Claim {
+            status: Status::Claimed,
+            treatment_id: None,
+            bytes: None,
+            ..c
+        };
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"status":"claimed","file":"/f/x.mp4","treatment_id":null,"bytes":null,"recorder_id":1}"#
+        );
+    }
 
     #[test]
     fn slug_folds_accents_like_django() {
@@ -477,6 +552,25 @@ mod tests {
         );
         assert_eq!(slugify("  Été: l'œuvre!  "), "ete-loeuvre");
         assert_eq!(slugify("日本"), "");
+    }
+
+    #[test]
+    fn slug_is_djangos_but_spells_out_oe_ae_ss() {
+        // As Python's django.utils.text.slugify gives, checked one by one: NFKD then
+        // ASCII, so accents and compatibility forms fold…
+        assert_eq!(slugify("Ça déjà où Ñandú"), "ca-deja-ou-nandu");
+        assert_eq!(slugify("Ｃｏｕｒｓ ﬁnal ²"), "cours-final-2");
+        assert_eq!(slugify("Łódź Dvořák"), "odz-dvorak"); // ł has no decomposition
+        // …emoji and other scripts go…
+        assert_eq!(slugify("🎓 Cours 🎥 n°1 😀"), "cours-n1");
+        assert_eq!(slugify("Урок 5"), "5");
+        // …punctuation goes, runs of spaces and dashes become one dash, ends are trimmed…
+        assert_eq!(slugify("_a - ! - b_\t\x0bc-"), "a-b_-c");
+        // …but œ æ ß ø, which Django drops, are spelt out.
+        assert_eq!(
+            slugify("Œuvre, Æsop, Straße, Ørsted"),
+            "oeuvre-aesop-strasse-orsted"
+        );
     }
 
     #[test]

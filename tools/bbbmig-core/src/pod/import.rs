@@ -3,6 +3,7 @@
 //! with the missing users created, all of one record in one transaction; `--remove`
 //! takes those rows out again.
 
+use crate::outcome::Status;
 use crate::pod::users::{Found, LookupError, NEW_USERS_SQL, NewUsers, Person, Users};
 use crate::pod::{classify, column_len, truncate_chars};
 use crate::record::Record;
@@ -10,7 +11,7 @@ use crate::timefmt::parse_rfc3339;
 use anyhow::{Context, bail};
 use chrono::SecondsFormat;
 use postgres::{Client, Statement};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// What to do with each record.
@@ -39,21 +40,23 @@ pub struct ImportOptions {
 }
 
 /// Where a record's owners came from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Source {
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The owner and co-owners of the Pod meeting that made the recording.
     PodMeeting,
+    /// The record's moderators (from moodle-moderators).
     Moderators,
+    /// The `--admin` user.
     Admin,
 }
 
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Source::PodMeeting => "pod_meeting",
-            Source::Moderators => "moderators",
-            Source::Admin => "admin",
-        }
-    }
+/// The `--admin` user, as read at start.
+#[derive(Debug, Clone)]
+struct Admin {
+    id: i32,
+    username: String,
+    staff: bool,
 }
 
 /// One owner of a record, found or still to create.
@@ -61,7 +64,60 @@ struct Owner {
     username: String,
     person: Option<Person>,
     found: Option<Found>,
-    user_status: &'static str,
+    /// `exists`, `missing`, `created` or `would-create`.
+    user_status: Status,
+}
+
+/// The `pod_import` object a record gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Import {
+    /// `created`, `exists`, `dry-run`, `removed`, `absent` or `skipped`.
+    pub status: Status,
+    /// Why a record was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// Where the owners came from (not for a skipped record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owners_from: Option<Source>,
+    /// Site of the external recordings (not for a skipped record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<i32>,
+    /// One entry per owner.
+    pub owners: Vec<OwnerImport>,
+    /// Pod users this record created.
+    pub users_created: usize,
+}
+
+impl Import {
+    /// A record skipped for want of owners (`--moderators-only`).
+    fn without_owners() -> Import {
+        Import {
+            status: Status::Skipped,
+            reason: Some("no Pod meeting owner and no moderators"),
+            owners_from: None,
+            site_id: None,
+            owners: Vec::new(),
+            users_created: 0,
+        }
+    }
+}
+
+/// What happened for one owner of a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerImport {
+    /// Pod username.
+    pub username: String,
+    /// `auth_user.id`, once known.
+    pub user_id: Option<i32>,
+    /// The user: `exists`, `created`, `missing`, `would-create` or (removing) `absent`.
+    pub user: Status,
+    /// `import_video_externalrecording.id`, when there is (or was) one.
+    pub external_recording_id: Option<i64>,
+    /// The external recording: `created`, `exists`, `would-create`, `removed` or `absent`.
+    pub external_recording: Status,
+    /// `auth_user.is_staff`, once the user is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<bool>,
 }
 
 /// The external recordings of one record, as common table expressions: one per owner
@@ -112,10 +168,11 @@ ORDER BY x.ord";
 pub struct Importer {
     opts: ImportOptions,
     users: Users,
-    admin: Option<(i32, String, bool)>,
+    admin: Option<Admin>,
     meeting: Option<Statement>,
     meeting_ids: HashSet<String>,
-    known: HashMap<String, Vec<(i32, i64)>>,
+    /// The external recordings that exist, by source_url (`created` false).
+    known: HashMap<String, Vec<Row>>,
     write: Statement,
     upsert: Statement,
     remove: Statement,
@@ -150,7 +207,11 @@ impl Importer {
                         "the admin {name} (id {id}) is not staff: Pod will not show them external recordings"
                     );
                 }
-                Some((id, name, staff))
+                Some(Admin {
+                    id,
+                    username: name,
+                    staff,
+                })
             }
         };
         if admin.is_none() && !opts.moderators_only && opts.mode != Mode::Remove {
@@ -172,16 +233,17 @@ impl Importer {
                 meeting_ids.insert(r.get(0));
             }
         }
-        let mut known: HashMap<String, Vec<(i32, i64)>> = HashMap::new();
+        let mut known: HashMap<String, Vec<Row>> = HashMap::new();
         for r in client.query(
             "SELECT source_url, owner_id, min(id) FROM import_video_externalrecording \
              WHERE owner_id IS NOT NULL GROUP BY source_url, owner_id",
             &[],
         )? {
-            known
-                .entry(r.get(0))
-                .or_default()
-                .push((r.get(1), r.get(2)));
+            known.entry(r.get(0)).or_default().push(Row {
+                owner: r.get(1),
+                id: r.get(2),
+                created: false,
+            });
         }
         // From here on every statement (ours and the foreign-key checks PostgreSQL runs for
         // each row) is a keyed lookup or an insert, and PostgreSQL caches its plan after a
@@ -216,7 +278,7 @@ impl Importer {
 
     /// Handles one record; returns the `pod_import` object to add to it. Database
     /// failures that doom the run come back as fatal errors.
-    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Value> {
+    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Import> {
         let source_url = rec
             .str_field("source_url")?
             .map(str::trim)
@@ -250,22 +312,18 @@ impl Importer {
 
         let (source, site, mut owners) = self.owners(client, rec, moderators)?;
         let Some(source) = source else {
-            return Ok(
-                json!({"status": "skipped", "reason": "no Pod meeting owner and no moderators",
-                             "owners": [], "users_created": 0}),
-            );
+            return Ok(Import::without_owners());
         };
 
-        let mut users_created = 0;
-        let rows = match self.opts.mode {
+        let (rows, users_created) = match self.opts.mode {
             Mode::DryRun => {
                 for o in owners.iter_mut().filter(|o| o.found.is_none()) {
                     if let Some(p) = &o.person {
                         self.users.check_creatable(p)?;
                     }
-                    o.user_status = "would-create";
+                    o.user_status = Status::WouldCreate;
                 }
-                self.known_rows(&source_url, &owners)
+                (self.known_rows(&source_url, &owners), 0)
             }
             Mode::Remove => {
                 let ids = found_ids(&owners);
@@ -276,9 +334,9 @@ impl Importer {
                     .map(Row::from)
                     .collect();
                 if let Some(list) = self.known.get_mut(&source_url) {
-                    list.retain(|(o, _)| !rows.iter().any(|r| r.owner == *o));
+                    list.retain(|k| !rows.iter().any(|r| r.owner == k.owner));
                 }
-                rows
+                (rows, 0)
             }
             Mode::Import => {
                 let missing = owners.iter().any(|o| o.found.is_none());
@@ -287,40 +345,58 @@ impl Importer {
                     // Every owner already has this recording: nothing to write.
                     return Ok(self.describe(source, site, &owners, &known, 0));
                 }
-                let result = self.write(client, &mut owners, &source_url, &name, &start, site)?;
-                let staff = self.users.options().staff;
-                let mut rows = Vec::new();
-                for r in &result {
-                    match r.get::<_, Option<String>>(3) {
-                        Some(username) => {
-                            if let Some(o) = owners
-                                .iter_mut()
-                                .find(|o| o.found.is_none() && o.username == username)
-                            {
-                                o.found = Some(Found {
-                                    id: r.get(0),
-                                    staff,
-                                });
-                                o.user_status = "created";
-                                users_created += 1;
-                            }
-                        }
-                        None => rows.push(Row::from(r)),
-                    }
-                }
-                let list = self.known.entry(source_url.clone()).or_default();
-                for r in rows.iter().filter(|r| r.created) {
-                    list.push((r.owner, r.id));
-                }
-                for o in &owners {
-                    if let Some(f) = o.found {
-                        self.users.remember(&o.username, f);
-                    }
-                }
-                rows
+                self.import(client, &mut owners, &source_url, &name, &start, site)?
             }
         };
         Ok(self.describe(source, site, &owners, &rows, users_created))
+    }
+
+    /// Writes what one record lacks (users, external recordings) and remembers it; returns
+    /// the external recordings found or made and the number of users created.
+    fn import(
+        &mut self,
+        client: &mut Client,
+        owners: &mut [Owner],
+        source_url: &str,
+        name: &str,
+        start: &str,
+        site: i32,
+    ) -> anyhow::Result<(Vec<Row>, usize)> {
+        let mut users_created = 0;
+        let result = self.write(client, owners, source_url, name, start, site)?;
+        let staff = self.users.options().staff;
+        let mut rows = Vec::new();
+        for r in &result {
+            match r.get::<_, Option<String>>(3) {
+                Some(username) => {
+                    if let Some(o) = owners
+                        .iter_mut()
+                        .find(|o| o.found.is_none() && o.username == username)
+                    {
+                        o.found = Some(Found {
+                            id: r.get(0),
+                            staff,
+                        });
+                        o.user_status = Status::Created;
+                        users_created += 1;
+                    }
+                }
+                None => rows.push(Row::from(r)),
+            }
+        }
+        let list = self.known.entry(source_url.to_string()).or_default();
+        for r in rows.iter().filter(|r| r.created) {
+            list.push(Row {
+                created: false,
+                ..*r
+            });
+        }
+        for o in owners.iter() {
+            if let Some(f) = o.found {
+                self.users.remember(&o.username, f);
+            }
+        }
+        Ok((rows, users_created))
     }
 
     /// The rows known to exist for these owners (read at start or written since).
@@ -332,12 +408,7 @@ impl Importer {
             .iter()
             .filter_map(|o| {
                 let id = o.found?.id;
-                let (_, ext) = list.iter().find(|(owner, _)| *owner == id)?;
-                Some(Row {
-                    owner: id,
-                    id: *ext,
-                    created: false,
-                })
+                list.iter().find(|k| k.owner == id).copied()
             })
             .collect()
     }
@@ -384,7 +455,7 @@ impl Importer {
                         &new.hashkeys,
                         &new.positions,
                         &u.staff,
-                        &u.auth_type,
+                        &u.auth_type.as_str(),
                         &u.affiliation,
                         &u.establishment,
                         &u.site_id,
@@ -414,7 +485,7 @@ impl Importer {
                         })?;
                         if let Some(f) = found {
                             o.found = Some(f);
-                            o.user_status = "exists";
+                            o.user_status = Status::Exists;
                         }
                     }
                 }
@@ -453,7 +524,7 @@ impl Importer {
                             id,
                             staff: r.get(3),
                         }),
-                        user_status: "exists",
+                        user_status: Status::Exists,
                     });
                 }
                 return Ok((Some(Source::PodMeeting), site, owners));
@@ -478,24 +549,28 @@ impl Importer {
                 owners.push(Owner {
                     username: p.username.clone(),
                     found,
-                    user_status: if found.is_some() { "exists" } else { "missing" },
+                    user_status: if found.is_some() {
+                        Status::Exists
+                    } else {
+                        Status::Missing
+                    },
                     person: Some(p),
                 });
             }
             return Ok((Some(Source::Moderators), site, owners));
         }
         match (&self.admin, self.opts.moderators_only) {
-            (Some((id, name, staff)), false) => Ok((
+            (Some(admin), false) => Ok((
                 Some(Source::Admin),
                 site,
                 vec![Owner {
-                    username: name.clone(),
+                    username: admin.username.clone(),
                     person: None,
                     found: Some(Found {
-                        id: *id,
-                        staff: *staff,
+                        id: admin.id,
+                        staff: admin.staff,
                     }),
-                    user_status: "exists",
+                    user_status: Status::Exists,
                 }],
             )),
             _ => Ok((None, site, Vec::new())),
@@ -510,60 +585,67 @@ impl Importer {
         owners: &[Owner],
         rows: &[Row],
         users_created: usize,
-    ) -> Value {
-        let mut any_created = false;
-        let mut any_row = false;
-        let list: Vec<Value> = owners
+    ) -> Import {
+        let mode = self.opts.mode;
+        let list: Vec<OwnerImport> = owners
             .iter()
             .map(|o| {
                 let id = o.found.map(|f| f.id);
                 let row = rows.iter().find(|r| Some(r.owner) == id);
-                let ext_id: Option<i64> = row.map(|r| r.id);
-                let created = row.is_some_and(|r| r.created);
-                any_created |= created;
-                any_row |= row.is_some();
-                let ext_status = match (self.opts.mode, row.is_some(), created) {
-                    (Mode::Remove, true, _) => "removed",
-                    (Mode::Remove, false, _) => "absent",
-                    (Mode::DryRun, true, _) => "exists",
-                    (Mode::DryRun, false, _) => "would-create",
-                    (Mode::Import, _, true) => "created",
-                    (Mode::Import, _, false) => "exists",
-                };
-                if o.found.is_some_and(|f| !f.staff) && self.opts.mode != Mode::Remove {
-                    log::warn!("Pod user {} is not staff: Pod will not show them external recordings", o.username);
+                if o.found.is_some_and(|f| !f.staff) && mode != Mode::Remove {
+                    log::warn!(
+                        "Pod user {} is not staff: Pod will not show them external recordings",
+                        o.username
+                    );
                 }
-                let mut v = json!({
-                    "username": o.username,
-                    "user_id": id,
-                    "user": if self.opts.mode == Mode::Remove && o.found.is_none() { "absent" } else { o.user_status },
-                    "external_recording_id": ext_id,
-                    "external_recording": ext_status,
-                });
-                if let Some(f) = o.found {
-                    v["staff"] = json!(f.staff);
+                OwnerImport {
+                    username: o.username.clone(),
+                    user_id: id,
+                    user: if mode == Mode::Remove && o.found.is_none() {
+                        Status::Absent
+                    } else {
+                        o.user_status
+                    },
+                    external_recording_id: row.map(|r| r.id),
+                    external_recording: row_status(mode, row),
+                    staff: o.found.map(|f| f.staff),
                 }
-                v
             })
             .collect();
-        let status = match self.opts.mode {
-            Mode::DryRun => "dry-run",
-            Mode::Remove if any_row => "removed",
-            Mode::Remove => "absent",
-            Mode::Import if any_created => "created",
-            Mode::Import => "exists",
+        let any_row = list.iter().any(|o| o.external_recording_id.is_some());
+        let any_created = list.iter().any(|o| o.external_recording == Status::Created);
+        let status = match mode {
+            Mode::DryRun => Status::DryRun,
+            Mode::Remove if any_row => Status::Removed,
+            Mode::Remove => Status::Absent,
+            Mode::Import if any_created => Status::Created,
+            Mode::Import => Status::Exists,
         };
-        json!({
-            "status": status,
-            "owners_from": source.as_str(),
-            "site_id": site,
-            "owners": list,
-            "users_created": users_created,
-        })
+        Import {
+            status,
+            reason: None,
+            owners_from: Some(source),
+            site_id: Some(site),
+            owners: list,
+            users_created,
+        }
+    }
+}
+
+/// What became of one owner's external recording, given the row found, made or removed.
+fn row_status(mode: Mode, row: Option<&Row>) -> Status {
+    match (mode, row) {
+        (Mode::Remove, Some(_)) => Status::Removed,
+        (Mode::Remove, None) => Status::Absent,
+        (Mode::DryRun, Some(_)) => Status::Exists,
+        (Mode::DryRun, None) => Status::WouldCreate,
+        (Mode::Import, Some(r)) if r.created => Status::Created,
+        (Mode::Import, _) => Status::Exists,
     }
 }
 
 /// An external recording of one owner: found, made or removed.
+#[derive(Debug, Clone, Copy)]
 struct Row {
     owner: i32,
     id: i64,
@@ -585,4 +667,43 @@ fn found_ids(owners: &[Owner]) -> Vec<i32> {
         .iter()
         .filter_map(|o| o.found.map(|f| f.id))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_import_object_keeps_its_keys_and_order() {
+        let skipped = Import::without_owners();
+        assert_eq!(
+            serde_json::to_string(&skipped).unwrap(),
+            r#"{"status":"skipped","reason":"no Pod meeting owner and no moderators","owners":[],"users_created":0}"#
+        );
+        let owner = |user_id, staff| OwnerImport {
+            username: "ana".into(),
+            user_id,
+            user: Status::Created,
+            external_recording_id: Some(9),
+            external_recording: Status::WouldCreate,
+            staff,
+        };
+        let done = Import {
+            status: Status::Created,
+            reason: None,
+            owners_from: Some(Source::PodMeeting),
+            site_id: Some(1),
+            owners: vec![owner(Some(5), Some(true)), owner(None, None)],
+            users_created: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&done).unwrap(),
+            concat!(
+                r#"{"status":"created","owners_from":"pod_meeting","site_id":1,"owners":["#,
+                r#"{"username":"ana","user_id":5,"user":"created","external_recording_id":9,"external_recording":"would-create","staff":true},"#,
+                r#"{"username":"ana","user_id":null,"user":"created","external_recording_id":9,"external_recording":"would-create"}"#,
+                r#"],"users_created":1}"#
+            )
+        );
+    }
 }

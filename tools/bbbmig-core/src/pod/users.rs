@@ -26,13 +26,43 @@ pub struct Person {
     pub lastname: Option<String>,
 }
 
+/// `authentication_owner.auth_type`: the values of Pod's AUTH_TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthType {
+    /// Users Pod knows by its own password (Pod's `createsuperuser` default).
+    #[default]
+    #[value(name = "local")]
+    Local,
+    /// CAS single sign-on.
+    #[value(name = "CAS")]
+    Cas,
+    /// OpenID Connect.
+    #[value(name = "OIDC")]
+    Oidc,
+    /// Shibboleth.
+    #[value(name = "Shibboleth")]
+    Shibboleth,
+}
+
+impl AuthType {
+    /// The value stored in `authentication_owner.auth_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Local => "local",
+            AuthType::Cas => "CAS",
+            AuthType::Oidc => "OIDC",
+            AuthType::Shibboleth => "Shibboleth",
+        }
+    }
+}
+
 /// What Pod sites differ on when a user is created.
 #[derive(Debug, Clone)]
 pub struct UserOptions {
     /// Site the Owner is linked to and the Favorites playlist belongs to.
     pub site_id: i32,
-    /// `authentication_owner.auth_type` (Pod's AUTH_TYPE: local, CAS, OIDC, Shibboleth).
-    pub auth_type: String,
+    /// `authentication_owner.auth_type`.
+    pub auth_type: AuthType,
     /// `authentication_owner.affiliation` (Pod's AFFILIATION, first entry `student`).
     pub affiliation: String,
     /// `authentication_owner.establishment` (Pod's ESTABLISHMENTS, first entry `Etab_1`).

@@ -1,0 +1,132 @@
+//! scripts/cluster: GNU parallel runs jobs over SSH on its hosts, and a rerun recovers the jobs of a killed host.
+
+use crate::support::cluster::Cluster;
+use crate::support::run;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// `1\n2\n…n\n`: one job input a line.
+fn lines(n: usize) -> String {
+    (1..=n).map(|i| format!("{i}\n")).collect()
+}
+
+/// Output lines `ID HOST …` by ID; panics on an ID seen twice or not asked for.
+fn by_id(out: &str, n: usize, into: &mut BTreeMap<usize, Vec<String>>) {
+    for l in out.lines() {
+        let f: Vec<String> = l.split_whitespace().map(String::from).collect();
+        let id: usize = f[0].parse().unwrap_or_else(|_| panic!("odd line {l:?}"));
+        assert!((1..=n).contains(&id), "line {l:?}: no such input");
+        assert!(into.insert(id, f).is_none(), "input {id} came back twice");
+    }
+}
+
+#[test]
+fn parallel_runs_jobs_on_every_host_with_its_own_tmpdir_and_the_shared_folder() {
+    let Some(c) = Cluster::up("cluster::parallel_runs_jobs", 3) else {
+        return;
+    };
+    let n = 12;
+    let tools = crate::support::bin("bbb-list");
+    let shared = c.shared();
+    // Each job: its line, the host's name, TMPDIR, the bbb-list it would run; a file in the shared folder.
+    let job = format!(
+        r#"read -r l; touch "{}/$l.$(hostname)"; echo "$l $(hostname) $TMPDIR $(command -v bbb-list)""#,
+        shared.display()
+    );
+    let out = run(c.parallel().args(["-j2", "--pipe", "-N1", &job]), &lines(n));
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut got = BTreeMap::new();
+    by_id(&out.stdout, n, &mut got);
+    assert_eq!(got.len(), n, "every input once: {out:?}");
+    for (id, f) in &got {
+        let host = &f[1];
+        let i = host.strip_prefix('h').expect("hostname hI");
+        assert_eq!(
+            f[2],
+            c.dir().join("hosts").join(i).join("tmp").to_str().unwrap(),
+            "{host}'s own TMPDIR"
+        );
+        assert!(std::path::Path::new(&f[2]).is_dir());
+        assert_eq!(f[3], tools.to_str().unwrap(), "the tools of this build");
+        assert!(
+            shared.join(format!("{id}.{host}")).is_file(),
+            "shared folder"
+        );
+    }
+    let hosts: std::collections::BTreeSet<_> = got.values().map(|f| f[1].clone()).collect();
+    assert!(hosts.len() >= 2, "only {hosts:?} did work");
+}
+
+#[test]
+fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
+    let Some(c) = Cluster::up("cluster::a_rerun_with_resume_failed", 3) else {
+        return;
+    };
+    let n = 12;
+    let joblog = c.dir().join("joblog");
+    let shared = c.shared();
+    // A job says it started (in the shared folder), works 2 s, then answers.
+    let job = format!(
+        r#"read -r l; touch "{}/started.$l.$(hostname)"; sleep 2; echo "$l $(hostname)""#,
+        shared.display()
+    );
+    let input = lines(n);
+    let mut first = c.parallel();
+    first
+        .args(["-j2", "--pipe", "-N1", "--joblog"])
+        .arg(&joblog)
+        .arg(&job);
+    let handle = std::thread::spawn(move || run(first, &input));
+    // Kill h2 while it has a job running.
+    let t0 = Instant::now();
+    loop {
+        let busy = std::fs::read_dir(&shared)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".h2"));
+        if busy {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(15), "h2 never got a job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.kill_host(2);
+    let out1 = handle.join().unwrap();
+    assert_ne!(out1.code, 0, "jobs of h2 failed: {out1:?}");
+    let log1 = std::fs::read_to_string(&joblog).unwrap();
+    let failed_on_h2 = log1
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            f[1] == "h2" && f[6] != "0"
+        })
+        .count();
+    assert!(
+        failed_on_h2 >= 1,
+        "no failed job on h2 in the joblog:\n{log1}"
+    );
+    let mut got = BTreeMap::new();
+    by_id(&out1.stdout, n, &mut got);
+    assert!(got.len() < n, "some jobs were lost with h2: {out1:?}");
+
+    // The rerun does only what failed; --retries sends a job failing on h2 to another host.
+    let mut second = c.parallel();
+    second
+        .args(["-j2", "--pipe", "-N1", "--resume-failed", "--retries", "3"])
+        .arg("--joblog")
+        .arg(&joblog)
+        .arg(&job);
+    let out2 = run(second, &lines(n));
+    assert_eq!(out2.code, 0, "{out2:?}");
+    let before = got.len();
+    by_id(&out2.stdout, n, &mut got);
+    assert_eq!(got.len(), n, "every input exactly once over both runs");
+    assert!(
+        got.len() - before >= failed_on_h2,
+        "the failed jobs were redone"
+    );
+    assert!(
+        out2.stdout.lines().all(|l| !l.ends_with(" h2")),
+        "a dead host did work: {out2:?}"
+    );
+}
