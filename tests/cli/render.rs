@@ -379,7 +379,8 @@ fn ring(f: &[u8], x: f64, y: f64, d: f64) -> [[u8; 3]; 4] {
 fn render_draws_the_cursor_as_the_player_does_growing_with_the_zoom() {
     let l = lecture();
     // The player's dot: 8 view-box units, rgb(223,39,33); 1600x900 slides at 0.6 px per unit
-    // (radius 4.8 px), zoomed 2x at 1.2 (9.6 px); placed within a pixel (even pixels).
+    // (radius 4.8 px), zoomed 2x at 1.2 (9.6 px); placed on even pixels (within 1.5 px of the
+    // rounded point here), its rim tinted by 4:2:0 chroma.
     let red = [223, 39, 33];
     let (mut full, mut zoomed) = (0, 0);
     // Cursor events every 0.5 s: a quarter past, the dot has been still for a while.
@@ -401,11 +402,11 @@ fn render_draws_the_cursor_as_the_player_does_growing_with_the_zoom() {
             "the dot at ({sx},{sy}) at {t} is {:?}, not the player's red",
             px(&fr, W, sx, sy)
         );
-        let inside = ring(&fr, sx, sy, 2.0);
+        let inside = ring(&fr, sx, sy, 1.0);
         let edge = ring(&fr, sx, sy, 7.0);
         assert!(
             inside.iter().all(|c| close(*c, red, 30)),
-            "dot smaller than 2 px at {t}"
+            "dot smaller than 1 px at {t}"
         );
         if z {
             assert!(
