@@ -171,6 +171,24 @@ fn cursor_at(src: &Path, t: f64) -> Option<(f64, f64)> {
     cur
 }
 
+/// Where the lecture's cursor is on the screen at t, and whether the slide is zoomed 2x then
+/// (view box 800,450 800x450: scale 1.2).
+fn cursor_on_screen(l: &Lecture, t: f64) -> Option<((f64, f64), bool)> {
+    let (cx, cy) = cursor_at(&l.src, t)?;
+    let s = l.m["slides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| f(&s["start"]) <= t && t < f(&s["end"]))
+        .unwrap();
+    let zoomed = t >= f(&s["zoom"]["start"]) && t < f(&s["zoom"]["end"]);
+    Some(if zoomed {
+        ((cx * 800.0 * 1.2, 90.0 + cy * 450.0 * 1.2), true)
+    } else {
+        (to_screen(cx * 1600.0, cy * 900.0), false)
+    })
+}
+
 fn overlaps_share(l: &Lecture, a: f64, b: f64) -> bool {
     l.m["deskshare"]
         .as_array()
@@ -339,25 +357,8 @@ fn render_draws_the_cursor_where_the_presenter_pointed() {
     let l = lecture();
     let mut checked = 0;
     for t in [6.25, 11.25, 17.75, 26.25] {
-        let Some((cx, cy)) = cursor_at(&l.src, t) else {
+        let Some(((sx, sy), _)) = cursor_on_screen(l, t) else {
             continue;
-        };
-        let s = l.m["slides"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| f(&s["start"]) <= t && t < f(&s["end"]))
-            .unwrap();
-        let zoomed = t >= f(&s["zoom"]["start"]) && t < f(&s["zoom"]["end"]);
-        let (x, y) = if zoomed {
-            (800.0 + cx * 800.0, 450.0 + cy * 450.0)
-        } else {
-            (cx * 1600.0, cy * 900.0)
-        };
-        let (sx, sy) = if zoomed {
-            ((x - 800.0) * 1.2, 90.0 + (y - 450.0) * 1.2)
-        } else {
-            to_screen(x, y)
         };
         let fr = frame(&l.mp4, t);
         assert!(
@@ -367,6 +368,91 @@ fn render_draws_the_cursor_where_the_presenter_pointed() {
         checked += 1;
     }
     assert!(checked >= 3);
+}
+
+/// The pixels `d` px left, right, above and below (x, y) in a full frame.
+fn ring(f: &[u8], x: f64, y: f64, d: f64) -> [[u8; 3]; 4] {
+    [(-d, 0.0), (d, 0.0), (0.0, -d), (0.0, d)].map(|(dx, dy)| px(f, W, x + dx, y + dy))
+}
+
+#[test]
+fn render_draws_the_cursor_as_the_player_does_growing_with_the_zoom() {
+    let l = lecture();
+    // The player's dot: 8 view-box units, rgb(223,39,33); 1600x900 slides at 0.6 px per unit
+    // (radius 4.8 px), zoomed 2x at 1.2 (9.6 px); placed on even pixels (within 1.5 px of the
+    // rounded point here), its rim tinted by 4:2:0 chroma.
+    let red = [223, 39, 33];
+    let (mut full, mut zoomed) = (0, 0);
+    // Cursor events every 0.5 s: a quarter past, the dot has been still for a while.
+    for k in 10..78 {
+        let t = k as f64 * 0.5 + 0.25;
+        let Some(((x, y), z)) = cursor_on_screen(l, t) else {
+            continue;
+        };
+        if overlaps_share(l, t - 1.0, t + 1.0) {
+            continue;
+        }
+        let (sx, sy) = (x.round(), y.round());
+        if !(12.0..948.0).contains(&sx) || !(102.0..618.0).contains(&sy) {
+            continue;
+        }
+        let fr = frame(&l.mp4, t);
+        assert!(
+            close(px(&fr, W, sx, sy), red, 24),
+            "the dot at ({sx},{sy}) at {t} is {:?}, not the player's red",
+            px(&fr, W, sx, sy)
+        );
+        let inside = ring(&fr, sx, sy, 1.0);
+        let edge = ring(&fr, sx, sy, 7.0);
+        assert!(
+            inside.iter().all(|c| close(*c, red, 30)),
+            "dot smaller than 1 px at {t}"
+        );
+        if z {
+            assert!(
+                edge.iter().all(|c| close(*c, red, 30)),
+                "zoomed 2x at {t}, the dot does not reach 7 px: {edge:?}"
+            );
+            zoomed += 1;
+        } else {
+            assert!(
+                edge.iter().all(|c| !close(*c, red, 20)),
+                "at full view at {t}, the dot reaches 7 px: {edge:?}"
+            );
+            full += 1;
+        }
+    }
+    assert!(
+        full >= 2 && zoomed >= 2,
+        "checked {full} full, {zoomed} zoomed"
+    );
+}
+
+#[test]
+fn render_shows_the_screen_share_from_its_first_frame_to_its_last_and_no_other() {
+    let l = lecture();
+    let green = hex(l.m["deskshare_colour"].as_str().unwrap());
+    let d = &l.m["deskshare"][0];
+    let (a, b) = (f(&d[0]), f(&d[1]));
+    // 15 fps: the frames just before and at each edge. The share video is black outside the
+    // share; before the fix the frame before the start showed that black and the frame before
+    // the end the slide.
+    let at = |t: f64| px(&frame(&l.mp4, t), W, 480.0, 360.0);
+    let before = at(a - 1.0 / 15.0);
+    assert!(
+        !close(before, green, 30) && !close(before, [0, 0, 0], 30),
+        "frame before the share: {before:?}"
+    );
+    assert!(close(at(a), green, 30), "first frame of the share");
+    assert!(
+        close(at(b - 1.0 / 15.0), green, 30),
+        "last frame of the share"
+    );
+    let after = at(b);
+    assert!(
+        !close(after, green, 30) && !close(after, [0, 0, 0], 30),
+        "frame after the share: {after:?}"
+    );
 }
 
 #[test]
@@ -707,10 +793,23 @@ fn render_tldraw_shapes_zoom_and_cursor() {
         close(px(&frame(&out, 5.0), W, 1120.0, 630.0), hex("#2060c0"), 24),
         "picture embedded in the SVG slide missing"
     );
-    // Cursor at page (720,405) = slide centre = screen centre.
+    // Cursor at page (720,405) = slide centre = screen centre: the player's 10 px #C70039 dot
+    // (in its ~942x706 content area; 5 px radius here).
+    let fr = frame(&out, 15.0);
+    let tl_red = [199, 0, 57];
     assert!(
-        near(&frame(&out, 15.0), W, H, 640.0, 360.0, 2, [255, 0, 0]),
-        "tldraw cursor missing"
+        close(px(&fr, W, 640.0, 360.0), tl_red, 16),
+        "tldraw cursor missing or not the player's colour: {:?}",
+        px(&fr, W, 640.0, 360.0)
+    );
+    assert!(
+        ring(&fr, 640.0, 360.0, 3.0)
+            .iter()
+            .all(|c| close(*c, tl_red, 30))
+            && ring(&fr, 640.0, 360.0, 8.0)
+                .iter()
+                .all(|c| !close(*c, tl_red, 60)),
+        "tldraw cursor not 5 px in radius"
     );
     // Zoom at 20 s: camera (-360,-202.5), 800x450 px → slide (400,225)-(1200,675), scale 1.6.
     let fr = frame(&out, 22.0);

@@ -116,7 +116,8 @@ pub struct Inputs<'a> {
     pub geo: Geometry,
     pub duration: f64,
     pub slides: Stills,
-    pub cursor_png: PathBuf,
+    /// The cursor dot's pictures (their size follows the zoom), timed like `slides`.
+    pub cursor_dots: Stills,
     pub cursor: CursorTrack,
     pub chat: Option<Stills>,
     pub webcams: Option<&'a Path>,
@@ -206,12 +207,25 @@ fn write_concat(path: &Path, items: &[(PathBuf, f64)], a: f64, b: f64) -> Result
 /// Seconds of cursor track per ffmpeg command (see `cursor_commands`).
 const CURSOR_CHUNK_S: f64 = 10.0;
 
+/// Seconds of track before its start that each cursor command repeats: ffmpeg's overlay
+/// looks a frame or two ahead, so a command may reach it while it still draws earlier frames.
+const CURSOR_OVERLAP_S: f64 = 1.0;
+
+/// The time, on a clock at `fps` frames per second, halfway between the frame before the
+/// instant `t` and the first frame at or after it: `gte(t, edge)` holds from that frame on,
+/// whatever the rounding of frame times.
+fn frame_edge(t: f64, fps: u32) -> f64 {
+    let f = fps.max(1) as f64;
+    ((t * f - 1e-6).ceil() - 0.5) / f
+}
+
 /// sendcmd script moving the cursor overlay during `[a, b)`, timed from `a`: one command per
-/// `chunk` seconds setting x and y to step functions of t (`x0 + dx1*gte(t,t1) + …`). One
-/// command per cursor event would be exact too, but ffmpeg's sendcmd needs tens of KB per
-/// command (gigabytes for an hour of 0.1 s cursor events); a few hundred long expressions
-/// cost nothing.
-fn cursor_commands(track: &[CursorMove], a: f64, b: f64, chunk: f64) -> String {
+/// `chunk` seconds setting x and y to step functions of t (`x0 + dx1*gte(t,t1) + …`), each
+/// starting from where the cursor was `CURSOR_OVERLAP_S` before the command so that it holds
+/// for frames the overlay draws a little after receiving it. One command per cursor event
+/// would be exact too, but ffmpeg's sendcmd needs tens of KB per command (gigabytes for an
+/// hour of 0.1 s cursor events); a few hundred long expressions cost nothing.
+fn cursor_commands(track: &[CursorMove], a: f64, b: f64, fps: u32, chunk: f64) -> String {
     // Where the cursor is at `a`, then its moves until `b`, on the span's clock: (t, x, y).
     let xy = |m: &CursorMove| m.pos.map_or((HIDDEN_XY, HIDDEN_XY), |p| (p.x, p.y));
     let first = track.partition_point(|m| m.t <= a);
@@ -220,28 +234,29 @@ fn cursor_commands(track: &[CursorMove], a: f64, b: f64, chunk: f64) -> String {
         .map_or((HIDDEN_XY, HIDDEN_XY), |i| xy(&track[i]));
     let moves = track[first..].iter().take_while(|m| m.t < b).map(|m| {
         let (x, y) = xy(m);
-        (m.t - a, x, y)
+        (frame_edge(m.t - a, fps), x, y)
     });
-    let track: Vec<(f64, f64, f64)> = std::iter::once((0.0, at_a.0, at_a.1))
+    let track: Vec<(f64, f64, f64)> = std::iter::once((f64::NEG_INFINITY, at_a.0, at_a.1))
         .chain(moves)
         .collect();
     let mut out = String::new();
-    let mut i = 0;
-    while i < track.len() {
-        let start = track[i].0;
-        let end = start + chunk;
-        let (mut ex, mut ey) = (String::new(), String::new());
-        let (mut x, mut y) = (track[i].1, track[i].2);
-        let _ = write!(ex, "{x}");
-        let _ = write!(ey, "{y}");
-        i += 1;
-        while i < track.len() && track[i].0 < end {
+    let mut start = 0.0;
+    // track[k] is the first move of the chunk beginning at `start`.
+    let mut k = 1;
+    loop {
+        let from = start - CURSOR_OVERLAP_S;
+        // The position before the first move the command repeats.
+        let base = track.partition_point(|m| m.0 < from).max(1) - 1;
+        let (mut x, mut y) = (track[base].1, track[base].2);
+        let (mut ex, mut ey) = (format!("{x}"), format!("{y}"));
+        let mut i = base + 1;
+        while i < track.len() && track[i].0 < start + chunk {
             let (t, nx, ny) = track[i];
             if nx != x {
-                let _ = write!(ex, "+{}*gte(t,{t:.3})", nx - x);
+                let _ = write!(ex, "+{}*gte(t,{t:.4})", nx - x);
             }
             if ny != y {
-                let _ = write!(ey, "+{}*gte(t,{t:.3})", ny - y);
+                let _ = write!(ey, "+{}*gte(t,{t:.4})", ny - y);
             }
             (x, y) = (nx, ny);
             i += 1;
@@ -250,6 +265,11 @@ fn cursor_commands(track: &[CursorMove], a: f64, b: f64, chunk: f64) -> String {
             out,
             "{start:.3} overlay@cur x '{ex}', overlay@cur y '{ey}';"
         );
+        k = i.max(k);
+        if k >= track.len() {
+            break;
+        }
+        start = track[k].0.max(start + chunk);
     }
     out
 }
@@ -276,7 +296,9 @@ pub fn span_args(
     let slides = work.join(format!("{name}-slides.txt"));
     write_concat(&slides, &inp.slides, a, b)?;
     let i_slides = input(&mut args, &concat, &slides);
-    let i_cursor = input(&mut args, &[], &inp.cursor_png);
+    let dots = work.join(format!("{name}-cursor.txt"));
+    write_concat(&dots, &inp.cursor_dots, a, b)?;
+    let i_cursor = input(&mut args, &concat, &dots);
     let i_chat = match &inp.chat {
         Some(items) => {
             let list = work.join(format!("{name}-chat.txt"));
@@ -286,23 +308,29 @@ pub fn span_args(
         None => None,
     };
     let cmds = work.join(format!("{name}-cursor.cmd"));
-    std::fs::write(&cmds, cursor_commands(&inp.cursor, a, b, CURSOR_CHUNK_S))
-        .with_context(|| format!("writing {}", cmds.display()))?;
+    std::fs::write(
+        &cmds,
+        cursor_commands(&inp.cursor, a, b, fps, CURSOR_CHUNK_S),
+    )
+    .with_context(|| format!("writing {}", cmds.display()))?;
 
     let mut fg = String::new();
     base_with_cursor(&mut fg, &g, fps, i_slides, i_cursor, &cmds);
     let mut last = "v0".to_string();
     if let Some((f, ivals)) = inp.deskshare.filter(|(_, ivals)| !ivals.is_empty()) {
         let file = media_link(work, "deskshare", f)?;
-        last = deskshare_overlays(&mut fg, last, g.area, &file, ivals, (a, b));
+        last = deskshare_overlays(&mut fg, last, g.area, &file, ivals, (a, b), fps);
     }
     if let (Some(f), Some(cams)) = (inp.webcams, g.cams) {
         let file = media_link(work, "webcams", f)?;
         let seek = (a - 1.0).max(0.0);
         let ScreenBox { x, y, w, h } = cams;
+        // One decoding thread: ffmpeg's default (one per core, frame threads) costs more in
+        // hand-overs than it saves on small webcam frames, and the runs already fill the cores.
+        // Scaled before fps, which then only repeats frames.
         let _ = writeln!(
             fg,
-            "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease:flags=fast_bilinear,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[cam];"
+            "movie='{file}':seek_point={seek:.3}:dec_threads=1,setpts=PTS-{a:.3}/TB,scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=fast_bilinear,format=yuv420p,fps={fps}[cam];"
         );
         let _ = writeln!(
             fg,
@@ -369,6 +397,12 @@ fn base_with_cursor(
 /// meet the span `[a, b)`, one `movie` source per group of close intervals; returns the
 /// graph's last label.
 ///
+/// The overlay is moved off the screen outside the intervals by its x expression, evaluated
+/// on each main frame's time. Its `enable` option would not do: ffmpeg evaluates it on the
+/// last frame the overlay took from either input, which is one read ahead, so the frame
+/// before a share showed the share video's picture before it began (black) and the frame
+/// before its end the presentation.
+///
 /// Webcams and screen share are read by `movie` sources that seek to the keyframe before the
 /// span and keep every frame (with their own clock moved to the span's), so that the picture
 /// shown at the span's first frame is there even when it began long before (screen shares
@@ -381,6 +415,7 @@ fn deskshare_overlays(
     file: &str,
     ivals: &[(f64, f64)],
     (a, b): (f64, f64),
+    fps: u32,
 ) -> String {
     let ScreenBox { x, y, w, h } = area;
     let groups = group_intervals(ivals, 5.0);
@@ -396,15 +431,18 @@ fn deskshare_overlays(
         let end = ge.min(b + 1.0) + 0.5 - a;
         let en: Vec<String> = group
             .iter()
-            .map(|(s, e)| format!("gte(t\\,{:.3})*lt(t\\,{:.3})", s - a, e - a))
+            .map(|(s, e)| {
+                let (s, e) = (frame_edge(s - a, fps), frame_edge(e - a, fps));
+                format!("gte(t\\,{s:.4})*lt(t\\,{e:.4})")
+            })
             .collect();
         let _ = writeln!(
             fg,
-            "movie='{file}':seek_point={seek:.3},setpts=PTS-{a:.3}/TB,trim=end={end:.3},scale={w}:{h}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={w}:{h}:-1:-1:color=black,format=yuv420p[desk{k}];"
+            "movie='{file}':seek_point={seek:.3}:dec_threads=1,setpts=PTS-{a:.3}/TB,trim=end={end:.3},scale={w}:{h}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad={w}:{h}:-1:-1:color=black,format=yuv420p[desk{k}];"
         );
         let _ = writeln!(
             fg,
-            "[{last}][desk{k}]overlay=x={x}:y={y}:eof_action=pass:enable='{}'[vd{k}];",
+            "[{last}][desk{k}]overlay=x='if({}\\,{x}\\,{HIDDEN_XY}-{w})':y={y}:eof_action=pass[vd{k}];",
             en.join("+")
         );
         last = format!("vd{k}");
@@ -504,12 +542,24 @@ mod tests {
     }
 
     #[test]
-    fn cursor_commands_are_step_functions_per_chunk() {
+    fn cursor_commands_are_step_functions_per_chunk_switching_between_frames() {
         let track = [mv(0.0, 1.0, 2.0), mv(0.5, 3.0, 2.0), mv(12.0, 5.0, 6.0)];
-        let c = cursor_commands(&track, 0.0, 100.0, 10.0);
+        // At 10 fps a move at 0.5 s shows from the frame at 0.5 s: the step is half a frame
+        // before it.
+        let c = cursor_commands(&track, 0.0, 100.0, 10, 10.0);
         assert_eq!(
             c,
-            "0.000 overlay@cur x '1+2*gte(t,0.500)', overlay@cur y '2';\n12.000 overlay@cur x '5', overlay@cur y '6';\n"
+            "0.000 overlay@cur x '1+2*gte(t,0.4500)', overlay@cur y '2';\n11.950 overlay@cur x '3+2*gte(t,11.9500)', overlay@cur y '2+4*gte(t,11.9500)';\n"
+        );
+    }
+
+    #[test]
+    fn each_cursor_command_repeats_the_moves_just_before_it() {
+        let track = [mv(0.0, 0.0, 0.0), mv(0.5, 1.0, 0.0), mv(1.2, 2.0, 0.0)];
+        let c = cursor_commands(&track, 0.0, 10.0, 10, 1.0);
+        assert_eq!(
+            c,
+            "0.000 overlay@cur x '0+1*gte(t,0.4500)', overlay@cur y '0';\n1.150 overlay@cur x '0+1*gte(t,0.4500)+1*gte(t,1.1500)', overlay@cur y '0';\n"
         );
     }
 
@@ -521,15 +571,15 @@ mod tests {
             mv(12.0, 5.0, 6.0),
             mv(30.0, 7.0, 7.0),
         ];
-        let c = cursor_commands(&track, 10.0, 20.0, 10.0);
+        let c = cursor_commands(&track, 10.0, 20.0, 10, 10.0);
         assert_eq!(
             c,
-            "0.000 overlay@cur x '3+2*gte(t,2.000)', overlay@cur y '2+4*gte(t,2.000)';\n"
+            "0.000 overlay@cur x '3+2*gte(t,1.9500)', overlay@cur y '2+4*gte(t,1.9500)';\n"
         );
         // Before the first event the cursor is hidden.
-        let c = cursor_commands(&[mv(5.0, 1.0, 1.0)], 0.0, 10.0, 10.0);
+        let c = cursor_commands(&[mv(5.0, 1.0, 1.0)], 0.0, 10.0, 10, 10.0);
         assert!(
-            c.starts_with("0.000 overlay@cur x '-1000+1001*gte(t,5.000)'"),
+            c.starts_with("0.000 overlay@cur x '-1000+1001*gte(t,4.9500)'"),
             "{c}"
         );
     }
@@ -537,11 +587,18 @@ mod tests {
     #[test]
     fn a_hidden_cursor_moves_off_the_screen() {
         let hidden = CursorMove { t: 1.0, pos: None };
-        let c = cursor_commands(&[mv(0.0, 10.0, 20.0), hidden], 0.0, 10.0, 10.0);
+        let c = cursor_commands(&[mv(0.0, 10.0, 20.0), hidden], 0.0, 10.0, 10, 10.0);
         assert_eq!(
             c,
-            "0.000 overlay@cur x '10+-1010*gte(t,1.000)', overlay@cur y '20+-1020*gte(t,1.000)';\n"
+            "0.000 overlay@cur x '10+-1010*gte(t,0.9500)', overlay@cur y '20+-1020*gte(t,0.9500)';\n"
         );
+    }
+
+    #[test]
+    fn frame_edges_fall_between_frames() {
+        assert_eq!(frame_edge(150.0, 15), 2249.5 / 15.0);
+        assert_eq!(frame_edge(61.7, 15), 925.5 / 15.0);
+        assert_eq!(frame_edge(0.01, 10), 0.05);
     }
 
     #[test]

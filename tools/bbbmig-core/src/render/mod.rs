@@ -10,13 +10,14 @@
 //!   variable-width pen strokes;
 //! - parsers: `tldraw`, then `published` (one parser per published file), `chat`;
 //! - `timeline`: what the presentation area shows when (distinct states, cursor track);
-//! - `raster`: each distinct state to a PNG;
+//! - `raster`: each distinct state to a PNG; `cursor`: the cursor dot's pictures;
 //! - `compose`: the screen layout and the ffmpeg run of one stretch of video;
 //! - `encode`: the stretches run in parallel, the sound, the final mux;
 //! - this file: the API ([`render`], [`RenderOptions`], [`Cancel`], [`Source`]).
 
 mod chat;
 mod compose;
+mod cursor;
 mod dimensions;
 mod encode;
 mod fonts;
@@ -79,18 +80,18 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
         .map(|s| (files[s.state].clone(), s.end - s.start))
         .collect();
 
-    let r = (ah / 90).max(3);
-    let cursor_png = dir.join("cursor.png");
-    raster::cursor_png(r, &cursor_png)?;
-    // The track places the dot's top-left corner on the screen.
-    let off = r as f64 + 1.0;
+    let (cursor_dots, side) = cursor::pictures(&p, &states, &segs, aw, ah, dir)?;
+    // The track places the dot canvas's top-left corner on the screen, on even pixels: ffmpeg's
+    // overlay on 4:2:0 pictures rounds odd ones down (the dot is then within a pixel).
+    let off = (side / 2) as f64;
+    let even = |v: f64| (v / 2.0).round() * 2.0;
     let track: Vec<CursorMove> = timeline::cursor_track(&p, aw as f64, ah as f64, &segs)
         .into_iter()
         .map(|m| CursorMove {
             t: m.t,
             pos: m.pos.map(|c| Point {
-                x: geo.area.x as f64 + c.x - off,
-                y: geo.area.y as f64 + c.y - off,
+                x: even(geo.area.x as f64 + c.x - off),
+                y: even(geo.area.y as f64 + c.y - off),
             }),
         })
         .collect();
@@ -106,7 +107,7 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
         geo,
         duration: p.duration,
         slides,
-        cursor_png,
+        cursor_dots,
         cursor: track,
         chat,
         webcams: p.webcams.as_deref(),

@@ -1,12 +1,12 @@
 //! Rasterises each distinct presentation-area state once (slide + view box + shapes, letterboxed)
-//! into a PNG, in parallel; also the cursor dot.
+//! into a PNG, in parallel.
 
 use super::model::Published;
 use super::options::Cancel;
 use super::svg::{BACKGROUND, background, svg_options, write_png};
 use super::timeline::{Fit, State};
 use anyhow::{Context, Result, anyhow, bail};
-use resvg::tiny_skia::{self, FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
+use resvg::tiny_skia::{FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
 use resvg::usvg;
 use std::path::{Path, PathBuf};
 
@@ -175,26 +175,4 @@ pub fn render_states(
         Ok(())
     })?;
     Ok(paths)
-}
-
-/// The presenter's cursor: a red dot of radius `r` on a transparent square.
-pub fn cursor_png(r: u32, path: &Path) -> Result<()> {
-    let size = r * 2 + 2;
-    let mut pm = Pixmap::new(size, size).ok_or_else(|| anyhow!("bad cursor size"))?;
-    let mut paint = Paint::default();
-    paint.set_color_rgba8(255, 0, 0, 255);
-    paint.anti_alias = true;
-    let c = size as f32 / 2.0;
-    let path_c =
-        tiny_skia::PathBuilder::from_circle(c, c, r as f32).ok_or_else(|| anyhow!("bad cursor"))?;
-    pm.fill_path(
-        &path_c,
-        &paint,
-        tiny_skia::FillRule::Winding,
-        Transform::identity(),
-        None,
-    );
-    pm.save_png(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }

@@ -199,7 +199,7 @@ pub fn segments(p: &Published) -> (Vec<State>, Vec<Segment>) {
     (states, segs)
 }
 
-/// Cursor positions over time in area pixels (`aw`x`ah`); one entry per change.
+/// Cursor positions over time in area pixels (`aw`x`ah`, unrounded); one entry per change.
 pub fn cursor_track(p: &Published, aw: f64, ah: f64, segs: &[Segment]) -> Vec<CursorMove> {
     let mut times: Vec<f64> = p.cursor.iter().map(|c| c.t).collect();
     times.extend(segs.iter().map(|s| s.start));
@@ -240,8 +240,8 @@ fn cursor_at(p: &Published, t: f64, aw: f64, ah: f64) -> Option<Point> {
         y: oy,
     } = vb.fit(aw, ah);
     Some(Point {
-        x: (ox + (sx - vb.x) * k).round(),
-        y: (oy + (sy - vb.y) * k).round(),
+        x: ox + (sx - vb.x) * k,
+        y: oy + (sy - vb.y) * k,
     })
 }
 
