@@ -3,6 +3,7 @@
 
 mod disk;
 mod download;
+mod lease;
 mod presentation;
 mod recorder;
 

@@ -187,7 +187,23 @@ impl Claimer {
 
     /// Handles one record; returns the `pod_claim` object to add to it.
     pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Claim> {
+        if rec.path("video.status").and_then(Value::as_str) == Some(Status::Busy.as_str()) {
+            // Another job makes this video; its own record brings it here.
+            return Ok(Claim {
+                status: Status::Skipped,
+                file: String::new(),
+                treatment_id: None,
+                bytes: None,
+                recorder_id: self.recorder.id,
+            });
+        }
         let t = self.target(rec)?;
+        // Another host claiming the same file waits here, then finds it claimed.
+        let key = format!("claim {}", t.pod_path);
+        super::lock::with_lock(client, &key, |c| self.claim(c, &t))
+    }
+
+    fn claim(&self, client: &mut Client, t: &Target) -> anyhow::Result<Claim> {
         let claim = |status, treatment_id, bytes| Claim {
             status,
             file: t.pod_path.clone(),
