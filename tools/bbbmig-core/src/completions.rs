@@ -21,6 +21,9 @@ pub fn requested<A: CommandFactory>(tool: &str) -> Option<std::process::ExitCode
         );
         return Some(std::process::ExitCode::from(2));
     };
-    clap_complete::generate(shell, &mut A::command(), tool, &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut A::command(), tool, &mut script);
+    // A closed pipe (`| head`) is no error.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
     Some(std::process::ExitCode::SUCCESS)
 }
