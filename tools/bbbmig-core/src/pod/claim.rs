@@ -269,7 +269,7 @@ impl Claimer {
                 if self.opts.dry_run {
                     return Ok(claim(Status::DryRun, None, Some(sm.len())));
                 }
-                let id = self.place_with_row(client, &t, &sm)?;
+                let id = self.place_with_row(client, t, &sm)?;
                 Ok(claim(Status::Created, Some(id), Some(sm.len())))
             }
         }
