@@ -6,11 +6,12 @@ use crate::support::{Run, run};
 use serde_json::json;
 use std::process::Command;
 
-/// Runs both commands at once on the same input; returns their runs.
-fn at_once(a: Command, b: Command, input: &str) -> (Run, Run) {
+/// Runs both commands at once on the same input, and `meanwhile`; returns their runs.
+fn at_once(a: Command, b: Command, input: &str, meanwhile: impl FnOnce()) -> (Run, Run) {
     let (ia, ib) = (input.to_string(), input.to_string());
     let ta = std::thread::spawn(move || run(a, &ia));
     let tb = std::thread::spawn(move || run(b, &ib));
+    meanwhile();
     (ta.join().unwrap(), tb.join().unwrap())
 }
 
@@ -32,7 +33,15 @@ fn two_pod_imports_at_once_make_each_row_and_user_once() {
         c.args(["--admin", "1"]);
         c
     };
-    let (a, b) = at_once(cmd(), cmd(), &input);
+    // A slow disk: each insert takes 2 ms, the time another run's statement, started
+    // meanwhile, needs to miss the row and insert it too (without a lock per record).
+    db.exec(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \
+         $$BEGIN PERFORM pg_sleep(0.002); RETURN NEW; END$$; \
+         CREATE TRIGGER slow BEFORE INSERT ON import_video_externalrecording \
+         FOR EACH ROW EXECUTE FUNCTION slow()",
+    );
+    let (a, b) = at_once(cmd(), cmd(), &input, || {});
     a.ok();
     b.ok();
     assert_eq!(a.records().len(), 2000);
@@ -77,7 +86,7 @@ fn two_pod_claims_at_once_claim_each_file_once() {
         c.args(["--recorder", "1", "--copy"]);
         c
     };
-    let (a, b) = at_once(cmd(), cmd(), &ndjson(&recs));
+    let (a, b) = at_once(cmd(), cmd(), &ndjson(&recs), || {});
     a.ok();
     b.ok();
     let mut created = 0;
