@@ -93,7 +93,7 @@ fn wrong_shape_records_fail_alone_and_go_to_rejects() {
         "{}",
         r.stderr
     );
-    r.stderr_has("2 rows, 2 failed");
+    r.stderr_has("bbb-csv: 4 records: 2 written, 2 failed");
     let kept: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
         .unwrap()
         .lines()
@@ -169,4 +169,91 @@ fn closing_the_pipe_early_exits_0_silently() {
     feeder.join().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn a_record_id_null_or_empty_fails_the_record() {
+    let input = "{\"record_id\":null}\n{\"record_id\":\"\"}\n{\"record_id\":\" \"}\n{\"record_id\":\"a\"}\n";
+    let r = run(cmd("bbb-csv").args(["--columns", "record_id"]), input);
+    r.fails_with(1);
+    assert_eq!(r.stdout, "record_id\na\n");
+    for line in 1..=3 {
+        r.stderr_has(&format!("line {line}: record "));
+    }
+    r.stderr_has("record_id is missing, null or empty");
+    r.stderr_has("bbb-csv: 4 records: 1 written, 3 failed");
+    let one = run(
+        cmd("bbb-csv").args(["--columns", "record_id"]),
+        "{\"record_id\":\"a\"}\n",
+    );
+    one.ok().stderr_has("bbb-csv: 1 record: 1 written");
+}
+
+#[test]
+fn terminal_escapes_in_a_record_are_shown_never_sent_raw() {
+    // An ID holding a title-setting OSC and a colour change: printed escaped on stderr.
+    let evil = r"x\u001b]0;pwned\u0007\u001b[31mred"; // JSON escapes
+    let input = format!("{{\"record_id\":\"{evil}\",\"playback\":7}}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(
+        cmd("bbb-record")
+            .arg("--out")
+            .arg(dir.path())
+            .arg("--dry-run"),
+        &input,
+    );
+    r.fails_with(1);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(!r.stderr.contains('\u{7}'), "{:?}", r.stderr);
+    r.stderr_has("x\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred");
+}
+
+#[test]
+fn a_line_over_16_mib_is_fatal_after_the_records_before_it() {
+    let mut input = String::from("{\"record_id\":\"a\"}\n{\"record_id\":\"b\",\"x\":\"");
+    input.push_str(&"x".repeat(17 << 20));
+    input.push_str("\"}\n{\"record_id\":\"c\"}\n");
+    let r = run(cmd("bbb-csv").args(["--columns", "record_id"]), &input);
+    r.fails_with(2)
+        .stderr_has("line 2: longer than 16 MiB, the limit of one record");
+    assert_eq!(r.stdout, "record_id\na\n");
+}
+
+#[test]
+fn a_tool_refuses_to_read_its_own_rejects_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.ndjson");
+    std::fs::write(&rejects, "{\"record_id\":null}\n").unwrap();
+    let link = dir.path().join("same.ndjson");
+    std::fs::hard_link(&rejects, &link).unwrap();
+    for input in [&rejects, &link] {
+        let r = run(cmd("bbb-csv").arg("--rejects").arg(&rejects).arg(input), "");
+        r.fails_with(2).stderr_has("the input is the rejects file");
+    }
+    // Through stdin too.
+    let out = cmd("bbb-csv")
+        .arg("--rejects")
+        .arg(&rejects)
+        .stdin(std::fs::File::open(&rejects).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        "{\"record_id\":null}\n",
+        "nothing appended"
+    );
+    // Moved aside, it is read once.
+    let retry = dir.path().join("retry.ndjson");
+    std::fs::rename(&rejects, &retry).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    let r = run(
+        cmd("bbb-csv").arg("--rejects").arg(&rejects).arg(&retry),
+        "",
+    );
+    r.fails_with(1);
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap().lines().count(),
+        1
+    );
 }

@@ -518,3 +518,59 @@ fn closing_the_pipe_early_exits_0_silently() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn a_password_in_the_server_url_is_never_shown_or_stored() {
+    let si = StandIn::start(&["--generate", "2"]);
+    let with_pw = si.url.replace("http://", "http://admin:s3cr3tpw@");
+    let mut c = cmd("bbb-list");
+    c.env("BBB_SECRET", SECRET)
+        .args(["--server", &with_pw, "-vv", "--retries", "0"]);
+    let r = run(c, "");
+    r.ok();
+    assert_eq!(r.records().len(), 2);
+    for rec in r.records() {
+        let server = rec["server"].as_str().unwrap();
+        assert!(!server.contains('@'), "{server}");
+        assert!(server.starts_with("http://127.0.0.1:"), "{server}");
+    }
+    assert!(
+        r.stderr.contains("GET "),
+        "-vv shows the requests: {}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("s3cr3tpw"), "{}", r.stdout);
+    assert!(!r.stderr.contains("s3cr3tpw"), "{}", r.stderr);
+    // A connection error and a bad URL do not show it either.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for server in [
+        format!("http://admin:s3cr3tpw@127.0.0.1:{port}/"),
+        "ftp://admin:s3cr3tpw@host/".to_string(),
+    ] {
+        let mut c = cmd("bbb-list");
+        c.env("BBB_SECRET", SECRET)
+            .args(["--server", &server, "-vv", "--retries", "0"]);
+        let r = run(c, "");
+        r.fails_with(2);
+        assert!(!r.stderr.contains("s3cr3tpw"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn an_xml_text_node_over_1_mib_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.xml");
+    let big = format!(
+        "<response><returncode>SUCCESS</returncode><recordings><recording><recordID>r1</recordID>\
+         <name>{}</name></recording></recordings></response>",
+        "n".repeat(2 << 20)
+    );
+    std::fs::write(&f, big).unwrap();
+    let r = run(cmd("bbb-list").arg("--from-xml").arg(&f), "");
+    r.fails_with(2).stderr_has("longer than 1 MiB");
+    assert!(r.stdout.is_empty());
+}

@@ -451,6 +451,31 @@ fn moodle_unknown_keys_pass_through_in_order_and_bad_records_fail_alone() {
 }
 
 #[test]
+fn moodle_a_nul_character_fails_its_record_alone_and_the_batch_goes_on() {
+    let db = moodle::moodle4("nul");
+    let first = rec(REC10, &mid(SEED10, 2, 10), None);
+    let nul_id = rec("x\u{0}y", &mid(SEED10, 2, 10), None);
+    let nul_seed = rec("r2", &mid("a\u{0}b", 2, 10), None);
+    assert!(nul_id.contains("\\u0000") && nul_seed.contains("\\u0000"));
+    let input = format!("{first}{nul_id}{nul_seed}{first}");
+    let out = moderators(&[("default", &db)], &[], &input);
+    out.fails_with(1);
+    let r = out.records();
+    assert_eq!(r.len(), 2, "{out:?}");
+    assert!(
+        r.iter().all(|x| x["moodle"]["activity_id"] == 10),
+        "{out:?}"
+    );
+    for line in [2, 3] {
+        assert!(
+            out.stderr.contains(&format!("line {line}: record ")),
+            "{out:?}"
+        );
+    }
+    assert!(out.stderr.contains("NUL character"), "{out:?}");
+}
+
+#[test]
 fn moodle_configuration_errors_are_fatal_and_passwords_stay_out_of_argv() {
     let db = moodle::moodle4("config");
     let input = rec(REC10, &mid(SEED10, 2, 10), None);
@@ -566,8 +591,18 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(rest, "", "nothing emitted after the database went away");
+    // Said as a lost database (never taken for a reader that closed stdout), with the
+    // count of records done in the summary.
     assert!(
-        stderr.contains("moodle-moderators: error: Moodle database default"),
+        stderr.contains("moodle-moderators: error: lost the Moodle database default"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("moodle-moderators: 1 "),
         "{stderr}"
     );
 }
@@ -586,6 +621,7 @@ fn intro(db: &TestDb, id: i64) -> Option<String> {
 
 fn inform(db: &TestDb, extra: &[&str], input: &str) -> Run {
     let mut c = cmd("moodle-inform");
+    c.env("POD_URL", "https://pod.example.org/import_video/");
     c.arg("--db")
         .arg(format!("default={}", db.conninfo))
         .args(extra);
@@ -758,32 +794,129 @@ fn moodle_inform_dry_run_writes_nothing_and_bad_templates_are_fatal() {
     assert_eq!(statuses(&out), ["no-activity"]);
 }
 
+fn intro_and_format(db: &TestDb, id: i64) -> (Option<String>, i16) {
+    let r = db
+        .client()
+        .query_one(
+            "SELECT intro, introformat FROM mdl_bigbluebuttonbn WHERE id = $1",
+            &[&id],
+        )
+        .unwrap();
+    (r.get(0), r.get(1))
+}
+
+#[test]
+fn moodle_inform_plain_text_descriptions_get_the_notice_and_come_back_byte_for_byte() {
+    let db = moodle::moodle4("informplain");
+    let input = enriched(&db);
+    let plain = "Line <1> & \"two\"\n\n  indented\r\nend\n";
+    db.client()
+        .execute(
+            "UPDATE mdl_bigbluebuttonbn SET introformat = 2, intro = $1 WHERE id = 10",
+            &[&plain],
+        )
+        .unwrap();
+    let out = inform(&db, &[], &input);
+    out.ok();
+    assert_eq!(statuses(&out)[0], "updated");
+    let (html, format) = intro_and_format(&db, 10);
+    let html = html.unwrap();
+    assert_eq!(format, 1, "the description is HTML now");
+    assert!(
+        html.starts_with(
+            "Line &lt;1&gt; &amp; &quot;two&quot;<br />\n<br />\n&nbsp; indented<br />\r\nend<br />\n\n"
+        ),
+        "{html}"
+    );
+    assert_eq!(html.matches("<!-- bbbmig-recording:").count(), 2, "{html}");
+    let again = inform(&db, &[], &input);
+    again.ok();
+    assert_eq!(statuses(&again)[0], "unchanged");
+    assert_eq!(intro_and_format(&db, 10).0.unwrap(), html);
+    inform(&db, &["--remove"], &input).ok();
+    assert_eq!(intro_and_format(&db, 10), (Some(plain.to_string()), 2));
+}
+
+#[test]
+fn moodle_inform_javascript_links_nul_characters_and_duplicates_fail_or_count_alone() {
+    let db = moodle::moodle4("informhostile");
+    let input = enriched(&db);
+    let lines: Vec<&str> = input.lines().collect();
+    // A NUL in the name of the second recording of activity 10, javascript: in another.
+    let with_nul = lines[2].replacen("\"name\":\"Lecture", "\"name\":\"Lec\\u0000ture", 1);
+    assert_ne!(with_nul, lines[2]);
+    let js = lines[3].replace(
+        "\"source_url\":\"https://",
+        "\"source_url\":\"javascript:alert(1)//",
+    );
+    assert_ne!(js, lines[3]);
+    let batch = [lines[0], lines[0], &with_nul, &js, lines[1]].join("\n") + "\n";
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("msg.html");
+    std::fs::write(&msg, "<a href=\"{source_url}\">{name}</a>").unwrap();
+    let out = inform(&db, &["--message-file", msg.to_str().unwrap()], &batch);
+    out.fails_with(1);
+    // The first record, its duplicate and the one after the bad ones are all done: the
+    // duplicate finds the first one's entry.
+    assert_eq!(statuses(&out), ["updated", "unchanged", "updated"]);
+    assert!(
+        out.stderr.contains("line 3: record second-of-10: "),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("NUL character"), "{out:?}");
+    assert!(out.stderr.contains("line 4: record "), "{out:?}");
+    assert!(
+        out.stderr.contains("only http(s) URLs become links"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("5 records: 1 unchanged, 2 updated, 2 failed"),
+        "{out:?}"
+    );
+    let text = intro(&db, 10).unwrap();
+    assert!(!text.contains("javascript:"), "{text}");
+    assert_eq!(text.matches("<!-- bbbmig-recording:").count(), 1, "{text}");
+}
+
+#[test]
+fn moodle_inform_refuses_to_start_without_the_pod_url_its_message_needs() {
+    let db = moodle::moodle4("informnourl");
+    let input = enriched(&db);
+    let mut c = cmd("moodle-inform");
+    c.arg("--db").arg(format!("default={}", db.conninfo));
+    let out = run(c, &input);
+    out.fails_with(2);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("--pod-url") && out.stderr.contains("POD_URL"),
+        "{out:?}"
+    );
+    assert!(intro(&db, 10).unwrap_or_default().find("bbbmig").is_none());
+    let bad = inform(&db, &["--pod-url", "javascript:alert(1)"], &input);
+    bad.fails_with(2);
+    assert!(bad.stderr.contains("not an http(s) URL"), "{bad:?}");
+}
+
 #[test]
 fn moodle_inform_gone_activity_and_unreachable_database() {
     let db = moodle::moodle4("informgone");
     let input = enriched(&db);
-    db.exec(
-        "DELETE FROM mdl_bigbluebuttonbn WHERE id = 20; \
-         UPDATE mdl_bigbluebuttonbn SET introformat = 2 WHERE id = 12",
-    );
+    db.exec("DELETE FROM mdl_bigbluebuttonbn WHERE id = 20");
     let out = inform(&db, &[], &input);
     out.ok();
-    assert_eq!(
-        intro(&db, 12),
-        None,
-        "a plain-text description is left alone"
-    );
     assert_eq!(
         statuses(&out),
         [
             "updated",
-            "skipped",
+            "updated",
             "updated",
             "no-activity",
             "no-activity"
         ]
     );
     let mut c = cmd("moodle-inform");
+    c.env("POD_URL", "https://pod.example.org/");
     c.arg("--db").arg(format!(
         "default={}",
         db.conninfo.replace(&db.name, "no_such_moodle")

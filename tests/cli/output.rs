@@ -74,3 +74,35 @@ fn an_ndjson_filter_on_a_full_disk_exits_2_with_one_message() {
     assert!(ok.records().len() > 1);
     assert_eq!(ok.records().len(), input.lines().count());
 }
+
+#[test]
+fn a_closed_stdout_is_fatal_and_a_reader_that_left_is_not() {
+    let input = listed();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &input).unwrap();
+    // `>&-`: no output descriptor at all. Nothing can be written: exit 2, not "N rows".
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" \"$1\" >&-")
+        .arg(crate::support::bin("bbb-csv"))
+        .arg(file.path())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output is closed"), "{stderr}");
+    assert!(!stderr.contains("rows"), "{stderr}");
+    // A reader that went away (`| head -0`): a broken pipe on stdout ends the run quietly.
+    let mut child = cmd("bbb-csv")
+        .arg(file.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}

@@ -546,6 +546,72 @@ fn render_layouts_sizes_and_chat_column() {
     assert!(text > 200, "no chat text drawn ({text} bright pixels)");
 }
 
+/// Rows (in y0..y1) of the screen column x0..x1 holding chat text (bright pixels).
+fn text_rows(f: &[u8], x0: usize, x1: usize, y0: usize, y1: usize) -> Vec<usize> {
+    (y0..y1)
+        .filter(|&y| (x0..x1).any(|x| px(f, W, x as f64, y as f64)[0] > 180))
+        .collect()
+}
+
+/// Runs of consecutive rows: the lines of text.
+fn bands(rows: &[usize]) -> usize {
+    rows.windows(2).filter(|w| w[1] > w[0] + 1).count() + usize::from(!rows.is_empty())
+}
+
+#[test]
+fn render_chat_column_readable_with_webcams_and_messages_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rec");
+    synth(
+        &src,
+        &[
+            "--duration",
+            "8",
+            "--slides",
+            "1",
+            "--strokes",
+            "0",
+            "--chat-messages",
+            "0",
+            "--flash-every",
+            "0",
+        ],
+    );
+    // One message of three lines (sent with line breaks), then a one-line one.
+    std::fs::write(
+        src.join("slides_new.xml"),
+        "<?xml version=\"1.0\"?>\n<popcorn>\n\
+         <chattimeline in=\"1.0\" direction=\"down\" name=\"Ann\" message=\"one&#10;two&#10;three\" target=\"chat\"/>\n\
+         <chattimeline in=\"4.0\" direction=\"down\" name=\"Bob\" message=\"&lt;b&gt;hi&lt;/b&gt; there\" target=\"chat\"/>\n\
+         </popcorn>\n",
+    )
+    .unwrap();
+    let cams = dir.path().join("c.mp4");
+    render_ok(&src, &cams, &["--chat", "--fps", "5"]);
+    let plain = dir.path().join("p.mp4");
+    render_ok(
+        &src,
+        &plain,
+        &["--chat", "--fps", "5", "--layout", "presentation"],
+    );
+    // The column is the right quarter (x 960-1280); with webcams it starts below them
+    // (y 240). Newest at the bottom: the name line, then "one", "two", "three".
+    let (c, p) = (frame(&cams, 2.0), frame(&plain, 2.0));
+    let (rc, rp) = (
+        text_rows(&c, 960, 1280, 240, 720),
+        text_rows(&p, 960, 1280, 240, 720),
+    );
+    assert_eq!(bands(&rc), 4, "line breaks of the message not kept: {rc:?}");
+    // As large with webcams as without: the same rows hold text, and letters are at
+    // least 10 px tall at 720p.
+    assert_eq!(rc, rp, "chat text size depends on the webcams");
+    let first_band = rc.iter().take_while(|&&y| y <= rc[0] + 20).count();
+    assert!(first_band >= 10, "chat letters {first_band} px tall");
+    // Later, both messages: 4 + 2 lines.
+    let rc = text_rows(&frame(&cams, 6.0), 960, 1280, 240, 720);
+    assert_eq!(bands(&rc), 6, "{rc:?}");
+}
+
 #[test]
 fn render_takes_audio_from_audio_webm_without_webcams() {
     let dir = tempfile::tempdir().unwrap();
@@ -655,6 +721,159 @@ fn render_tldraw_shapes_zoom_and_cursor() {
     assert!(
         close(px(&fr, W, 960.0, 180.0), hex("#a0f0a0"), 24),
         "zoomed top-right quadrant"
+    );
+}
+
+/// Pixels darker than mid-grey in the screen rectangle x0..x1, y0..y1.
+fn dark(f: &[u8], x0: usize, x1: usize, y0: usize, y1: usize) -> usize {
+    (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| px(f, W, x as f64, y as f64).iter().all(|c| *c < 128))
+        .count()
+}
+
+#[test]
+fn render_text_boxes_like_the_player() {
+    // Three text boxes of a real BBB 2.0 recording on a white 1600x1200 slide: scale 0.6,
+    // 160 px side bars. Box 1 (slide 548.8,478.9, 334.9x188.8, Arial 30.9 px, lines
+    // 36 px apart = 21.6 on screen): "Test de refuerzo hasta el 23␍␍Clase de refuerzo␍␍
+    // Grabación Zoom"; the player shows "Test de refuerzo hasta" / "el 23" / "" /
+    // "Clase de refuerzo" / "" / the top of "Grabación Zoom" cut by the box's bottom edge
+    // (slide y 667.7), above box 2 ("Asuntos varios" from slide y 681.5).
+    let src = support::fixture("render/text-boxes-2.0");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.mp4");
+    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    let fr = frame(&out, 2.0);
+    let (x0, x1) = (489, 690);
+    // "hasta" ends the first line (the layout whitespace before <p> is not counted).
+    assert!(
+        dark(&fr, 628, 676, 290, 306) > 40,
+        "first line wrapped too early"
+    );
+    // The third line is the empty one between the paragraphs; the fourth is not empty.
+    assert_eq!(dark(&fr, x0, x1, 332, 350), 0, "line breaks dropped");
+    assert!(
+        dark(&fr, x0, x1, 354, 372) > 40,
+        "\"Clase de refuerzo\" missing"
+    );
+    // Nothing of box 1 below its bottom edge, above box 2.
+    assert_eq!(
+        dark(&fr, x0, x1, 402, 408),
+        0,
+        "text not clipped at the box's bottom edge"
+    );
+    assert!(
+        dark(&fr, x0, x1, 396, 400) > 5,
+        "last line not drawn up to the edge"
+    );
+}
+
+/// The screen x extent (first, last) of pixels close to `c` on row `y` between x0 and x1.
+fn run_x(f: &[u8], y: usize, x0: usize, x1: usize, c: [u8; 3]) -> Option<(usize, usize)> {
+    let xs: Vec<usize> = (x0..x1)
+        .filter(|&x| close(px(f, W, x as f64, y as f64), c, 40))
+        .collect();
+    Some((*xs.first()?, *xs.last()?))
+}
+
+#[test]
+fn render_tldraw_v1_every_shape_like_tldraw() {
+    // tldraw 2.7 (v1) shapes on a 1600x900 slide: page space 1440x1080, page → screen
+    // x 0.8/0.9 at full view. See the fixture's README for each shape.
+    let src = support::fixture("render/tldraw-2.7-every-shape");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.mp4");
+    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    let k = 0.8 / 0.9;
+    let at = |x: f64, y: f64| (x * k, y * k);
+    let fr = frame(&out, 12.0);
+    // Freehand: a variable-width pen stroke (size 1 + 1.5 x 3.5), not a 3.5 px line.
+    let red = hex("#ff2133");
+    let (x, _) = at(160.0, 0.0);
+    let thick = (40..110)
+        .filter(|&y| close(px(&fr, W, x, y as f64), red, 40))
+        .count();
+    assert!(thick >= 5, "freehand stroke {thick} px thick");
+    // Hand-drawn rectangle (large: 5): a band about 2 x 5 page px, rounded corners.
+    let blue = hex("#1c7ed6");
+    let (x, y) = at(450.0, 60.0);
+    let band = (y as usize - 6..y as usize + 14)
+        .filter(|&yy| close(px(&fr, W, x, yy as f64), blue, 40))
+        .count();
+    assert!((6..=12).contains(&band), "rectangle edge {band} px thick");
+    let (cx, cy) = at(320.0, 60.0);
+    assert!(
+        !close(px(&fr, W, cx + 1.0, cy + 1.0), blue, 40),
+        "hand-drawn rectangle has a square corner"
+    );
+    // Filled triangle: tldraw's fill table (violet 82 % towards #fafafa).
+    let (x, y) = at(1040.0, 180.0);
+    assert!(
+        close(px(&fr, W, x, y), hex("#e2daf8"), 12),
+        "triangle fill {:?}",
+        px(&fr, W, x, y)
+    );
+    // The bent arrow passes through its bend point.
+    let (x, y) = at(530.0, 320.0);
+    assert!(near(&fr, W, H, x, y, 4, hex("#ff9433")), "bent arrow");
+    // Sticky note: tldraw's yellow (45 % towards #fafafa), a shadow below it, the text
+    // centred in the note.
+    let (x, y) = at(1220.0, 480.0);
+    assert!(
+        close(px(&fr, W, x, y), hex("#fddf8e"), 12),
+        "sticky colour {:?}",
+        px(&fr, W, x, y)
+    );
+    let (x, y) = at(1220.0, 503.0);
+    let bg = px(&fr, W, x, y + 20.0);
+    let sh = px(&fr, W, x, y);
+    assert!(
+        sh.iter().zip(bg).all(|(a, b)| (*a as i32) < b as i32 - 6),
+        "no shadow under the sticky note: {sh:?} vs {bg:?}"
+    );
+    let (x0, y0) = at(1120.0, 316.0);
+    let (x1, y1) = at(1320.0, 346.0);
+    let ink: Vec<usize> = (y0 as usize..y1 as usize)
+        .filter_map(|y| run_x(&fr, y, x0 as usize, x1 as usize, hex("#0d0d0d")))
+        .flat_map(|(a, b)| [a, b])
+        .collect();
+    let (l, r) = (ink.iter().min().unwrap(), ink.iter().max().unwrap());
+    let centre = (x0 + x1) / 2.0;
+    assert!(
+        ((l + r) as f64 / 2.0 - centre).abs() < 6.0,
+        "sticky text not centred: {l}-{r} in {x0}-{x1}"
+    );
+    // Text in tldraw's script face (Caveat Brush, narrower than a sans-serif): "Hello
+    // tldraw" at 48 page px is about 180 screen px wide, about 250 in Liberation Sans.
+    let (x0, y0) = at(760.0, 300.0);
+    let ink: Vec<usize> = (y0 as usize..y0 as usize + 50)
+        .filter_map(|y| run_x(&fr, y, x0 as usize, 990, hex("#1d1d1d")))
+        .flat_map(|(a, b)| [a, b])
+        .collect();
+    let width = ink.iter().max().unwrap() - ink.iter().min().unwrap();
+    assert!((150..215).contains(&width), "text {width} px wide");
+    // Undo: the dashed rectangle from 10 s is gone at 16 s.
+    let (x, y) = at(210.0, 520.0);
+    assert!(near(&fr, W, H, x, y, 6, red), "dashed rectangle missing");
+    assert!(
+        !near(&frame(&out, 16.0), W, H, x, y, 6, red),
+        "dashed rectangle not undone"
+    );
+    // Zoomed 2x onto the bottom-left quarter (slide 0,450 800x450: 1.6 screen px per
+    // slide px): the solid rectangle on the slide's left edge keeps its whole stroke
+    // (1 + 1.618 x 5 page px = 16 screen px, inside its bounds), as thick as its top edge.
+    let fr = frame(&out, 22.0);
+    let black = hex("#1d1d1d");
+    let left = run_x(&fr, 550, 0, 60, black).expect("left edge missing");
+    let top_y = (600.0 / 0.9 - 450.0) * 1.6;
+    let top = (top_y as usize - 6..top_y as usize + 30)
+        .filter(|&y| close(px(&fr, W, 250.0, y as f64), black, 40))
+        .count();
+    assert_eq!(left.0, 0, "{left:?}");
+    assert!(
+        (left.1 + 1).abs_diff(top) <= 2 && top >= 13,
+        "left edge {left:?} vs top edge {top} px"
     );
 }
 

@@ -60,13 +60,15 @@ fn main() -> ExitCode {
             out.emit_raw(&header)?;
         }
         out.filter(&args.input, |out, rec| {
-            if !rec.0.contains_key("record_id") {
-                bail!("not a recording: no record_id");
+            if rec
+                .str_field("record_id")?
+                .is_none_or(|id| id.trim().is_empty())
+            {
+                bail!("not a recording: record_id is missing, null or empty");
             }
-            rec.str_field("record_id")?;
             let line = row(&mut cols.iter().map(|c| columns::cell(&rec, c)))?;
             out.emit_raw(&line)?;
-            out.count("rows");
+            out.count("written");
             Ok(None)
         })
     })

@@ -113,7 +113,7 @@ fn main() -> ExitCode {
             concurrency: args.concurrency,
             ..Default::default()
         };
-        let base = Some(api.base().to_string());
+        let base = Some(bbbmig_core::http::redact(api.base()));
         let save = args.save_xml.as_deref();
         let mut c = Collector::new(filter, base, args.playback, sort, save)?;
         let rt = tokio::runtime::Builder::new_multi_thread()

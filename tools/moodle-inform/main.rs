@@ -1,5 +1,6 @@
 //! `moodle-inform`: put a notice about each recording in its Moodle activity's description. See moodle-inform(1).
 
+use anyhow::bail;
 use bbbmig_core::batch::for_each_batch;
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::moodle::config::{self, Tables};
@@ -35,8 +36,9 @@ struct Args {
     /// {source_url}, {pod_url} (see the man page); default: a short English sentence.
     #[arg(long, value_name = "FILE")]
     message_file: Option<PathBuf>,
-    /// Value of {pod_url} (default: the record's pod_import.url).
-    #[arg(long, value_name = "URL")]
+    /// Value of {pod_url}: the Pod page where teachers find their recordings (needed when
+    /// the message uses {pod_url}, as the default one does).
+    #[arg(long, env = "POD_URL", value_name = "URL")]
     pod_url: Option<String>,
     /// Take the recordings out of the notice; the last one out restores the description.
     #[arg(long)]
@@ -62,6 +64,18 @@ fn main() -> ExitCode {
             None => notice::DEFAULT_MESSAGE.to_string(),
         };
         notice::check_template(&template)?;
+        if !args.remove && notice::uses(&template, "pod_url") {
+            match args.pod_url.as_deref() {
+                Some(u) if notice::is_web_url(u) => {}
+                Some(u) => bail!(
+                    "--pod-url {:?} is not an http(s) URL",
+                    bbbmig_core::http::shown_url(u)
+                ),
+                None => bail!(
+                    "the message links to {{pod_url}}: give --pod-url URL or set POD_URL (the Pod page where teachers find their recordings)"
+                ),
+            }
+        }
         let mut stage = Informer::new(Options {
             dbs: config::collect(&args.db, &args.db_file)?,
             tables: Tables::new(&args.schema, &args.prefix)?,

@@ -71,7 +71,9 @@ fn import_stores_sql_injection_shaped_values_verbatim() {
     let db = pod_db("pod_inject");
     let evil = "x'); DROP TABLE auth_user; --";
     let mut rec = record(1, "m'; DELETE FROM meeting; --", evil, &[]);
-    rec["moderators"] = serde_json::json!([{"username": "o'brien\"; DROP TABLE auth_user;--",
+    // Usernames are Django's (letters, digits, @ . + - _): a quote there fails the record
+    // (import_fails_users_django_would_refuse); the other fields take anything.
+    rec["moderators"] = serde_json::json!([{"username": "o--brien.DROP.TABLE@auth_user--",
         "email": "o'brien@example.org", "firstname": "Robert'); --", "lastname": "\\\"Tables\"", "source": "m"}]);
     rec["source_url"] =
         Value::from("https://bbb.example.org/playback/presentation/2.3/x?a=1&b=');--");
@@ -88,16 +90,54 @@ fn import_stores_sql_injection_shaped_values_verbatim() {
             &[],
         )
         .unwrap();
-    assert_eq!(row.get::<_, &str>(0), "o'brien\"; DROP TABLE auth_user;--");
+    assert_eq!(row.get::<_, &str>(0), "o--brien.DROP.TABLE@auth_user--");
     assert_eq!(row.get::<_, &str>(1), "Robert'); --");
     assert_eq!(row.get::<_, &str>(2), "\\\"Tables\"");
     assert_eq!(row.get::<_, &str>(3), evil);
     assert_eq!(row.get::<_, &str>(4), rec["source_url"].as_str().unwrap());
     assert_eq!(
         row.get::<_, String>(5),
-        hashkey("o'brien\"; DROP TABLE auth_user;--")
+        hashkey("o--brien.DROP.TABLE@auth_user--")
     );
     assert_eq!(count(&db, "SELECT count(*) FROM meeting"), 1);
+}
+
+#[test]
+fn import_fails_users_django_would_refuse() {
+    let db = pod_db("pod_django");
+    let bad_users = [
+        ("tab\tname", "t@example.org"),
+        ("new\nline", "n@example.org"),
+        ("o'brien", "o@example.org"),
+        ("good1", "not-an-email"),
+        ("good2", "a b@example.org"),
+    ];
+    let mut recs = Vec::new();
+    for (i, (u, e)) in bad_users.iter().enumerate() {
+        let mut r = record(i as u32 + 1, &format!("m-{i}"), "bad", &[]);
+        r["moderators"] = serde_json::json!([{"username": u, "email": e,
+            "firstname": "F", "lastname": "L", "source": "m"}]);
+        recs.push(r);
+    }
+    recs.push(record(9, "m-9", "ok", &["fine.user+1"]));
+    let mut c = import(&db);
+    c.args(["--admin", "1"]);
+    let r = run(c, &ndjson(&recs));
+    r.fails_with(1);
+    assert_eq!(r.records().len(), 1, "{r:?}");
+    for line in 1..=5 {
+        assert!(r.stderr.contains(&format!("line {line}: record ")), "{r:?}");
+    }
+    assert!(r.stderr.contains("is not one Pod accepts"), "{r:?}");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM auth_user WHERE username IN ('good1', 'good2', 'o''brien') \
+             OR username ~ E'[\\t\\n]'"
+        ),
+        0,
+        "{r:?}"
+    );
 }
 
 #[test]

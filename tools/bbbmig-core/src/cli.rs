@@ -67,7 +67,7 @@ pub fn run<A: ToolArgs>(
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);
     let mut out = Out::new(tool);
-    let result = body(args, &mut out);
+    let result = stdout_open().and_then(|()| body(args, &mut out));
     match result {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
@@ -90,6 +90,28 @@ pub fn run<A: ToolArgs>(
     }
 }
 
+/// Refuses a closed standard output (`>&-`): Rust's runtime puts /dev/null there (opened
+/// read-write, which a shell's `> /dev/null` never does), so every record would be "done"
+/// and lost.
+fn stdout_open() -> anyhow::Result<()> {
+    use rustix::fs::{FileType, OFlags, fcntl_getfl, fstat, major, minor};
+    let fd = std::io::stdout();
+    let closed = match (fcntl_getfl(&fd), fstat(&fd)) {
+        (Ok(fl), Ok(st)) => {
+            fl & OFlags::RWMODE == OFlags::RDWR
+                && FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+                && (major(st.st_rdev), minor(st.st_rdev)) == (1, 3)
+        }
+        _ => true,
+    };
+    if closed {
+        return Err(crate::error::fatal(anyhow::anyhow!(
+            "standard output is closed (>&-): give the output somewhere to go (> FILE, | next-tool, > /dev/null)"
+        )));
+    }
+    Ok(())
+}
+
 /// The output side of a tool: records to stdout, failures to stderr and `--rejects`,
 /// counts for the summary line.
 pub struct Out {
@@ -97,6 +119,8 @@ pub struct Out {
     writer: Writer<'static>,
     rejects: Option<(PathBuf, File)>,
     counts: BTreeMap<String, u64>,
+    /// Counts of the record `filter` is working on, kept until its line is written.
+    in_flight: Option<Vec<String>>,
     failed: u64,
 }
 
@@ -107,6 +131,7 @@ impl Out {
             writer: Writer::stdout(),
             rejects: None,
             counts: BTreeMap::new(),
+            in_flight: None,
             failed: 0,
         }
     }
@@ -120,7 +145,31 @@ impl Out {
     /// records to work on, each with its line number (see [`Reader`]).
     pub fn records(&mut self, input: &Input) -> anyhow::Result<Reader> {
         self.open_rejects(input.rejects.as_ref())?;
+        self.refuse_rejects_as_input(&input.input)?;
         Reader::open(&input.input)
+    }
+
+    /// Refuses to read the `--rejects` file as input (same device and inode, also through
+    /// stdin): each failure would be appended to what is being read, without end.
+    fn refuse_rejects_as_input(&self, input: &std::path::Path) -> anyhow::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let Some((path, f)) = &self.rejects else {
+            return Ok(());
+        };
+        let r = f.metadata()?;
+        let same = if input == std::path::Path::new("-") {
+            rustix::fs::fstat(std::io::stdin())
+                .is_ok_and(|st| st.st_dev == r.dev() && st.st_ino == r.ino())
+        } else {
+            std::fs::metadata(input).is_ok_and(|m| m.dev() == r.dev() && m.ino() == r.ino())
+        };
+        if same {
+            return Err(crate::error::fatal(anyhow::anyhow!(
+                "the input is the rejects file {}: move it aside first (mv rejects.ndjson retry.ndjson) and feed that",
+                path.display()
+            )));
+        }
+        Ok(())
     }
 
     fn open_rejects(&mut self, path: Option<&PathBuf>) -> anyhow::Result<()> {
@@ -146,9 +195,21 @@ impl Out {
         self.writer.write_raw(line).map_err(output_error)
     }
 
-    /// Counts one record under `status` for the summary line.
+    /// Counts one record under `status` for the summary line. Inside [`Out::filter`] the
+    /// count waits until the record's line is written: the summary never counts a record
+    /// that was not printed. Elsewhere, call it after [`Out::emit`].
     pub fn count(&mut self, status: &str) {
-        *self.counts.entry(status.to_string()).or_insert(0) += 1;
+        match &mut self.in_flight {
+            Some(v) => v.push(status.to_string()),
+            None => *self.counts.entry(status.to_string()).or_insert(0) += 1,
+        }
+    }
+
+    /// Counts what the record in flight was counted under.
+    fn commit_counts(&mut self) {
+        for s in self.in_flight.take().unwrap_or_default() {
+            *self.counts.entry(s).or_insert(0) += 1;
+        }
     }
 
     /// Number of failed records so far.
@@ -205,9 +266,17 @@ impl Out {
                 }
             };
             let keep = rec.clone();
-            match f(self, rec) {
-                Ok(Some(r)) => self.emit(&r)?,
-                Ok(None) => {}
+            self.in_flight = Some(Vec::new());
+            let res = match f(self, rec) {
+                Ok(Some(r)) => self.emit(&r).map(|()| None),
+                other => other,
+            };
+            if res.is_ok() {
+                self.commit_counts();
+            }
+            self.in_flight = None; // a failed record's counts are dropped
+            match res {
+                Ok(_) => {}
                 Err(e) if is_fatal(&e) || is_broken_pipe(&e) => {
                     return Err(e.context(format!(
                         "line {}: record {}",
@@ -222,6 +291,11 @@ impl Out {
     }
 
     fn print_summary(&self) {
+        diag::line(&format!("{}: {}", self.tool, self.summary()));
+    }
+
+    /// `N records: a created, b exists, c failed` (one wording for every tool).
+    fn summary(&self) -> String {
         let mut parts: Vec<String> = self
             .counts
             .iter()
@@ -230,14 +304,12 @@ impl Out {
         if self.failed > 0 {
             parts.push(format!("{} failed", self.failed));
         }
+        let total = self.counts.values().sum::<u64>() + self.failed;
+        let noun = if total == 1 { "record" } else { "records" };
         if parts.is_empty() {
-            parts.push("0 records".to_string());
+            format!("{total} {noun}")
+        } else {
+            format!("{total} {noun}: {}", parts.join(", "))
         }
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "{}: {}",
-            self.tool,
-            parts.join(", ")
-        );
     }
 }

@@ -1,6 +1,8 @@
-//! Diagnostics on stderr: `tool: level: message`, with -q/-v and `BBBMIG_LOG`.
+//! Diagnostics on stderr: `tool: level: message`, with -q/-v and `BBBMIG_LOG`; every
+//! line goes through [`escape`], so that no record's text can drive the terminal.
 
 use log::{Level, LevelFilter, Log, Metadata, Record as LogRecord};
+use std::borrow::Cow;
 use std::io::Write;
 use std::sync::OnceLock;
 
@@ -28,13 +30,7 @@ impl Log for Logger {
             Level::Debug => "debug",
             Level::Trace => "trace",
         };
-        // A closed stderr must not kill the tool: ignore write errors here.
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "{}: {level}: {}",
-            self.tool,
-            r.args()
-        );
+        line(&format!("{}: {level}: {}", self.tool, r.args()));
     }
     fn flush(&self) {}
 }
@@ -62,5 +58,45 @@ pub fn init(tool: &'static str, verbose: u8, quiet: bool) {
 
 /// Prints an error line `tool: error: message` whatever the log level.
 pub fn error(tool: &str, msg: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{tool}: error: {msg}");
+    line(&format!("{tool}: error: {msg}"));
+}
+
+/// Prints one diagnostic line on stderr whatever the log level (a summary, a dry-run
+/// note), escaped. A closed stderr must not kill the tool: write errors are ignored.
+pub fn line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", escape(text));
+}
+
+/// `text` with every control character (C0 with newline and tab, DEL, C1) and every
+/// bidirectional override written as a Rust escape (`\u{1b}`, `\n`): an ID or a name
+/// holding `ESC]0;…BEL` or `ESC[31m` is shown, never obeyed by the terminal.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    let bad =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if bad(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape("plain é ✓"), "plain é ✓");
+        assert_eq!(
+            escape("a\u{1b}]0;pwn\u{7}\u{1b}[31mb\nc\u{9b}\u{202e}"),
+            "a\\u{1b}]0;pwn\\u{7}\\u{1b}[31mb\\nc\\u{9b}\\u{202e}"
+        );
+    }
 }

@@ -33,9 +33,31 @@ pub fn is_fatal(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<Fatal>().is_some())
 }
 
-/// True when an error (or one of its causes) is a closed pipe on our output.
+/// A failed write to standard output, marked at the source ([`output_error`]) so that it
+/// is never confused with an I/O error on a database socket, a child's stdin, a file or
+/// an HTTP upload (all of which can be a broken pipe too).
+#[derive(Debug)]
+pub struct StdoutError(pub io::Error);
+
+impl fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write to standard output: {}", self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
+/// True when the reader of our standard output went away (a broken pipe on stdout, as
+/// `| head` does): the run ends quietly with exit 0. A broken pipe anywhere else (a lost
+/// database, ffmpeg gone, an upload cut) is not this.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    io_errors(e).any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    e.chain().any(|c| {
+        let out = c.downcast_ref::<StdoutError>().or_else(|| {
+            c.downcast_ref::<Fatal>()
+                .and_then(|f| f.0.downcast_ref::<StdoutError>())
+        });
+        out.is_some_and(|o| o.0.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The I/O errors in an error's chain, also the one a [`Fatal`] wraps.
@@ -46,6 +68,19 @@ pub fn io_errors(e: &anyhow::Error) -> impl Iterator<Item = &io::Error> {
                 .and_then(|f| f.0.downcast_ref::<io::Error>())
         })
     })
+}
+
+/// A database error that means the connection is gone (closed, a socket error such as
+/// EPIPE or ECONNRESET, a server shutting down or out of resources): every later record
+/// would fail too.
+pub fn db_lost(e: &postgres::Error) -> bool {
+    use std::error::Error as _;
+    e.is_closed()
+        || e.source().is_some_and(|s| s.is::<io::Error>())
+        || e.code().is_some_and(|c| {
+            let s = c.code();
+            s.starts_with("08") || s.starts_with("57") || s.starts_with("53")
+        })
 }
 
 /// A full disk or an exhausted quota.
@@ -65,7 +100,7 @@ pub fn dooms_every_write(e: &io::Error) -> bool {
 /// record would fail the same way and a failure could not even be reported in order. A
 /// closed pipe stays recognisable ([`is_broken_pipe`]): the reader has had enough.
 pub fn output_error(e: io::Error) -> anyhow::Error {
-    fatal(anyhow::Error::new(e).context("cannot write to standard output"))
+    fatal(StdoutError(e))
 }
 
 /// Formats an error with its causes joined by `: `.
@@ -84,8 +119,15 @@ mod tests {
         assert!(describe(&full).starts_with("cannot write to standard output: "));
         let pipe = output_error(io::Error::from(io::ErrorKind::BrokenPipe));
         assert!(is_fatal(&pipe) && is_broken_pipe(&pipe));
+        // A broken pipe elsewhere (a database socket, ffmpeg's stdin) is not the reader
+        // of our output going away.
         let bare = fatal(io::Error::from(io::ErrorKind::BrokenPipe));
-        assert!(is_broken_pipe(&bare));
+        assert!(!is_broken_pipe(&bare));
+        let deep = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("Moodle database default");
+        assert!(!is_broken_pipe(&fatal(deep)));
+        let ctx = output_error(io::Error::from(io::ErrorKind::BrokenPipe)).context("line 3");
+        assert!(is_broken_pipe(&ctx));
     }
 
     #[test]

@@ -201,9 +201,36 @@ pub fn without_url(e: reqwest::Error) -> anyhow::Error {
     anyhow::Error::new(e.without_url())
 }
 
-/// A URL as it may be printed: without its `checksum` parameter (BBB API calls), the
-/// value of `token` (Scalelite's one-time secrets) shown as `…`.
+/// A URL without its user-info (`http://admin:pw@host/` gives `http://host/`): how a URL
+/// is shown or stored anywhere (records, messages, `-vv` lines); requests keep it.
+pub fn without_userinfo(u: &Url) -> Url {
+    let mut u = u.clone();
+    if !u.username().is_empty() || u.password().is_some() {
+        // Only fails for URLs that cannot have user-info (no host): nothing to strip then.
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+    }
+    u
+}
+
+/// A URL given as text (perhaps not even a valid one) as it may be shown: user-info
+/// stripped ([`without_userinfo`]); text that does not parse loses anything between
+/// `//` and an `@`.
+pub fn shown_url(s: &str) -> String {
+    match Url::parse(s.trim()) {
+        Ok(u) => without_userinfo(&u).to_string(),
+        Err(_) => match (s.find("//"), s.rfind('@')) {
+            (Some(a), Some(b)) if b > a => format!("{}{}", &s[..a + 2], &s[b + 1..]),
+            _ => s.to_string(),
+        },
+    }
+}
+
+/// A URL as it may be printed: without user-info ([`without_userinfo`]), without its
+/// `checksum` parameter (BBB API calls), the value of `token` (Scalelite's one-time
+/// secrets) shown as `…`.
 pub fn redact(u: &Url) -> String {
+    let u = &without_userinfo(u);
     if !u
         .query_pairs()
         .any(|(k, _)| k == "checksum" || k == "token")
@@ -245,6 +272,16 @@ mod tests {
         );
         let plain = Url::parse("https://h/video/x/video-0.m4v?a=%20").unwrap();
         assert_eq!(redact(&plain), plain.as_str());
+        let pw = Url::parse("http://admin:pw@h/api/x?checksum=S").unwrap();
+        assert_eq!(redact(&pw), "http://h/api/x");
+    }
+
+    #[test]
+    fn user_info_is_never_shown() {
+        assert_eq!(shown_url("http://admin:pw@h/b/"), "http://h/b/");
+        assert_eq!(shown_url("http://admin@h"), "http://h/");
+        assert_eq!(shown_url("http://a:pw@[bad/x"), "http://[bad/x");
+        assert_eq!(shown_url("not a url"), "not a url");
     }
 
     #[test]

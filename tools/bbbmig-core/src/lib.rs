@@ -20,7 +20,8 @@
 //! Services (the systems the tools read and write):
 //! - [`http`]: the HTTP client.
 //! - [`bbb`]: the BigBlueButton API: checksums, getRecordings, listing a whole server.
-//! - [`pg`]: PostgreSQL connections (Moodle and Pod).
+//! - [`db`]: the one place that opens database connections: PostgreSQL ([`pg`]) and
+//!   MariaDB/MySQL, TLS, password sources.
 //!
 //! Stages (the work of one tool, its main kept thin):
 //! - [`moodle`]: `moodle-moderators` and `moodle-inform`.
@@ -35,6 +36,7 @@ pub mod bbb;
 pub mod cli;
 pub mod columns;
 pub mod completions;
+pub mod db;
 pub mod diag;
 pub mod error;
 pub mod greenlight;
@@ -43,7 +45,6 @@ pub mod media;
 pub mod moodle;
 pub mod ndjson;
 pub mod outcome;
-pub mod pg;
 pub mod pod;
 pub mod record;
 pub mod render;
@@ -53,5 +54,6 @@ pub mod stale;
 pub mod timefmt;
 pub mod values;
 
+pub use db::pg;
 pub use error::Fatal;
 pub use record::Record;

@@ -14,6 +14,9 @@ use std::path::Path;
 /// Bytes handed to the NDJSON engine at a time.
 const CHUNK: usize = 1 << 16;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Longest input line (one record): far above any real recording (a few kilobytes), low
+/// enough that hostile input cannot fill memory. A longer line is fatal.
+pub const MAX_LINE: usize = 16 << 20;
 
 /// One input line: its 1-based number and the record, or why it is not a record.
 pub struct Item {
@@ -38,6 +41,10 @@ pub struct Reader {
     fed: VecDeque<bool>,
     /// The line being fed (after the last newline) has more than white space.
     partial_has_text: bool,
+    /// Bytes of the line being fed so far.
+    partial_len: usize,
+    /// Number of a line longer than [`MAX_LINE`]: the stream ends there.
+    too_long: Option<u64>,
     /// Number of the last line taken from the engine.
     line: u64,
     at_start: bool,
@@ -64,6 +71,8 @@ impl Reader {
             chunk: vec![0; CHUNK],
             fed: VecDeque::new(),
             partial_has_text: false,
+            partial_len: 0,
+            too_long: None,
             line: 0,
             at_start: true,
             at_end: false,
@@ -99,15 +108,26 @@ impl Reader {
             0
         };
         let data = &self.chunk[skip..n];
-        for &b in data {
+        let mut fed_len = data.len();
+        for (i, &b) in data.iter().enumerate() {
             if b == b'\n' {
                 self.fed.push_back(!self.partial_has_text);
                 self.partial_has_text = false;
-            } else if !b.is_ascii_whitespace() {
+                self.partial_len = 0;
+                continue;
+            }
+            self.partial_len += 1;
+            if self.partial_len > MAX_LINE {
+                // The lines before it are still handed out; then the stream ends.
+                self.too_long = Some(self.line + self.fed.len() as u64 + 1);
+                fed_len = i;
+                break;
+            }
+            if !b.is_ascii_whitespace() {
                 self.partial_has_text = true;
             }
         }
-        self.engine.input(data);
+        self.engine.input(&data[..fed_len]);
         Ok(())
     }
 
@@ -128,6 +148,12 @@ impl Reader {
     fn next_value(&mut self) -> anyhow::Result<Option<(u64, Value)>> {
         loop {
             let Some(blank) = self.fed.pop_front() else {
+                if let Some(n) = self.too_long {
+                    anyhow::bail!(
+                        "line {n}: longer than {} MiB, the limit of one record; the input stream is garbled",
+                        MAX_LINE >> 20
+                    );
+                }
                 if self.at_end {
                     return Ok(None);
                 }
@@ -304,6 +330,20 @@ mod tests {
         }
         let e = lines(Reader::from_reader(Box::new(Broken))).unwrap_err();
         assert_eq!(e, "cannot read input after line 0");
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_fatal_after_the_lines_before_it() {
+        let mut text = b"{}\n{\"a\":1}\n{\"x\":\"".to_vec();
+        text.resize(text.len() + MAX_LINE, b'x');
+        text.extend_from_slice(b"\"}\n{}\n");
+        let text: &'static [u8] = Box::leak(text.into_boxed_slice());
+        let mut r = Reader::from_reader(Box::new(text));
+        assert_eq!(r.next().unwrap().unwrap().line, 1);
+        assert_eq!(r.next().unwrap().unwrap().line, 2);
+        let e = r.next().unwrap().err().unwrap().to_string();
+        assert!(e.starts_with("line 3: longer than 16 MiB"), "{e}");
+        assert!(r.next().is_none());
     }
 
     #[test]

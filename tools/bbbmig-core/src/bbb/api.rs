@@ -89,17 +89,19 @@ impl Api {
 /// Accepts `https://host`, `https://host/bigbluebutton/` or `https://host/bigbluebutton/api/`
 /// (with or without the last slash) and returns `https://host/bigbluebutton/api/`.
 pub fn normalize_base(s: &str) -> anyhow::Result<Url> {
+    let shown = crate::http::shown_url(s);
     let s = s.trim();
-    let mut u = Url::parse(s)
-        .with_context(|| format!("bad BBB URL {s:?}: expected https://host/bigbluebutton/api/"))?;
+    let mut u = Url::parse(s).with_context(|| {
+        format!("bad BBB URL {shown:?}: expected https://host/bigbluebutton/api/")
+    })?;
     if u.scheme() != "https" && u.scheme() != "http" {
-        bail!("bad BBB URL {s:?}: the scheme must be https or http");
+        bail!("bad BBB URL {shown:?}: the scheme must be https or http");
     }
     if u.host_str().is_none_or(str::is_empty) {
-        bail!("bad BBB URL {s:?}: no host");
+        bail!("bad BBB URL {shown:?}: no host");
     }
     if u.query().is_some() || u.fragment().is_some() {
-        bail!("bad BBB URL {s:?}: give the API base without a query (no ?checksum=…)");
+        bail!("bad BBB URL {shown:?}: give the API base without a query (no ?checksum=…)");
     }
     let path = u.path().trim_end_matches('/').to_string();
     let path = if path.ends_with("/bigbluebutton/api") {

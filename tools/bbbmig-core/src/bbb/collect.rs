@@ -122,7 +122,7 @@ impl Collector {
             return Ok(());
         }
         self.kept += 1;
-        out.count("recordings");
+        out.count("listed");
         self.line.clear();
         write_json(&rec, self.server.as_deref(), self.form, &mut self.line)?;
         match &mut self.sort {

@@ -1,5 +1,6 @@
 //! Streaming parser of getRecordings responses (BBB 0.9 to 3.x and Scalelite) with quick-xml.
 
+use super::capped::{Capped, MAX_XML_RUN};
 use anyhow::{Context, bail};
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
@@ -80,7 +81,7 @@ pub fn parse<R: BufRead>(
     input: R,
     mut on_recording: impl FnMut(Recording, Span) -> anyhow::Result<()>,
 ) -> anyhow::Result<Envelope> {
-    let mut reader = Reader::from_reader(input);
+    let mut reader = Reader::from_reader(Capped::new(input, MAX_XML_RUN));
     reader.config_mut().trim_text(false);
     let mut buf = Vec::new();
     // The element path as "/response/recordings/recording/playback/format/type", with the

@@ -112,6 +112,7 @@ impl Board {
             }
             line
         };
+        let line = crate::diag::escape(&line);
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
     }
 

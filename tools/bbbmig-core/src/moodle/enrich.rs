@@ -10,10 +10,8 @@ use super::rules::{self, Parsed};
 use super::site::{Settings, Site};
 use crate::batch::Pending;
 use crate::cli::Out;
-use crate::error::fatal;
 use crate::outcome::Status;
 use crate::record::Record;
-use anyhow::Context;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -132,8 +130,8 @@ impl Enricher {
                 let mods = with_others_kept(mods, rec.0.get("moderators"));
                 rec.set("moderators", mods);
             }
-            out.count(status.as_str());
             out.emit(&rec)?;
+            out.count(status.as_str());
         }
         Ok(())
     }
@@ -147,6 +145,12 @@ impl Enricher {
             Ok(m) => m.and_then(meetingid::parse),
             Err(e) => return Route::Failed(e),
         };
+        // Both go to the database as query parameters, which cannot hold a NUL.
+        if record_id.contains('\0') || meeting.as_ref().is_some_and(|m| m.seed.contains('\0')) {
+            return Route::Failed(anyhow::anyhow!(
+                "the record holds a NUL character (\\u0000), which the database cannot store"
+            ));
+        }
         let origin = match origin_server(rec) {
             Ok(o) => o,
             Err(e) => return Route::Failed(e),
@@ -206,8 +210,7 @@ impl Enricher {
             .read_only(true)
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .start()
-            .with_context(|| format!("Moodle database {name}"))
-            .map_err(fatal)?;
+            .map_err(|e| super::site::failed(e, name))?;
         let found = lookup::find(
             &mut tx,
             queries,
@@ -244,9 +247,7 @@ impl Enricher {
             &no_admins
         };
         let mods = expand::moderators(&mut tx, queries, name, &tables, &acts, &grants, siteadmins)?;
-        tx.commit()
-            .with_context(|| format!("Moodle database {name}"))
-            .map_err(fatal)?;
+        tx.commit().map_err(|e| super::site::failed(e, name))?;
         Ok(found
             .into_iter()
             .map(|hit| {

@@ -7,13 +7,11 @@ use super::notice;
 use super::site::{Meter, Site, run};
 use crate::batch::Pending;
 use crate::cli::Out;
-use crate::error::fatal;
 use crate::outcome::Status;
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::Write;
 
 /// How the stage is configured.
 pub struct Options {
@@ -132,9 +130,9 @@ impl Informer {
                     None => Inform::no_activity(None),
                 },
             };
-            out.count(status.status.as_str());
             rec.set_typed("moodle_inform", &status)?;
             out.emit(&rec)?;
+            out.count(status.status.as_str());
         }
         Ok(())
     }
@@ -167,6 +165,11 @@ impl Informer {
         } else {
             notice::render(&self.opts.template, &p.rec, self.opts.pod_url.as_deref())?
         };
+        if html.contains('\0') || record_id.contains('\0') {
+            anyhow::bail!(
+                "the record holds a NUL character (\\u0000), which the database cannot store"
+            );
+        }
         Ok(Some(Work {
             site,
             activity,
@@ -195,8 +198,7 @@ impl Informer {
             .build_transaction()
             .read_only(dry_run)
             .start()
-            .with_context(|| format!("Moodle database {name}"))
-            .map_err(fatal)?;
+            .map_err(|e| super::site::failed(e, name))?;
         let lock = if dry_run { "" } else { " FOR UPDATE" };
         let rows = run(
             &mut tx,
@@ -222,18 +224,6 @@ impl Informer {
             course,
             db: name.clone(),
         };
-        if format == 2 {
-            tx.rollback().ok();
-            return Ok(items
-                .iter()
-                .map(|_| {
-                    Ok(Inform {
-                        reason: Some("the description is plain text (introformat 2)"),
-                        ..at.status(Status::Skipped)
-                    })
-                })
-                .collect());
-        }
         let (mut upserts, mut removes) = (Vec::new(), Vec::new());
         for w in items.iter().filter(|w| !at.wrong_course(w)) {
             if remove {
@@ -243,23 +233,31 @@ impl Informer {
             }
         }
         let before = notice::entries(intro.as_deref());
-        let new = notice::apply(intro.as_deref(), &upserts, &removes);
-        let changed = new != intro;
+        let (new, new_format) =
+            notice::apply_with_format(intro.as_deref(), format, &upserts, &removes);
+        let changed = new != intro || new_format != format;
         let listed = notice::count(new.as_deref());
         if changed && !dry_run {
-            write_description(&mut tx, queries, &t, &at, &new)?;
-            tx.commit()
-                .with_context(|| format!("Moodle database {name}"))
-                .map_err(fatal)?;
+            write_description(&mut tx, queries, &t, &at, &new, new_format)?;
+            tx.commit().map_err(|e| super::site::failed(e, name))?;
         } else {
             tx.rollback().ok();
         }
         if dry_run && changed {
             at.say_dry_run(remove, listed, new.as_deref());
         }
+        // A recording twice in one batch: the second finds the first one's entry.
+        let mut seen: Vec<(String, String)> = before;
         Ok(items
             .iter()
-            .map(|w| at.outcome(w, &before, remove, dry_run, listed))
+            .map(|w| {
+                let r = at.outcome(w, &seen, remove, dry_run, listed);
+                seen.retain(|(k, _)| *k != w.key);
+                if !remove && r.is_ok() {
+                    seen.push((w.key.clone(), w.html.clone()));
+                }
+                r
+            })
             .collect())
     }
 
@@ -328,14 +326,11 @@ impl At {
     /// Says on stderr what a real run would write (and with -v the new description).
     fn say_dry_run(&self, remove: bool, listed: usize, new: Option<&str>) {
         let what = if remove { "take out of" } else { "write into" };
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        crate::diag::line(&format!(
             "moodle-inform: dry-run: database {}: would {what} the description of activity {} \
              (course {}) a notice listing {listed} recording(s)",
-            self.db,
-            self.activity,
-            self.course
-        );
+            self.db, self.activity, self.course
+        ));
         log::info!(
             "activity {}: new description: {}",
             self.activity,
@@ -371,6 +366,7 @@ fn write_description(
     t: &Tables,
     at: &At,
     new: &Option<String>,
+    format: i32,
 ) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     run(
@@ -378,10 +374,10 @@ fn write_description(
         queries,
         &at.db,
         &format!(
-            "UPDATE {} SET intro = $2, timemodified = $3 WHERE id = $1",
+            "UPDATE {} SET intro = $2, timemodified = $3, introformat = $4 WHERE id = $1",
             t.t("bigbluebuttonbn")
         ),
-        &[&at.activity, new, &now],
+        &[&at.activity, new, &now, &(format as i16)],
     )?;
     run(
         tx,

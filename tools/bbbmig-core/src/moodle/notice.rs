@@ -6,6 +6,11 @@
 //! `<!-- bbbmig-notice:begin -->` (`begin null` when the description was NULL)
 //! `<div class="bbbmig-notice">` then one `<!-- bbbmig-recording:KEY -->…<!-- /bbbmig-recording -->`
 //! line per recording, then `</div><!-- bbbmig-notice:end -->`.
+//!
+//! A plain-text description (`introformat` 2) is first converted to HTML as Moodle shows
+//! plain text (escaped, runs of spaces and line breaks kept) and becomes HTML (format 1);
+//! its begin marker keeps the original text (`begin plain:HEX`, `begin plain-null`), which
+//! the last removal writes back with format 2.
 
 use crate::record::Record;
 use anyhow::bail;
@@ -13,6 +18,7 @@ use serde_json::Value;
 
 const BEGIN: &str = "<!-- bbbmig-notice:begin -->";
 const BEGIN_NULL: &str = "<!-- bbbmig-notice:begin null -->";
+const BEGIN_PLAIN: &str = "<!-- bbbmig-notice:begin plain";
 const END: &str = "<!-- bbbmig-notice:end -->";
 const ENTRY_OPEN: &str = "<!-- bbbmig-recording:";
 const ENTRY_CLOSE: &str = "<!-- /bbbmig-recording -->";
@@ -44,8 +50,42 @@ pub fn check_template(t: &str) -> anyhow::Result<()> {
     fill(t, |k| PLACEHOLDERS.contains(&k).then(String::new)).map(|_| ())
 }
 
-/// Fills a template for one record; every value is HTML-escaped.
+/// The placeholders that hold links: only `http://` and `https://` URLs fill them.
+const URL_PLACEHOLDERS: &[&str] = &["source_url", "presentation_url", "video_url", "pod_url"];
+
+/// Whether a template uses `{key}`.
+pub fn uses(t: &str, key: &str) -> bool {
+    let mut used = false;
+    let _ = fill(t, |k| {
+        used |= k == key;
+        Some(String::new())
+    });
+    used
+}
+
+/// An `http://` or `https://` URL (what may become a link).
+pub fn is_web_url(u: &str) -> bool {
+    url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.has_host())
+}
+
+/// Fills a template for one record; every value is HTML-escaped. A link placeholder the
+/// template uses must hold an http(s) URL (never `javascript:`, never empty): else the
+/// record fails.
 pub fn render(t: &str, rec: &Record, pod_url: Option<&str>) -> anyhow::Result<String> {
+    for k in URL_PLACEHOLDERS.iter().filter(|k| uses(t, k)) {
+        let v = match *k {
+            "pod_url" => pod_url.map(String::from),
+            other => rec.path(other).and_then(Value::as_str).map(String::from),
+        };
+        match v {
+            Some(u) if is_web_url(&u) => {}
+            Some(u) => bail!(
+                "{{{k}}} would be {:?}: only http(s) URLs become links",
+                crate::diag::escape(&u)
+            ),
+            None => bail!("the message uses {{{k}}}, which this record does not have"),
+        }
+    }
     fill(t, |k| {
         let s = |p: &str| rec.path(p).and_then(Value::as_str).map(String::from);
         let date = |p: &str| s(p).map(|d| d.chars().take(10).collect::<String>());
@@ -54,7 +94,7 @@ pub fn render(t: &str, rec: &Record, pod_url: Option<&str>) -> anyhow::Result<St
             "start_date" => date("start_time"),
             "start_time" => s("start_time"),
             "end_date" => date("end_time"),
-            "pod_url" => pod_url.map(String::from).or_else(|| s("pod_import.url")),
+            "pod_url" => pod_url.map(String::from),
             "activity_name" => s("moodle.activity_name"),
             "course_shortname" => s("moodle.course_shortname"),
             other if PLACEHOLDERS.contains(&other) => s(other),
@@ -127,28 +167,66 @@ pub fn entry_key(record_id: &str) -> String {
     }
 }
 
+/// Moodle's `introformat` of HTML text.
+pub const FORMAT_HTML: i32 = 1;
+/// Moodle's `introformat` of plain text.
+pub const FORMAT_PLAIN: i32 = 2;
+
+/// Plain text as HTML, the way Moodle displays it (`s()`, `&nbsp;` in runs of spaces,
+/// `nl2br`).
+pub fn plain_to_html(text: &str) -> String {
+    escape(text)
+        .replace("  ", "&nbsp; ")
+        .replace("\r\n", "<br />\r\n")
+        .replace('\n', "<br />\n")
+        .replace("<br />\r<br />\n", "<br />\r\n")
+}
+
 /// A description split around the notice block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Split {
     /// The description as it was before the notice (None: it was NULL).
     original: Option<String>,
+    /// When the description was plain text: that text (None: NULL), written back when
+    /// the last entry goes.
+    plain: Option<Option<String>>,
     /// The entries of the block, in order: (key, html).
     entries: Vec<(String, String)>,
 }
 
+/// The plain marker at the start of `text`: its length and the original text.
+fn plain_marker(text: &str) -> Option<(usize, Option<String>)> {
+    let rest = text.strip_prefix(BEGIN_PLAIN)?;
+    let end = rest.find(" -->")?;
+    let arg = &rest[..end];
+    let plain = match arg {
+        "-null" => None,
+        _ => Some(String::from_utf8(hex::decode(arg.strip_prefix(':')?).ok()?).ok()?),
+    };
+    Some((BEGIN_PLAIN.len() + end + 4, plain))
+}
+
 fn split(intro: Option<&str>) -> Split {
     let text = intro.unwrap_or("");
-    let found = [BEGIN, BEGIN_NULL]
+    let found = [BEGIN, BEGIN_NULL, BEGIN_PLAIN]
         .iter()
         .filter_map(|m| text.find(m).map(|i| (i, *m)))
         .min_by_key(|(i, _)| *i);
     let Some((start, marker)) = found else {
         return Split {
             original: intro.map(String::from),
+            plain: None,
             entries: Vec::new(),
         };
     };
-    let after_begin = start + marker.len();
+    let (marker_len, plain) = match marker {
+        BEGIN_PLAIN => match plain_marker(&text[start..]) {
+            Some((n, p)) => (n, Some(p)),
+            None => (BEGIN_PLAIN.len(), None),
+        },
+        m => (m.len(), None),
+    };
+    let after_begin = start + marker_len;
     let (body, after) = match text[after_begin..].find(END) {
         Some(e) => (
             &text[after_begin..after_begin + e],
@@ -174,17 +252,26 @@ fn split(intro: Option<&str>) -> Split {
         entries.push((key.to_string(), r[..c].to_string()));
         rest = &r[c + ENTRY_CLOSE.len()..];
     }
-    Split { original, entries }
+    Split {
+        original,
+        plain,
+        entries,
+    }
 }
 
 fn join(s: &Split) -> Option<String> {
     if s.entries.is_empty() {
         return s.original.clone();
     }
+    let begin = match &s.plain {
+        None => BEGIN.to_string(),
+        Some(None) => format!("{BEGIN_PLAIN}-null -->"),
+        Some(Some(p)) => format!("{BEGIN_PLAIN}:{} -->", hex::encode(p)),
+    };
     let mut out = match &s.original {
         None => BEGIN_NULL.to_string(),
-        Some(o) if o.is_empty() => BEGIN.to_string(),
-        Some(o) => format!("{o}\n{BEGIN}"),
+        Some(o) if o.is_empty() => begin,
+        Some(o) => format!("{o}\n{begin}"),
     };
     out.push_str(DIV_OPEN);
     for (k, html) in &s.entries {
@@ -203,7 +290,27 @@ pub fn apply(
     upserts: &[(String, String)],
     remove: &[String],
 ) -> Option<String> {
-    let mut s = split(intro);
+    apply_with_format(intro, FORMAT_HTML, upserts, remove).0
+}
+
+/// [`apply`] for a description of any `introformat`: a plain-text one is converted to
+/// HTML when entries are added, and written back with format 2 when the last one goes.
+/// Returns the new text and format.
+pub fn apply_with_format(
+    intro: Option<&str>,
+    format: i32,
+    upserts: &[(String, String)],
+    remove: &[String],
+) -> (Option<String>, i32) {
+    let mut s = if format == FORMAT_PLAIN {
+        Split {
+            original: Some(intro.map(plain_to_html).unwrap_or_default()),
+            plain: Some(intro.map(String::from)),
+            entries: Vec::new(),
+        }
+    } else {
+        split(intro)
+    };
     for (k, html) in upserts {
         match s.entries.iter_mut().find(|(ek, _)| ek == k) {
             Some(e) => e.1 = html.clone(),
@@ -211,7 +318,12 @@ pub fn apply(
         }
     }
     s.entries.retain(|(k, _)| !remove.contains(k));
-    join(&s)
+    match (s.entries.is_empty(), s.plain.clone()) {
+        (true, Some(p)) => (p, FORMAT_PLAIN),
+        (true, None) if format == FORMAT_PLAIN => (intro.map(String::from), format),
+        (false, Some(_)) => (join(&s), FORMAT_HTML),
+        _ => (join(&s), format),
+    }
 }
 
 /// The entries `(key, html)` of the notice in this description, in order.
@@ -264,6 +376,31 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_becomes_html_and_comes_back_byte_for_byte() {
+        for orig in [
+            Some("Line <1> & \"two\"\n\n  indented\r\nend\n"),
+            Some(""),
+            None,
+        ] {
+            let (one, f) = apply_with_format(orig, FORMAT_PLAIN, &[e("r1", "<p>A</p>")], &[]);
+            assert_eq!(f, FORMAT_HTML);
+            assert_eq!(count(one.as_deref()), 1);
+            let (two, f) = apply_with_format(one.as_deref(), f, &[e("r2", "B")], &[]);
+            assert_eq!((count(two.as_deref()), f), (2, FORMAT_HTML));
+            let (back, f) = apply_with_format(two.as_deref(), f, &[], &["r1".into(), "r2".into()]);
+            assert_eq!((back.as_deref(), f), (orig, FORMAT_PLAIN), "{orig:?}");
+        }
+        let (one, _) = apply_with_format(Some("a <b>\nc"), FORMAT_PLAIN, &[e("r", "X")], &[]);
+        assert!(
+            one.unwrap()
+                .starts_with("a &lt;b&gt;<br />\nc\n<!-- bbbmig-notice:begin plain:")
+        );
+        // Nothing to take out of a plain description: it stays as it is.
+        let (same, f) = apply_with_format(Some("t"), FORMAT_PLAIN, &[], &["r".into()]);
+        assert_eq!((same.as_deref(), f), (Some("t"), FORMAT_PLAIN));
+    }
+
+    #[test]
     fn text_added_after_the_notice_survives_removal() {
         let one = apply(Some("<p>x</p>"), &[e("r1", "A")], &[]).unwrap();
         let edited = format!("{one}<p>later</p>");
@@ -295,6 +432,12 @@ mod tests {
         assert!(check_template("{name").is_err());
         assert!(check_template("a } b").is_err());
         assert!(check_template(DEFAULT_MESSAGE).is_ok());
+        let js = Record(serde_json::from_str(r#"{"source_url":"javascript:alert(1)"}"#).unwrap());
+        let e = render("<a href=\"{source_url}\">x</a>", &js, None).unwrap_err();
+        assert!(e.to_string().contains("only http(s) URLs"), "{e}");
+        assert!(render("{pod_url}", &js, Some("JavaScript:x")).is_err());
+        assert!(render("{pod_url}", &js, None).is_err());
+        assert!(render("{name}", &js, None).is_ok());
     }
 
     #[test]

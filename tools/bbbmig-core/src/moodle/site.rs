@@ -137,6 +137,17 @@ impl Site {
     }
 }
 
+/// A query that failed: fatal, and said "lost the Moodle database" when the connection
+/// is gone (not the Moodle we expect otherwise).
+pub fn failed(e: postgres::Error, site: &str) -> anyhow::Error {
+    let what = if crate::error::db_lost(&e) {
+        format!("lost the Moodle database {site}")
+    } else {
+        format!("Moodle database {site}")
+    };
+    fatal(anyhow::Error::new(e).context(what))
+}
+
 /// Runs one query on a connection or transaction (of the meter's connection) and counts
 /// it. Any database error is fatal: the database is gone, or it is not the Moodle we expect.
 pub fn run(
@@ -151,18 +162,12 @@ pub fn run(
     let stmt = match meter.prepared.get(sql) {
         Some(s) => s.clone(),
         None => {
-            let s = c
-                .prepare(sql)
-                .with_context(|| format!("Moodle database {site}"))
-                .map_err(fatal)?;
+            let s = c.prepare(sql).map_err(|e| failed(e, site))?;
             meter.prepared.insert(sql.to_string(), s.clone());
             s
         }
     };
-    let rows = c
-        .query(&stmt, params)
-        .with_context(|| format!("Moodle database {site}"))
-        .map_err(fatal)?;
+    let rows = c.query(&stmt, params).map_err(|e| failed(e, site))?;
     log::debug!(
         "Moodle database {site}: {} rows in {} ms from {}",
         rows.len(),

@@ -56,13 +56,7 @@ impl DbArgs {
 /// a lost connection or a server shutting down dooms every later record (fatal, exit 2);
 /// anything else (a constraint, a value too long) fails this record only.
 pub fn classify(client: &postgres::Client, e: postgres::Error) -> anyhow::Error {
-    let lost = client.is_closed()
-        || e.is_closed()
-        || e.code().is_some_and(|c| {
-            let s = c.code();
-            s.starts_with("08") || s.starts_with("57") || s.starts_with("53")
-        });
-    if lost {
+    if client.is_closed() || crate::error::db_lost(&e) {
         fatal(anyhow::Error::new(e).context("lost the Pod database"))
     } else {
         anyhow::Error::new(e)

@@ -91,6 +91,48 @@ fn found(r: &postgres::Row) -> Found {
     }
 }
 
+/// Django's `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`; the 150-character limit is
+/// checked apart).
+pub fn django_username(u: &str) -> bool {
+    !u.is_empty()
+        && u.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-'))
+}
+
+/// Django's `EmailValidator`: a dot-atom local part (quoted ones are refused), `@`, and a
+/// domain of letter-digit-hyphen labels with a top-level label of at least two
+/// characters, `localhost`, or an `[IP literal]`.
+pub fn django_email(e: &str) -> bool {
+    let Some((user, domain)) = e.rsplit_once('@') else {
+        return false;
+    };
+    let atom = |a: &str| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{}|~-".contains(c))
+    };
+    if !user.split('.').all(atom) {
+        return false;
+    }
+    if domain == "localhost" {
+        return true;
+    }
+    if let Some(ip) = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        let ip = ip.strip_prefix("IPv6:").unwrap_or(ip);
+        return ip.parse::<std::net::IpAddr>().is_ok();
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label = |l: &str| {
+        (1..=63).contains(&l.chars().count())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    labels.len() >= 2
+        && labels.iter().all(|l| label(l))
+        && labels.last().is_some_and(|t| t.chars().count() >= 2)
+}
+
 /// Pod's `Owner.hashkey`: sha256 hex of SECRET_KEY followed by the username.
 pub fn hashkey(secret: &Secret, username: &str) -> String {
     let mut h = Sha256::new();
@@ -277,9 +319,22 @@ impl Users {
                 p.username
             );
         }
-        if p.email.as_deref().unwrap_or("").chars().count() > 254 {
+        if !django_username(&p.username) {
+            bail!(
+                "username {:?} is not one Pod accepts (Django: letters, digits and @ . + - _ only)",
+                p.username
+            );
+        }
+        let email = p.email.as_deref().unwrap_or("");
+        if email.chars().count() > 254 {
             bail!(
                 "the e-mail of {} is longer than Pod's 254 characters",
+                p.username
+            );
+        }
+        if !email.is_empty() && !django_email(email) {
+            bail!(
+                "the e-mail {email:?} of {} is not one Pod accepts (Django's EmailValidator)",
                 p.username
             );
         }
@@ -387,6 +442,40 @@ pub fn check_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn django_username_and_email_rules() {
+        for ok in ["jd", "jean.dupont", "a+b@c-d_e", "élève", "x1"] {
+            assert!(django_username(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a\tb", "a\nb", "a/b", "a'b", "a\u{0}"] {
+            assert!(!django_username(bad), "{bad:?}");
+        }
+        for ok in [
+            "jd@u.fr",
+            "a.b+c@x-y.example.org",
+            "x@localhost",
+            "x@[127.0.0.1]",
+            "é@exämple.fr",
+        ] {
+            assert!(django_email(ok) || ok.starts_with('é'), "{ok}");
+        }
+        assert!(!django_email("é@exämple.fr"), "a non-ASCII local part");
+        for bad in [
+            "jd",
+            "jd@",
+            "@u.fr",
+            "a b@u.fr",
+            "jd@u",
+            "jd@u.f",
+            "a..b@u.fr",
+            "jd@-u.fr",
+            "jd@u.fr\n",
+            "\"q\"@u.fr",
+        ] {
+            assert!(!django_email(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn hashkey_is_sha256_of_secret_then_username() {

@@ -1,8 +1,9 @@
 //! The optional chat column (slides_new.xml) and the chapter list (one per slide).
 
+use super::fonts;
 use super::model::Published;
 use super::source::Source;
-use super::svg::{self, esc, text_block};
+use super::svg::{self, TextBox, esc, text_lines, wrap};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,22 +18,48 @@ pub struct Message {
     pub text: String,
 }
 
-fn strip_html(s: &str) -> String {
+/// A message as BBB's player shows it: a link BBB wrapped as `<a href="URL"
+/// rel="nofollow"><u>URL</u></a>` back to its URL, then one more level of XML entities
+/// decoded (BBB escapes what was typed, so `<b>hi</b>` is shown as typed, not stripped).
+fn as_sent(s: &str) -> String {
+    const OPEN: &str = "<a href=\"";
+    const MID: &str = "\" rel=\"nofollow\"><u>";
     let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
+    let mut rest = s;
+    while let Some(i) = rest.find(OPEN) {
+        let after = &rest[i + OPEN.len()..];
+        let link = after.find(MID).and_then(|j| {
+            let url = &after[..j];
+            let close = format!("{url}</u></a>");
+            after[j + MID.len()..]
+                .starts_with(&close)
+                .then(|| (url, j + MID.len() + close.len()))
+        });
+        match link {
+            Some((url, len)) => {
+                out.push_str(&rest[..i]);
+                out.push_str(url);
+                rest = &after[len..];
+            }
+            None => {
+                out.push_str(&rest[..i + OPEN.len()]);
+                rest = after;
+            }
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    out.push_str(rest);
+    for (pat, to) in [
+        (["&quot;", "&#34;"], "\""),
+        (["&amp;", "&#38;"], "&"),
+        (["&apos;", "&#39;"], "'"),
+        (["&lt;", "&#60;"], "<"),
+        (["&gt;", "&#62;"], ">"),
+    ] {
+        for p in pat {
+            out = out.replace(p, to);
+        }
+    }
+    out
 }
 
 /// Reads slides_new.xml (missing = no chat).
@@ -54,14 +81,63 @@ pub fn load(src: &dyn Source) -> Result<Vec<Message>> {
             at,
             out: n.attribute("out").and_then(|v| v.trim().parse().ok()),
             name: n.attribute("name").unwrap_or("").to_string(),
-            text: strip_html(n.attribute("message").unwrap_or("")),
+            text: as_sent(n.attribute("message").unwrap_or("")),
         });
     }
     out.sort_by(|a, b| a.at.total_cmp(&b.at));
     Ok(out)
 }
 
-/// Renders the chat column (`w`x`h`) for every change; returns (png, duration) items.
+/// The elapsed time a message was sent at, as the player shows it (`H:MM:SS`, 24 h).
+fn clock(t: f64) -> String {
+    let s = t.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// One message drawn at the top of a block `w` wide: the sender's name in bold and the time
+/// on one line, the text as sent below (its line breaks kept, wrapped to the width); returns
+/// the SVG and the block's height.
+fn message_block(m: &Message, w: f64, fs: f64) -> (String, f64) {
+    let pad = (fs * 0.5).round();
+    let (base, pitch) = fonts::line_metrics(FAMILY, fs, None);
+    let name = TextBox {
+        bold: true,
+        ..TextBox::new(pad, pad, w - 2.0 * pad, fs, "#ffffff", FAMILY)
+    };
+    let name_w = fonts::styled_width(&m.name, FAMILY, fs, true).min(w * 0.7);
+    let small = (fs * 0.75).round();
+    let (sbase, _) = fonts::line_metrics(FAMILY, small, None);
+    let time = TextBox {
+        opacity: 0.75,
+        ..TextBox::new(
+            pad + name_w + pad,
+            pad + base - sbase,
+            w,
+            small,
+            "#dddddd",
+            FAMILY,
+        )
+    };
+    let body = TextBox::new(pad, pad + pitch, w - 2.0 * pad, fs, "#eeeeee", FAMILY);
+    let paragraphs: Vec<String> = m.text.split('\n').map(str::to_string).collect();
+    let lines = wrap(&paragraphs, &body);
+    let svg = format!(
+        "{}{}{}",
+        text_lines(std::slice::from_ref(&m.name), &name),
+        text_lines(&[clock(m.at)], &time),
+        text_lines(&lines, &body)
+    );
+    (svg, pad + pitch * (1 + lines.len()) as f64 + pad)
+}
+
+/// The chat's font family (the player's is Verdana, not installed here: Arial's metric twin
+/// is the fallback).
+const FAMILY: &str = "Verdana, Arial";
+
+/// Renders the chat column (`w`x`h`) for every change; returns (png, duration) items. The
+/// text size follows the column's width (the same in every layout); the newest message is
+/// at the bottom, older ones above it, the oldest shown cut by the top edge as in a scrolled
+/// list.
 pub fn panels(
     msgs: &[Message],
     duration: f64,
@@ -78,7 +154,7 @@ pub fn panels(
     times.sort_by(f64::total_cmp);
     times.dedup();
     let opt = svg::svg_options();
-    let fs = (h as f64 / 40.0).max(10.0);
+    let fs = (w as f64 / 20.0).round().max(10.0);
     let mut items = Vec::new();
     for (k, &t) in times.iter().enumerate() {
         let end = times.get(k + 1).copied().unwrap_or(duration);
@@ -87,16 +163,12 @@ pub fn panels(
             .filter(|m| m.at <= t && m.out.is_none_or(|o| o > t))
             .collect();
         let mut body = String::new();
-        // Newest at the bottom; stack upwards until the column is full.
-        let mut y = h as f64 - fs * 0.5;
+        let mut y = h as f64;
         for m in visible.iter().rev() {
-            let lines = vec![format!("{}: {}", m.name, m.text)];
-            let block = text_block(&lines, 6.0, 0.0, w as f64 - 12.0, fs, "#eeeeee", "Arial");
-            let count = block.matches("<tspan").count() as f64;
-            let bh = count * fs * 1.15 + fs * 0.4;
-            if y - bh < 0.0 {
+            if y <= 0.0 {
                 break;
             }
+            let (block, bh) = message_block(m, w as f64, fs);
             y -= bh;
             let _ = write!(body, "<g transform=\"translate(0 {y})\">{block}</g>");
         }
@@ -146,4 +218,38 @@ pub fn chapters(p: &Published, path: &Path) -> Result<Option<PathBuf>> {
     }
     std::fs::write(path, s)?;
     Ok(Some(path.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_shown_as_sent() {
+        assert_eq!(as_sent("<b>hi</b> -&gt; x"), "<b>hi</b> -> x");
+        assert_eq!(
+            as_sent("see <a href=\"https://e.org\" rel=\"nofollow\"><u>https://e.org</u></a>!"),
+            "see https://e.org!"
+        );
+        assert_eq!(as_sent("<a href=\"x\">y</a>"), "<a href=\"x\">y</a>");
+        assert_eq!(clock(3723.9), "01:02:03");
+    }
+
+    #[test]
+    fn a_message_block_keeps_its_line_breaks() {
+        let m = |text: &str| Message {
+            at: 0.0,
+            out: None,
+            name: "N".into(),
+            text: text.into(),
+        };
+        let (one, h1) = message_block(&m("a"), 320.0, 16.0);
+        let (two, h2) = message_block(&m("a\nb"), 320.0, 16.0);
+        assert!(h2 > h1, "{h1} {h2}");
+        assert_eq!(
+            two.matches("<tspan").count(),
+            one.matches("<tspan").count() + 1
+        );
+        assert!(one.contains("font-weight=\"bold\""));
+    }
 }

@@ -1,13 +1,17 @@
-//! The fonts resvg draws text with (system fonts, loaded once) and text widths measured with
+//! The fonts resvg draws text with (system fonts and the bundled ones, loaded once) and text widths measured with
 //! the face it will pick, so that text is wrapped where it is drawn.
 
-use resvg::usvg::fontdb::{Database, Family, ID, Query};
+use resvg::usvg::fontdb::{Database, Family, ID, Query, Weight};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The families every text of the renderer asks for after its own (Arial's metric twin
 /// first, as BBB's player draws with Arial).
 pub const FALLBACKS: &str = "Liberation Sans, DejaVu Sans, sans-serif";
+
+/// The faces bundled with the renderer (tools/bbbmig-core/fonts/README.md): tldraw v1's
+/// script face.
+const BUNDLED: [&[u8]; 1] = [include_bytes!("../../fonts/CaveatBrush-Regular.ttf")];
 
 /// Average advance (em) used when no font is installed.
 const ESTIMATE_EM: f64 = 0.52;
@@ -18,18 +22,23 @@ pub fn database() -> Arc<Database> {
     DB.get_or_init(|| {
         let mut db = Database::new();
         db.load_system_fonts();
+        for face in BUNDLED {
+            db.load_font_data(face.to_vec());
+        }
         db.set_sans_serif_family("Liberation Sans");
         Arc::new(db)
     })
     .clone()
 }
 
-/// The face resvg picks for a font-family list (then [`FALLBACKS`]), looked up once per list.
-fn face_for(family: &str) -> Option<ID> {
-    static FACES: OnceLock<Mutex<HashMap<String, Option<ID>>>> = OnceLock::new();
+/// The face resvg picks for a font-family list (then [`FALLBACKS`]), regular or bold,
+/// looked up once per list.
+fn face_for(family: &str, bold: bool) -> Option<ID> {
+    type Faces = HashMap<(String, bool), Option<ID>>;
+    static FACES: OnceLock<Mutex<Faces>> = OnceLock::new();
     let faces = FACES.get_or_init(Default::default);
     let mut faces = faces.lock().unwrap_or_else(|e| e.into_inner());
-    *faces.entry(family.to_string()).or_insert_with(|| {
+    *faces.entry((family.to_string(), bold)).or_insert_with(|| {
         let names: Vec<&str> = family
             .split(',')
             .chain(FALLBACKS.split(','))
@@ -40,17 +49,18 @@ fn face_for(family: &str) -> Option<ID> {
         families.push(Family::SansSerif);
         database().query(&Query {
             families: &families,
+            weight: if bold { Weight::BOLD } else { Weight::NORMAL },
             ..Query::default()
         })
     })
 }
 
-/// Width of `text` at `size` px in the face resvg picks for `family`; estimated when no
-/// font is installed. Characters missing from the face count as an average advance.
-/// Advances are read from the font once per character.
-pub fn width(text: &str, family: &str, size: f64) -> f64 {
+/// Width of `text` at `size` px in the face resvg picks for `family` (regular or bold);
+/// estimated when no font is installed. Characters missing from the face count as an
+/// average advance. Advances are read from the font once per character.
+pub fn styled_width(text: &str, family: &str, size: f64, bold: bool) -> f64 {
     static ADVANCES: OnceLock<Mutex<HashMap<(ID, char), f64>>> = OnceLock::new();
-    let Some(id) = face_for(family) else {
+    let Some(id) = face_for(family, bold) else {
         return text.chars().count() as f64 * ESTIMATE_EM * size;
     };
     let cache = ADVANCES.get_or_init(Default::default);
@@ -73,18 +83,58 @@ pub fn width(text: &str, family: &str, size: f64) -> f64 {
         * size
 }
 
+/// Where the first baseline sits below a line's top, and the distance between lines, for
+/// `family` at `size` px as a browser lays out `line-height: normal` (None) or a line
+/// height of `lh` em: the face's ascent, descent and line gap each rounded to whole pixels,
+/// the leading split above and below. Estimated (Arial's proportions) when no font is
+/// installed.
+pub fn line_metrics(family: &str, size: f64, lh: Option<f64>) -> (f64, f64) {
+    type Metrics = HashMap<ID, (f64, f64, f64)>;
+    static METRICS: OnceLock<Mutex<Metrics>> = OnceLock::new();
+    let em = face_for(family, false).and_then(|id| {
+        let cache = METRICS.get_or_init(Default::default);
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = cache.get(&id) {
+            return Some(*m);
+        }
+        let m = database().with_face_data(id, |data, index| {
+            let f = ttf_parser::Face::parse(data, index).ok()?;
+            let u = f.units_per_em() as f64;
+            Some((
+                f.ascender() as f64 / u,
+                -(f.descender() as f64) / u,
+                f.line_gap() as f64 / u,
+            ))
+        })??;
+        cache.insert(id, m);
+        Some(m)
+    });
+    let (a, d, g) = em.unwrap_or((0.905, 0.212, 0.033));
+    let (a, d, g) = ((a * size).round(), (d * size).round(), (g * size).round());
+    match lh {
+        Some(lh) => {
+            let pitch = lh * size;
+            (((pitch - a - d) / 2.0).floor() + a, pitch)
+        }
+        None => ((g / 2.0).floor() + a, a + d + g),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn narrow_letters_measure_narrower_than_wide_ones() {
-        assert_eq!(width("", "Arial", 10.0), 0.0);
+        assert_eq!(styled_width("", "Arial", 10.0, false), 0.0);
         if database().faces().next().is_none() {
             eprintln!("skipped: no font installed (scripts/setup installs fonts-liberation)");
             return;
         }
-        let (i, m) = (width("iiii", "Arial", 10.0), width("MMMM", "Arial", 10.0));
+        let (i, m) = (
+            styled_width("iiii", "Arial", 10.0, false),
+            styled_width("MMMM", "Arial", 10.0, false),
+        );
         assert!(i > 0.0 && m > 2.5 * i, "M {m} vs i {i}");
     }
 }

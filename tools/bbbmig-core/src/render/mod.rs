@@ -6,7 +6,8 @@
 //!
 //! - `options`, `source`, `model`, `fonts`: what a render is asked (options, cancel token),
 //!   where files come from, the plain timelines of a recording, the system fonts;
-//! - `svg`: escaping, text blocks, SVG options, PNG output;
+//! - `svg`: escaping, text blocks, SVG options, PNG output; `freehand`: tldraw's
+//!   variable-width pen strokes;
 //! - parsers: `tldraw`, then `published` (one parser per published file), `chat`;
 //! - `timeline`: what the presentation area shows when (distinct states, cursor track);
 //! - `raster`: each distinct state to a PNG;
@@ -18,6 +19,7 @@ mod chat;
 mod compose;
 mod encode;
 mod fonts;
+mod freehand;
 mod model;
 mod options;
 mod published;

@@ -4,7 +4,7 @@
 
 use super::model::{Caption, CursorEvent, PanZoom, Point, Published, ShapeVersion, Slide};
 use super::source::Source;
-use super::svg::{esc, text_block};
+use super::svg::{TextBox, esc, text_block};
 use super::tldraw;
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::PathBuf;
@@ -328,20 +328,19 @@ fn shape_fragment(src: &dyn Source, g: roxmltree::Node, text: &str) -> Result<Op
             .and_then(|v| v.trim_end_matches("px").parse::<f64>().ok())
             .unwrap_or(24.0);
         let color = style_value(&style, "color").unwrap_or_else(|| "#000000".into());
-        let mut lines = vec![String::new()];
-        for n in fo.descendants() {
-            if n.has_tag_name("br") {
-                lines.push(String::new());
-            } else if n.is_text() {
-                lines.last_mut().unwrap().push_str(n.text().unwrap_or(""));
-            }
-        }
-        let x = attr_num(fo, "x")?;
-        let y = attr_num(fo, "y")?;
-        let w = attr_num(fo, "width")?;
-        return Ok(Some(text_block(
-            &lines, x, y, w, font_size, &color, "Arial",
-        )));
+        let family = style_value(&style, "font-family").unwrap_or_else(|| "Arial".into());
+        let b = TextBox {
+            h: Some(attr_num(fo, "height")?),
+            ..TextBox::new(
+                attr_num(fo, "x")?,
+                attr_num(fo, "y")?,
+                attr_num(fo, "width")?,
+                font_size,
+                &color,
+                &family,
+            )
+        };
+        return Ok(Some(text_block(&paragraphs(fo), &b)));
     }
     let xlink = "http://www.w3.org/1999/xlink";
     let mut inner = String::new();
@@ -378,6 +377,29 @@ fn shape_fragment(src: &dyn Source, g: roxmltree::Node, text: &str) -> Result<Op
     Ok(Some(format!("<g style=\"{}\">{inner}</g>", esc(&style))))
 }
 
+/// The paragraphs of a text box as BBB's player shows them: the text of its `<p>` (not the
+/// layout whitespace around it), a new line at each `<br>` and each carriage return
+/// (`&#xD;`), empty lines kept.
+fn paragraphs(fo: roxmltree::Node) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    let root = fo
+        .descendants()
+        .find(|n| n != &fo && (n.has_tag_name("p") || n.has_tag_name("div")))
+        .unwrap_or(fo);
+    for n in root.descendants() {
+        if n.has_tag_name("br") {
+            lines.push(String::new());
+        } else if n.is_text() {
+            let mut parts = n.text().unwrap_or("").split('\r');
+            if let (Some(first), Some(last)) = (parts.next(), lines.last_mut()) {
+                last.push_str(first);
+            }
+            lines.extend(parts.map(str::to_string));
+        }
+    }
+    lines
+}
+
 fn style_value(style: &str, key: &str) -> Option<String> {
     style.split(';').find_map(|d| {
         let (k, v) = d.split_once(':')?;
@@ -388,6 +410,13 @@ fn style_value(style: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_box_paragraphs_skip_layout_whitespace_and_keep_line_breaks() {
+        let xml = "<foreignObject>\n   <p xmlns=\"x\">a b&#xD;&#xD;c<br/>d</p>\n  </foreignObject>";
+        let doc = roxmltree::Document::parse(xml).unwrap();
+        assert_eq!(paragraphs(doc.root_element()), ["a b", "", "c", "d"]);
+    }
 
     #[test]
     fn hidden_visibility_is_stripped() {

@@ -26,21 +26,69 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Text wrapped into a box of width `w`, measured with the font it will be drawn with.
-pub fn text_block(
-    lines: &[String],
-    x: f64,
-    y: f64,
-    w: f64,
-    size: f64,
-    color: &str,
-    family: &str,
-) -> String {
-    let fits = |s: &str| fonts::width(s, family, size) <= w;
+/// How lines are aligned in their box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Start,
+    Middle,
+    End,
+}
+
+/// Where and how a block of text is drawn: its box (top-left `x`, `y`, width `w`; text
+/// below `y + h` is clipped when `h` is given), its font and colour.
+#[derive(Debug, Clone, Copy)]
+pub struct TextBox<'a> {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: Option<f64>,
+    pub size: f64,
+    pub color: &'a str,
+    pub family: &'a str,
+    /// Where lines sit across the box.
+    pub align: Align,
+    pub bold: bool,
+    /// Opacity of the text (1: opaque).
+    pub opacity: f64,
+    /// Line height in em (None: the face's normal line height).
+    pub line_height: Option<f64>,
+    /// Extra space after each character, in em (negative: tighter).
+    pub letter_spacing: f64,
+}
+
+impl<'a> TextBox<'a> {
+    /// A left-aligned, unclipped box of width `w` at (`x`, `y`).
+    pub fn new(x: f64, y: f64, w: f64, size: f64, color: &'a str, family: &'a str) -> Self {
+        TextBox {
+            x,
+            y,
+            w,
+            h: None,
+            size,
+            color,
+            family,
+            align: Align::Start,
+            bold: false,
+            opacity: 1.0,
+            line_height: None,
+            letter_spacing: 0.0,
+        }
+    }
+}
+
+/// Splits paragraphs into the lines a browser shows in the width of `b` (`white-space:
+/// normal; word-wrap: break-word`): runs of spaces collapse, lines break between words
+/// where the next word no longer fits (a trailing space does not count), a word wider
+/// than the box is cut where it no longer fits, and empty paragraphs stay empty lines.
+pub fn wrap(paragraphs: &[String], b: &TextBox) -> Vec<String> {
+    let fits = |s: &str| {
+        let spacing = s.chars().count() as f64 * b.letter_spacing * b.size;
+        fonts::styled_width(s, b.family, b.size, b.bold) + spacing <= b.w
+    };
     let mut wrapped = Vec::new();
-    for l in lines {
+    for l in paragraphs {
         let mut cur = String::new();
-        for word in l.split(' ') {
+        for word in l.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
             let candidate = if cur.is_empty() {
                 word.to_string()
             } else {
@@ -69,20 +117,58 @@ pub fn text_block(
         }
         wrapped.push(cur);
     }
+    wrapped
+}
+
+/// Already wrapped lines as an SVG `<text>` in `b`, one line per line pitch of the face
+/// (a browser's `line-height: normal`), clipped at the box's bottom when it has a height.
+pub fn text_lines(lines: &[String], b: &TextBox) -> String {
+    let (base, pitch) = fonts::line_metrics(b.family, b.size, b.line_height);
+    let (x, anchor) = match b.align {
+        Align::Start => (b.x, ""),
+        Align::Middle => (b.x + b.w / 2.0, " text-anchor=\"middle\""),
+        Align::End => (b.x + b.w, " text-anchor=\"end\""),
+    };
+    let weight = if b.bold { " font-weight=\"bold\"" } else { "" };
+    let spacing = if b.letter_spacing != 0.0 {
+        format!(" letter-spacing=\"{}\"", b.letter_spacing * b.size)
+    } else {
+        String::new()
+    };
+    let opacity = if b.opacity < 1.0 {
+        format!(" fill-opacity=\"{}\"", b.opacity)
+    } else {
+        String::new()
+    };
     let mut s = format!(
-        "<text font-family=\"{family}, {}\" font-size=\"{size}\" fill=\"{}\">",
+        "<text font-family=\"{}, {}\" font-size=\"{}\" fill=\"{}\"{anchor}{weight}{opacity}{spacing}>",
+        esc(b.family),
         fonts::FALLBACKS,
-        esc(color)
+        b.size,
+        esc(b.color)
     );
-    for (i, l) in wrapped.iter().enumerate() {
-        s.push_str(&format!(
-            "<tspan x=\"{x}\" y=\"{}\">{}</tspan>",
-            y + size * (0.9 + 1.15 * i as f64),
-            esc(l)
-        ));
+    for (i, l) in lines.iter().enumerate() {
+        let y = b.y + base + pitch * i as f64;
+        if b.h.is_some_and(|h| y - base >= b.y + h) {
+            break;
+        }
+        s.push_str(&format!("<tspan x=\"{x}\" y=\"{y}\">{}</tspan>", esc(l)));
     }
     s.push_str("</text>");
-    s
+    match b.h {
+        // A nested viewport clips what it holds to its box (its own origin is moved back).
+        Some(h) if h > 0.0 => format!(
+            "<svg x=\"{}\" y=\"{}\" width=\"{}\" height=\"{h}\" viewBox=\"{} {} {} {h}\" overflow=\"hidden\">{s}</svg>",
+            b.x, b.y, b.w, b.x, b.y, b.w
+        ),
+        Some(_) => String::new(),
+        None => s,
+    }
+}
+
+/// Paragraphs wrapped into the box `b` ([`wrap`]) and drawn there ([`text_lines`]).
+pub fn text_block(paragraphs: &[String], b: &TextBox) -> String {
+    text_lines(&wrap(paragraphs, b), b)
 }
 
 /// Writes an opaque pixmap as a fast-compressed RGB PNG.
@@ -132,22 +218,43 @@ mod tests {
     fn text_wraps_inside_its_box() {
         let s = text_block(
             &["aaaa bbbb cccc".into()],
-            0.0,
-            0.0,
-            50.0,
-            10.0,
-            "#000",
-            "Arial",
+            &TextBox::new(0.0, 0.0, 50.0, 10.0, "#000", "Arial"),
         );
         assert_eq!(s.matches("<tspan").count(), 2, "{s}");
     }
 
     #[test]
+    fn text_boxes_keep_empty_lines_and_clip_at_their_bottom() {
+        let b = TextBox {
+            h: Some(25.0),
+            ..TextBox::new(0.0, 0.0, 500.0, 10.0, "#000", "Arial")
+        };
+        let s = text_block(&["a".into(), "".into(), "b c".into(), "d".into()], &b);
+        // Lines 11-12 px apart: the fourth starts below the 25 px box and is left out,
+        // the third is drawn and cut by the nested viewport.
+        assert_eq!(s.matches("<tspan").count(), 3, "{s}");
+        assert!(
+            s.starts_with("<svg x=\"0\" y=\"0\" width=\"500\" height=\"25\""),
+            "{s}"
+        );
+        assert!(s.contains(">b c</tspan>"), "{s}");
+        // Runs of spaces collapse as in HTML.
+        let s = text_block(
+            &["  x   y ".into()],
+            &TextBox::new(0.0, 0.0, 500.0, 10.0, "#000", "Arial"),
+        );
+        assert!(s.contains(">x y</tspan>"), "{s}");
+    }
+
+    #[test]
     fn text_wraps_where_the_font_says_it_no_longer_fits() {
         let lines = |t: &str, w: f64| {
-            text_block(&[t.to_string()], 0.0, 0.0, w, 10.0, "#000", "Arial")
-                .matches("<tspan")
-                .count()
+            text_block(
+                &[t.to_string()],
+                &TextBox::new(0.0, 0.0, w, 10.0, "#000", "Arial"),
+            )
+            .matches("<tspan")
+            .count()
         };
         // A word wider than the box is cut; every line keeps one character at least.
         assert!(lines("MMMMMMMMMMMMMMMMMMMMMMMMMMMMMM", 100.0) >= 3);

@@ -2,8 +2,9 @@
 //! slide-image pixels. Shapes are read into typed structs whose missing fields take
 //! tldraw's defaults; a shape of the wrong shape is skipped.
 
+use super::freehand;
 use super::model::{ShapeVersion, Slide};
-use super::svg::text_block;
+use super::svg::{Align, TextBox, text_block, text_lines};
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
@@ -125,10 +126,11 @@ fn stroke_attrs(color: &str, sw: f64, dash_kind: &str) -> String {
 /// Text lines wrapped in a box of width `w` at (`x`, `y`), in Arial as BBB's player draws it.
 fn text(t: &str, x: f64, y: f64, w: f64, size: f64, color: &str) -> String {
     let lines: Vec<String> = t.lines().map(str::to_string).collect();
-    text_block(&lines, x, y, w, size, color, "Arial")
+    text_block(&lines, &TextBox::new(x, y, w, size, color, "Arial"))
 }
 
-fn color_v1(name: &str) -> &'static str {
+/// tldraw v1's base colours (its `ColorStyle` table).
+fn base_v1(name: &str) -> &'static str {
     match name {
         "white" => "#f0f1f3",
         "lightGray" => "#c6cbd1",
@@ -142,6 +144,58 @@ fn color_v1(name: &str) -> &'static str {
         "orange" => "#ff9433",
         "yellow" => "#ffc936",
         _ => "#1d1d1d",
+    }
+}
+
+/// A v1 stroke colour (light theme: white strokes are drawn black).
+fn color_v1(name: &str) -> String {
+    match name {
+        "white" => "#1d1d1d".into(),
+        _ => base_v1(name).into(),
+    }
+}
+
+/// `a` moved towards `b` by `t` (0-1), channel by channel, as `#rrggbb`.
+fn mix(a: &str, b: &str, t: f64) -> String {
+    let rgb = |s: &str| {
+        let v = u32::from_str_radix(s.trim_start_matches('#'), 16).unwrap_or(0);
+        [(v >> 16) & 255, (v >> 8) & 255, v & 255].map(|c| c as f64)
+    };
+    let (x, y) = (rgb(a), rgb(b));
+    let c: Vec<String> = (0..3)
+        .map(|i| format!("{:02x}", (x[i] + (y[i] - x[i]) * t).round() as u8))
+        .collect();
+    format!("#{}", c.concat())
+}
+
+/// A v1 fill colour (the stroke colour faded towards the page, light theme).
+fn fill_v1(name: &str) -> String {
+    match name {
+        "white" => "#fefefe".into(),
+        _ => mix(base_v1(name), "#fafafa", 0.82),
+    }
+}
+
+/// A v1 sticky note's colour (white and black notes are yellow).
+fn sticky_v1(name: &str) -> String {
+    let name = if name == "white" || name == "black" {
+        "yellow"
+    } else {
+        name
+    };
+    mix(base_v1(name), "#fafafa", 0.45)
+}
+
+/// tldraw v1's letter spacing (em) of text and sticky notes.
+const V1_LETTER_SPACING: f64 = -0.03;
+
+/// tldraw v1's font family per `font` style.
+fn font_v1(font: &str) -> &'static str {
+    match font {
+        "sans" => "Source Sans Pro",
+        "serif" => "Crimson Pro",
+        "mono" => "Source Code Pro",
+        _ => "Caveat Brush",
     }
 }
 
@@ -243,6 +297,8 @@ struct V1Style {
     size: String,
     is_filled: bool,
     dash: String,
+    font: String,
+    text_align: String,
 }
 
 impl Default for V1Style {
@@ -253,6 +309,19 @@ impl Default for V1Style {
             size: "small".into(),
             is_filled: false,
             dash: "draw".into(),
+            font: "script".into(),
+            text_align: "start".into(),
+        }
+    }
+}
+
+impl V1Style {
+    /// The text alignment (`textAlign`; start when missing).
+    fn align(&self) -> Align {
+        match self.text_align.as_str() {
+            "middle" => Align::Middle,
+            "end" => Align::End,
+            _ => Align::Start,
         }
     }
 }
@@ -274,7 +343,10 @@ struct V1Handle {
 }
 
 impl V1Shape {
-    /// The shape as an SVG fragment in page units; None for kinds not drawn.
+    /// The shape as an SVG fragment in page units; None for kinds not drawn. Sizes follow
+    /// tldraw v1: a stroke width per size (its style's scale does not change it), strokes
+    /// inside the bounds, hand-drawn (`dash: draw`) outlines with rounded corners, fonts
+    /// scaled by the style's scale.
     fn svg(&self) -> Option<String> {
         let kind = self.kind.as_str();
         let (px, py) = pair(&self.point);
@@ -290,47 +362,116 @@ impl V1Shape {
             "large" => 5.0,
             "medium" => 3.5,
             _ => 2.0,
-        } * st.scale;
-        let fill = fill_attrs(
-            if st.is_filled {
-                Fill::Tinted
-            } else {
-                Fill::None
-            },
-            color,
-        );
-        let stroke = stroke_attrs(color, sw, &st.dash);
+        };
+        let drawn = st.dash == "draw";
+        // The width of a plain (solid, dashed, dotted) outline.
+        let plain = 1.0 + sw * 1.618;
+        let fill = if st.is_filled {
+            format!("fill=\"{}\"", fill_v1(&st.color))
+        } else {
+            "fill=\"none\"".into()
+        };
         let (cx, cy) = (w / 2.0, h / 2.0);
         let body = match kind {
-            "draw" => {
-                let pts: Vec<(f64, f64)> = self.points.as_ref()?.iter().map(|p| pair(p)).collect();
-                format!("<path d=\"{}\" fill=\"none\" {stroke}/>", polyline(&pts))
+            "draw" => self.freehand(&color, sw)?,
+            "rectangle" | "triangle" => {
+                // Hand-drawn: a band `sw` wide stroked `sw` more, centred `sw`/2 inside;
+                // plain: a line `plain` wide centred `plain`/2 inside. Triangles are drawn
+                // on their bounds.
+                let (inset, width) = if drawn {
+                    (sw / 2.0, 2.0 * sw)
+                } else {
+                    (plain / 2.0, plain)
+                };
+                let inset = if kind == "triangle" { 0.0 } else { inset };
+                let d = if kind == "rectangle" {
+                    let r = if drawn {
+                        (w / 4.0).min(h / 4.0).min(sw * 2.0)
+                    } else {
+                        0.0
+                    };
+                    rounded_rect(inset, inset, w - 2.0 * inset, h - 2.0 * inset, r)
+                } else {
+                    format!(
+                        "M{} {inset}L{} {}L{inset} {}Z",
+                        w / 2.0,
+                        w - inset,
+                        h - inset,
+                        h - inset
+                    )
+                };
+                format!(
+                    "<path d=\"{d}\" {fill} {}/>",
+                    stroke_attrs(&color, width, if drawn { "solid" } else { &st.dash })
+                )
             }
-            "rectangle" | "ellipse" | "triangle" => {
-                format!("<path d=\"{}\" {fill} {stroke}/>", geo(kind, w, h))
+            "ellipse" => {
+                let (inset, width) = if drawn {
+                    (-sw / 2.0, 1.0 + sw * 1.5)
+                } else {
+                    (plain / 2.0, plain)
+                };
+                format!(
+                    "<ellipse cx=\"{cx}\" cy=\"{cy}\" rx=\"{}\" ry=\"{}\" {fill} {}/>",
+                    (cx - inset).max(0.0),
+                    (cy - inset).max(0.0),
+                    stroke_attrs(&color, width, if drawn { "solid" } else { &st.dash })
+                )
             }
             "arrow" => {
                 let hd = self.handles.as_ref()?;
                 let point = |h: &Option<V1Handle>| h.as_ref().map(|h| pair(&h.point));
                 let a = point(&hd.start).unwrap_or((0.0, 0.0));
                 let b = point(&hd.end).unwrap_or((0.0, 0.0));
-                arrow(a, b, point(&hd.bend), sw, &stroke)
+                let dash = if drawn { "solid" } else { st.dash.as_str() };
+                let stroke = stroke_attrs(&color, plain, dash);
+                arrow(a, b, point(&hd.bend), plain, &stroke)
             }
-            "text" | "sticky" => {
+            "text" => {
                 let fs = match st.size.as_str() {
                     "large" => 96.0,
                     "medium" => 48.0,
                     _ => 28.0,
                 } * st.scale;
                 let bw = if w > 0.0 { w } else { 1.0e6 };
-                if kind == "sticky" {
-                    format!(
-                        "<rect width=\"{w}\" height=\"{h}\" fill=\"#fff9b1\"/>{}",
-                        text(&self.text, 0.0, 0.0, bw, fs, "#1d1d1d")
+                let b = TextBox {
+                    line_height: Some(1.0),
+                    letter_spacing: V1_LETTER_SPACING,
+                    align: st.align(),
+                    ..TextBox::new(4.0, 4.0, bw, fs, &color, font_v1(&st.font))
+                };
+                text_lines(
+                    &self.text.lines().map(str::to_string).collect::<Vec<_>>(),
+                    &b,
+                )
+            }
+            "sticky" => {
+                let fs = match st.size.as_str() {
+                    "large" => 48.0,
+                    "medium" => 36.0,
+                    _ => 24.0,
+                } * st.scale;
+                let (w, h) = (w.max(1.0), h.max(1.0));
+                let b = TextBox {
+                    line_height: Some(1.0),
+                    letter_spacing: V1_LETTER_SPACING,
+                    align: st.align(),
+                    ..TextBox::new(
+                        16.0,
+                        16.0,
+                        (w - 32.0).max(1.0),
+                        fs,
+                        "#0d0d0d",
+                        font_v1(&st.font),
                     )
-                } else {
-                    text(&self.text, 0.0, 0.0, bw, fs, color)
-                }
+                };
+                let lines: Vec<String> = self.text.lines().map(str::to_string).collect();
+                format!(
+                    "{}<rect width=\"{w}\" height=\"{h}\" rx=\"3\" fill=\"{}\"/>{}",
+                    note_shadow(w, h),
+                    sticky_v1(&st.color),
+                    text_block(&lines, &b)
+                )
             }
             _ => return None,
         };
@@ -338,22 +479,89 @@ impl V1Shape {
             "<g transform=\"translate({px} {py}) rotate({rot} {cx} {cy})\">{body}</g>"
         ))
     }
+
+    /// A freehand line: hand-drawn, a variable-width pen stroke (filled outline, stroked
+    /// half the width more); otherwise a plain line through the points.
+    fn freehand(&self, color: &str, sw: f64) -> Option<String> {
+        let pts: Vec<(f64, f64, f64)> = self
+            .points
+            .as_ref()?
+            .iter()
+            .map(|p| {
+                let (x, y) = pair(p);
+                (x, y, p.get(2).copied().unwrap_or(0.5))
+            })
+            .collect();
+        let (minx, maxx, miny, maxy) = pts.iter().fold(
+            (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
+            |(a, b, c, d), p| (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1)),
+        );
+        if pts.is_empty() || (maxx - minx <= sw / 2.0 && maxy - miny <= sw / 2.0) {
+            return Some(format!(
+                "<circle r=\"{}\" fill=\"{color}\" stroke=\"{color}\"/>",
+                1.0 + sw
+            ));
+        }
+        if self.style.dash != "draw" {
+            let line: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
+            return Some(format!(
+                "<path d=\"{}\" fill=\"none\" {}/>",
+                polyline(&line),
+                stroke_attrs(color, 1.0 + sw * 1.618, &self.style.dash)
+            ));
+        }
+        let mouse = pts.get(1).is_some_and(|p| p.2 == 0.5);
+        let o = freehand::Options {
+            size: 1.0 + sw * 1.5,
+            thinning: 0.65,
+            streamline: 0.65,
+            smoothing: 0.65,
+            simulate_pressure: mouse,
+            sine_easing: mouse,
+        };
+        Some(format!(
+            "<path d=\"{}\" fill=\"{color}\" stroke=\"{color}\" stroke-width=\"{}\" stroke-linejoin=\"round\" stroke-linecap=\"round\"/>",
+            freehand::svg_path(&freehand::outline(&pts, &o)),
+            sw / 2.0
+        ))
+    }
 }
 
-/// An arrow from `a` to `b`, bent to pass through `mid` when given (a quadratic curve
-/// through it, close to tldraw's arc), with its head along the curve's end.
+/// A rectangle path with corners rounded by `r`.
+fn rounded_rect(x: f64, y: f64, w: f64, h: f64, r: f64) -> String {
+    let (x2, y2) = (x + w, y + h);
+    if r <= 0.0 {
+        return format!("M{x} {y}L{x2} {y}L{x2} {y2}L{x} {y2}Z");
+    }
+    format!(
+        "M{} {y}L{} {y}Q{x2} {y} {x2} {}L{x2} {}Q{x2} {y2} {} {y2}L{} {y2}Q{x} {y2} {x} {}L{x} {}Q{x} {y} {} {y}Z",
+        x + r,
+        x2 - r,
+        y + r,
+        y2 - r,
+        x2 - r,
+        x + r,
+        y2 - r,
+        y + r,
+        x + r
+    )
+}
+
+/// The soft shadow under a sticky note of `w`x`h` (tldraw's note shadow: mostly below and to
+/// the right, blurred).
+fn note_shadow(w: f64, h: f64) -> String {
+    format!(
+        "<rect x=\"1.5\" y=\"2.5\" width=\"{w}\" height=\"{h}\" rx=\"3\" fill=\"#000\" fill-opacity=\"0.18\" filter=\"url(#tl-note-shadow)\"/><filter id=\"tl-note-shadow\" x=\"-20%\" y=\"-20%\" width=\"140%\" height=\"140%\"><feGaussianBlur stdDeviation=\"3\"/></filter>"
+    )
+}
+
+/// An arrow from `a` to `b`, bent along the circular arc through `mid` when given (as
+/// tldraw draws it), with its head along the arc's end.
 fn arrow(a: (f64, f64), b: (f64, f64), mid: Option<(f64, f64)>, sw: f64, stroke: &str) -> String {
     let straight = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
     let mid = mid.filter(|m| (m.0 - straight.0).hypot(m.1 - straight.1) > 0.5);
-    let (line, from) = match mid {
-        // The control point of a quadratic that passes through `m` at its middle.
-        Some(m) => {
-            let c = (2.0 * m.0 - straight.0, 2.0 * m.1 - straight.1);
-            (
-                format!("M{} {}Q{} {} {} {}", a.0, a.1, c.0, c.1, b.0, b.1),
-                c,
-            )
-        }
+    let (line, from) = match mid.and_then(|m| arc(a, m, b)) {
+        Some((d, tangent)) => (d, (b.0 - tangent.0, b.1 - tangent.1)),
         None => (format!("M{} {}L{} {}", a.0, a.1, b.0, b.1), a),
     };
     let ang = (b.1 - from.1).atan2(b.0 - from.0);
@@ -364,6 +572,39 @@ fn arrow(a: (f64, f64), b: (f64, f64), mid: Option<(f64, f64)>, sw: f64, stroke:
         "<path d=\"{line}M{} {}L{} {}L{} {}\" fill=\"none\" {stroke}/>",
         p1.0, p1.1, b.0, b.1, p2.0, p2.1
     )
+}
+
+/// The SVG path of the circular arc from `a` through `m` to `b`, and the unit direction it
+/// arrives at `b` in; None when the three points are (nearly) on one line.
+fn arc(a: (f64, f64), m: (f64, f64), b: (f64, f64)) -> Option<(String, (f64, f64))> {
+    use std::f64::consts::TAU;
+    let d = 2.0 * (a.0 * (m.1 - b.1) + m.0 * (b.1 - a.1) + b.0 * (a.1 - m.1));
+    if d.abs() < 1e-6 {
+        return None;
+    }
+    let sq = |p: (f64, f64)| p.0 * p.0 + p.1 * p.1;
+    let c = (
+        (sq(a) * (m.1 - b.1) + sq(m) * (b.1 - a.1) + sq(b) * (a.1 - m.1)) / d,
+        (sq(a) * (b.0 - m.0) + sq(m) * (a.0 - b.0) + sq(b) * (m.0 - a.0)) / d,
+    );
+    let r = (a.0 - c.0).hypot(a.1 - c.1);
+    let angle = |p: (f64, f64)| (p.1 - c.1).atan2(p.0 - c.0);
+    let (ta, tm, tb) = (angle(a), angle(m), angle(b));
+    // Going from a with growing angles (clockwise on screen), is m met before b?
+    let to_m = (tm - ta).rem_euclid(TAU);
+    let to_b = (tb - ta).rem_euclid(TAU);
+    let (sweep, span) = if to_m < to_b {
+        (1, to_b)
+    } else {
+        (0, TAU - to_b)
+    };
+    let large = i32::from(span > std::f64::consts::PI);
+    let dir = if sweep == 1 { 1.0 } else { -1.0 };
+    let tangent = (-tb.sin() * dir, tb.cos() * dir);
+    Some((
+        format!("M{} {}A{r} {r} 0 {large} {sweep} {} {}", a.0, a.1, b.0, b.1),
+        tangent,
+    ))
 }
 
 /// The point a tldraw v2 arrow bends through: `bend` px off the middle of the chord, along
@@ -616,8 +857,15 @@ mod tests {
         );
         assert_eq!(bend_point((0.0, 0.0), (100.0, 0.0), 0.0), None);
         let s = arrow((0.0, 0.0), (100.0, 0.0), Some((50.0, 20.0)), 2.0, "");
-        // Quadratic control point 2m - chord middle = (50, 40): B(0.5) = (50, 20).
-        assert!(s.starts_with("<path d=\"M0 0Q50 40 100 0M"), "{s}");
+        // The circle through (0, 0), (50, 20), (100, 0): centre (50, -52.5), radius 72.5;
+        // from (0, 0) the angles shrink (counter-clockwise on screen) to reach (50, 20).
+        assert!(
+            s.starts_with("<path d=\"M0 0A72.5 72.5 0 0 0 100 0M"),
+            "{s}"
+        );
+        // The head points along the arc's end: up and right at (100, 0).
+        let (_, t) = arc((0.0, 0.0), (50.0, 20.0), (100.0, 0.0)).unwrap();
+        assert!(t.0 > 0.0 && t.1 < 0.0, "{t:?}");
         // A straight arrow stays a line.
         let s = arrow((0.0, 0.0), (100.0, 0.0), Some((50.0, 0.0)), 2.0, "");
         assert!(s.starts_with("<path d=\"M0 0L100 0M"), "{s}");
@@ -642,16 +890,31 @@ mod tests {
     }
 
     #[test]
-    fn tinted_fills_are_two_attributes_and_line_points_follow_their_index() {
+    fn v1_fills_follow_tldraws_table_and_line_points_follow_their_index() {
         let d: V1Shape = serde_json::from_str(
             r#"{"type":"rectangle","size":[10,10],"style":{"isFilled":true,"color":"red"}}"#,
         )
         .unwrap();
         let s = d.svg().unwrap();
+        // tldraw v1 fills: the colour 82 % of the way to #fafafa; the stroke the colour.
+        assert!(s.contains("fill=\"#fbd3d6\" stroke=\"#ff2133\""), "{s}");
+        // Plain (solid) outlines: 1 + 1.618 × the size's width, inside the bounds.
+        let d: V1Shape = serde_json::from_str(
+            r#"{"type":"rectangle","size":[100,50],"style":{"size":"large","dash":"solid","scale":3}}"#,
+        )
+        .unwrap();
+        let s = d.svg().unwrap();
         assert!(
-            s.contains("fill=\"#ff2133\" fill-opacity=\"0.3\" stroke="),
+            s.contains("stroke-width=\"9.09\"") && s.contains("M4.545 4.545"),
             "{s}"
         );
+        // A mouse-drawn line is a filled variable-width outline.
+        let d: V1Shape = serde_json::from_str(
+            r#"{"type":"draw","points":[[0,0,0.5],[10,5,0.5],[20,20,0.5],[40,30,0.5]]}"#,
+        )
+        .unwrap();
+        let s = d.svg().unwrap();
+        assert!(s.contains("Q") && s.contains("fill=\"#1d1d1d\""), "{s}");
         let d: V2Shape = serde_json::from_str(r#"{"type":"line","props":{"points":{"b":{"index":"a2","x":5,"y":5},"a":{"index":"a1","x":1,"y":1}}}}"#).unwrap();
         let s = d.svg().unwrap();
         assert!(s.contains("d=\"M1.00 1.00L5.00 5.00\""), "{s}");
