@@ -130,3 +130,182 @@ fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
         "a dead host did work: {out2:?}"
     );
 }
+
+/// Names in `dir` (recursively, relative) that a finished run must not leave.
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    let mut bad = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.contains(".part")
+            || name.contains(".lease")
+            || name.starts_with(".bbb-record-files-")
+        {
+            bad.push(name);
+        }
+    }
+    bad
+}
+
+#[test]
+fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
+    use crate::record::{Published, rid};
+    use crate::support::pod::{claim, count, import, pod_db};
+    let Some(c) = Cluster::up("cluster::bbb_record_over_three_hosts", 3) else {
+        return;
+    };
+    let n = 12;
+    let p = Published::new();
+    for i in 0..n {
+        p.slides(&rid(100 + i as u64), &format!("Cluster {i}"), 12_000);
+    }
+    // The stand-in listens on the bridge's address, which every host reaches.
+    let controller = std::fs::read_to_string(c.dir().join("controller")).unwrap();
+    let listen = format!("{}:0", controller.trim());
+    let dir = p.path().display().to_string();
+    let si = crate::support::standin::StandIn::start(&["--published", &dir, "--listen", &listen]);
+    let mut list = crate::support::cmd("bbb-list");
+    list.env("BBB_SECRET", crate::support::standin::SECRET)
+        .arg("--server")
+        .arg(&si.url);
+    let listing = run(list, "");
+    listing.ok();
+    assert_eq!(listing.records().len(), n);
+
+    let out = c.shared().join("videos");
+    let joblog = c.dir().join("joblog");
+    let job = format!(
+        "bbb-record -q --out {} --size 320x180 --fps 5 --lease-expire 3 --wait-busy",
+        out.display()
+    );
+    let parallel = |extra: &[&str]| {
+        let mut p = c.parallel();
+        p.args(["-j1", "--pipe", "-N1", "--joblog"])
+            .arg(&joblog)
+            .args(extra)
+            .arg(&job);
+        p
+    };
+    let input = listing.stdout.clone();
+    let first = parallel(&[]);
+    let handle = std::thread::spawn(move || run(first, &input));
+    // Kill the first host seen holding a lease (rendering).
+    let t0 = Instant::now();
+    let victim: usize = 'wait: loop {
+        if let Ok(entries) = std::fs::read_dir(&out) {
+            for e in entries.flatten() {
+                if !e.file_name().to_string_lossy().ends_with(".lease") {
+                    continue;
+                }
+                let holder = std::fs::read_to_string(e.path()).unwrap_or_default();
+                let host = holder.strip_prefix('h').and_then(|h| h.split(' ').next());
+                if let Some(i) = host.and_then(|i| i.parse().ok()) {
+                    break 'wait i;
+                }
+            }
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(180) && !handle.is_finished(),
+            "no host ever held a lease; joblog:\n{}",
+            std::fs::read_to_string(&joblog).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    c.kill_host(victim);
+    let out1 = handle.join().unwrap();
+    assert_ne!(out1.code, 0, "the jobs of h{victim} failed: {out1:?}");
+    // The dead host's lease stays: the rerun must wait for it to expire, then take it over.
+    let dead = format!("h{victim} ");
+    let dead_lease = leftovers(&out).into_iter().any(|l| {
+        l.ends_with(".lease")
+            && std::fs::read_to_string(out.join(&l)).is_ok_and(|t| t.starts_with(&dead))
+    });
+    assert!(
+        dead_lease,
+        "h{victim}'s lease is gone: {:?}",
+        leftovers(&out)
+    );
+
+    let out2 = run(
+        parallel(&["--resume-failed", "--retries", "3"]),
+        &listing.stdout,
+    );
+    assert_eq!(out2.code, 0, "{out2:?}");
+    let mut records = out1.records();
+    records.extend(out2.records());
+    let mut ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "every record on stdout");
+    assert_eq!(records.len(), n, "every record once: {out1:?} {out2:?}");
+    for r in &records {
+        let v = &r["video"];
+        assert!(
+            ["created", "exists"].contains(&v["status"].as_str().unwrap()),
+            "{v:?}"
+        );
+        let path = v["path"].as_str().unwrap();
+        assert_eq!(
+            std::fs::metadata(path).unwrap().len(),
+            v["bytes"].as_u64().unwrap(),
+            "{path}"
+        );
+    }
+    let videos = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".mp4")
+        })
+        .count();
+    assert_eq!(videos, n, "every video exactly once");
+    assert_eq!(
+        leftovers(&out),
+        Vec::<String>::new(),
+        "no .part, lease or work folder left"
+    );
+
+    // The pipeline goes on on the controller: pod-import and pod-claim.
+    let db = pod_db("cluster_claim");
+    let stdout: String = format!("{}{}", out1.stdout, out2.stdout);
+    let mut imp = import(&db);
+    imp.args(["--admin", "1"]);
+    let imported = run(imp, &stdout);
+    imported.ok();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("bbb")).unwrap();
+    let mut cl = claim(
+        &db,
+        std::path::Path::new(&format!("{}/", root.path().display())),
+    );
+    cl.args(["--recorder", "1"]);
+    let claimed = run(cl, &imported.stdout);
+    claimed.ok();
+    assert_eq!(claimed.records().len(), n);
+    let dup = |sql: &str| count(&db, sql);
+    assert_eq!(
+        dup("SELECT count(*) FROM recorder_recordingfiletreatment"),
+        n as i64
+    );
+    assert_eq!(
+        dup(
+            "SELECT count(*) FROM (SELECT file FROM recorder_recordingfiletreatment GROUP BY 1 HAVING count(*) > 1) d"
+        ),
+        0
+    );
+    assert_eq!(
+        dup(
+            "SELECT count(*) FROM (SELECT source_url, owner_id FROM import_video_externalrecording GROUP BY 1, 2 HAVING count(*) > 1) d"
+        ),
+        0
+    );
+    assert_eq!(
+        dup("SELECT count(*) FROM import_video_externalrecording"),
+        n as i64
+    );
+}

@@ -77,6 +77,15 @@ fn the_debian_package_installs_runs_and_removes_cleanly() {
         assert!(files.contains(&page), "{page} not in {files:?}");
     }
     assert!(files.contains(&"./usr/share/man/man7/bbbmig.7.gz".to_string()));
+    for t in TOOLS {
+        for c in [
+            format!("./usr/share/bash-completion/completions/{t}"),
+            format!("./usr/share/zsh/vendor-completions/_{t}"),
+            format!("./usr/share/fish/vendor_completions.d/{t}.fish"),
+        ] {
+            assert!(files.contains(&c), "{c} not in {files:?}");
+        }
+    }
 
     // A fresh dpkg root: the machine's own packages are left alone.
     let r = tempfile::tempdir().unwrap();
@@ -117,6 +126,33 @@ fn the_debian_package_installs_runs_and_removes_cleanly() {
         Path::new(page.trim()),
         r.path().join("usr/share/man/man7/bbbmig.7.gz")
     );
+
+    // The bash completion loads and completes the tool's options.
+    let script = r
+        .path()
+        .join("usr/share/bash-completion/completions/bbb-list");
+    let words = ok(Command::new("bash").arg("-c").arg(format!(
+        "source {} && f=$(complete -p bbb-list | sed 's/.*-F \\([^ ]*\\).*/\\1/') && \
+         COMP_WORDS=(bbb-list --ser) COMP_CWORD=1 COMP_LINE='bbb-list --ser' COMP_POINT=14 && \
+         $f bbb-list --ser bbb-list && echo \"${{COMPREPLY[@]}}\"",
+        script.display()
+    )));
+    assert!(
+        words.contains("--server"),
+        "bash completion of --ser: {words:?}"
+    );
+    let zsh = std::fs::read_to_string(r.path().join("usr/share/zsh/vendor-completions/_pod-claim"))
+        .unwrap();
+    assert!(
+        zsh.starts_with("#compdef pod-claim") && zsh.contains("--recorder"),
+        "{zsh}"
+    );
+    let fish = std::fs::read_to_string(
+        r.path()
+            .join("usr/share/fish/vendor_completions.d/bbb-record.fish"),
+    )
+    .unwrap();
+    assert!(fish.contains("-l wait-busy"), "{fish}");
 
     ok(dpkg().arg("--remove").arg("bbbmig"));
     let left: Vec<_> = installed.iter().filter(|p| p.exists()).collect();

@@ -2,5 +2,6 @@
 //! schema (tests/fixtures/pod), checking the rows as Pod's code would read them.
 
 mod claim;
+mod concurrent;
 mod import;
 mod import_faults;

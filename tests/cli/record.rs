@@ -4,6 +4,7 @@
 mod disk;
 mod download;
 mod hostile;
+mod lease;
 mod presentation;
 mod recorder;
 
@@ -17,7 +18,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A recording ID of the real shape (40 hex digits, dash, 13-digit milliseconds).
-fn rid(n: u64) -> String {
+pub(crate) fn rid(n: u64) -> String {
     format!("{:040x}-{}", 0xabc000 + n, 1_600_000_000_000u64 + n)
 }
 
@@ -79,18 +80,18 @@ fn big_clip() -> &'static Path {
 }
 
 /// A folder of published recordings for `bbb-standin --published`.
-struct Published {
+pub(crate) struct Published {
     dir: tempfile::TempDir,
 }
 
 impl Published {
-    fn new() -> Published {
+    pub(crate) fn new() -> Published {
         Published {
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
@@ -117,7 +118,7 @@ impl Published {
     /// A complete presentation recording that the native renderer can draw: the
     /// published files of `bbb-synth` (one slide, one stroke, cursor; no media), with
     /// this test's metadata.xml.
-    fn slides(&self, id: &str, name: &str, dur_ms: u64) -> PathBuf {
+    pub(crate) fn slides(&self, id: &str, name: &str, dur_ms: u64) -> PathBuf {
         let d = self.path().join(id);
         let secs = (dur_ms / 1000).max(5).to_string();
         bbbmig_testkit::synth(

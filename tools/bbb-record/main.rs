@@ -3,7 +3,7 @@
 use anyhow::Context;
 use bbbmig_core::cli;
 use bbbmig_core::media::{
-    Method, Prefer, download, jobs, naming, output, progress, recorder, render_args, work,
+    Method, Prefer, download, jobs, lease, naming, output, progress, recorder, render_args, work,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +69,13 @@ struct Args {
     /// Megabytes that must stay free in OUT (checked before each job and each download).
     #[arg(long, value_name = "MB", default_value_t = 100)]
     keep_free: u64,
+    /// Wait for a recording another job (any host sharing OUT) is making, instead of
+    /// reporting it `busy`.
+    #[arg(long)]
+    wait_busy: bool,
+    /// Seconds after which a lease its holder stopped renewing is taken over (a host died).
+    #[arg(long, value_name = "SECS", value_parser = bbbmig_core::values::at_least_one::<u64>, default_value_t = 120)]
+    lease_expire: u64,
     /// Say what would be done (method, URL, output path); write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -119,6 +126,8 @@ fn main() -> std::process::ExitCode {
             }),
         };
         let ctx = Arc::new(work::Ctx {
+            leases: (!a.dry_run)
+                .then(|| lease::Leases::new(&out_dir, Duration::from_secs(a.lease_expire))),
             log_dir: a
                 .log_dir
                 .clone()
@@ -136,6 +145,7 @@ fn main() -> std::process::ExitCode {
             fetcher,
             board: progress::Board::new(!a.common.quiet),
             claimed: Default::default(),
+            wait_busy: a.wait_busy,
         });
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(a.jobs.clamp(1, 4))

@@ -60,6 +60,9 @@ pub fn run<A: ToolArgs>(
     tool: &'static str,
     body: impl FnOnce(A, &mut Out) -> anyhow::Result<()>,
 ) -> ExitCode {
+    if let Some(code) = crate::completions::requested::<A>(tool) {
+        return code;
+    }
     let args = A::parse(); // clap exits 2 on usage errors, 0 on --help
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);

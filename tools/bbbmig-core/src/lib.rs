@@ -13,6 +13,7 @@
 //! - [`error`]: per-record failure versus [`Fatal`]; which I/O errors doom every write.
 //! - [`diag`]: messages on stderr.
 //! - [`columns`]: CSV columns of `bbb-csv`.
+//! - [`completions`]: shell completions (`--generate-completions SHELL`, hidden).
 //! - [`timefmt`], [`secret`], [`spool`], [`stale`]: dates, secrets, sorting on disk,
 //!   temporary folders of dead processes; [`orphan`]: children that die with their parent.
 //!
@@ -34,6 +35,7 @@ pub mod batch;
 pub mod bbb;
 pub mod cli;
 pub mod columns;
+pub mod completions;
 pub mod db;
 pub mod diag;
 pub mod error;

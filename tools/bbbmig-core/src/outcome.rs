@@ -41,6 +41,8 @@ pub enum Status {
     Ignored,
     /// No database configured for the origin server.
     NoDatabase,
+    /// Being made by another job (which holds its lease).
+    Busy,
 }
 
 impl Status {
@@ -64,6 +66,7 @@ impl Status {
             Status::NotFound => "not-found",
             Status::Ignored => "ignored",
             Status::NoDatabase => "no-database",
+            Status::Busy => "busy",
         }
     }
 }

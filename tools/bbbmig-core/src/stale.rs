@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// This machine's name as it goes into folder names (letters, digits, `.` and `-`; never
 /// `@` or `_`, which frame it).
-fn host() -> String {
+pub(crate) fn host() -> String {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let name: String = name
         .trim()

@@ -3,6 +3,7 @@
 
 pub mod download;
 pub mod jobs;
+pub mod lease;
 pub mod naming;
 pub mod output;
 pub mod plan;

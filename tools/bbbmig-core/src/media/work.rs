@@ -2,6 +2,7 @@
 //! under a temporary name, check it, rename it, and describe it in `video`.
 
 use super::download::{Fetcher, Space, media_extension};
+use super::lease::{Acquired, Leases, clean_leftovers};
 use super::naming::Template;
 use super::output::{Target, ensure_space, is_disk_full};
 use super::plan::{Plan, Presentation, choose};
@@ -41,6 +42,10 @@ pub struct Ctx {
     pub board: Arc<Board>,
     /// Output names being written by this run (two records never write one file).
     pub claimed: Mutex<HashSet<String>>,
+    /// The per-recording leases in `out` (other processes and hosts); `None` in a dry run.
+    pub leases: Option<Leases>,
+    /// `--wait-busy`: wait for a lease held by another job instead of reporting `busy`.
+    pub wait_busy: bool,
 }
 
 struct Claim<'a>(&'a Ctx, String);
@@ -56,7 +61,7 @@ impl Drop for Claim<'_> {
 }
 
 /// Produces the video of `rec`; returns the record with `video` added and the status
-/// (`created`, `exists`, `dry-run`).
+/// (`created`, `exists`, `dry-run`, or `busy` when another job holds its lease).
 pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'static str)> {
     let base = ctx.template.render(&rec)?;
     let plan = choose(&rec, ctx.method, ctx.prefer, ctx.recorder.is_some())?;
@@ -76,6 +81,31 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
     }
     let _claim = Claim(ctx, base.clone());
     let method = plan.method();
+    let _lease = match &ctx.leases {
+        None => None,
+        Some(l) => match l.acquire(&base, ctx.wait_busy).await? {
+            Acquired::Held(lease) => {
+                clean_leftovers(&ctx.out, &base, matches!(plan, Plan::Download { .. }));
+                Some(lease)
+            }
+            Acquired::Busy(holder) => {
+                log::info!(
+                    "record {}: {base} is being made by {holder}; skipped (--wait-busy waits)",
+                    rec.id_for_messages()
+                );
+                rec.set(
+                    "video",
+                    json!({
+                        "method": method.as_str(),
+                        "status": Status::Busy,
+                        "holder": holder.to_string(),
+                        "lease": l.path(&base),
+                    }),
+                );
+                return Ok((rec, Status::Busy.as_str()));
+            }
+        },
+    };
     if let Some(path) = target.existing() {
         let p = probe(&ctx.ffprobe, &path).await.with_context(|| {
             format!(

@@ -194,8 +194,24 @@ impl Claimer {
 
     /// Handles one record; returns the `pod_claim` object to add to it.
     pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Claim> {
+        if rec.path("video.status").and_then(Value::as_str) == Some(Status::Busy.as_str()) {
+            // Another job makes this video; its own record brings it here.
+            return Ok(Claim {
+                status: Status::Skipped,
+                file: String::new(),
+                treatment_id: None,
+                bytes: None,
+                recorder_id: self.recorder.id,
+            });
+        }
         let mut t = self.target(rec)?;
         self.find_renamed(&mut t)?;
+        // Another host claiming the same file waits here, then finds it claimed.
+        let key = format!("claim {}", t.pod_path);
+        super::lock::with_lock(client, &key, |c| self.claim(c, &t))
+    }
+
+    fn claim(&mut self, client: &mut Client, t: &Target) -> anyhow::Result<Claim> {
         let claim = |status, treatment_id, bytes| Claim {
             status,
             file: t.pod_path.clone(),
@@ -220,7 +236,7 @@ impl Claimer {
                 match owner(&t.final_path, &t.record_id, &t.source) {
                     Owner::Ours => {}
                     Owner::Unknown if t.expected.is_none_or(|b| b == m.len()) => {}
-                    _ => self.not_ours(&t)?,
+                    _ => self.not_ours(t)?,
                 }
                 if !self.opts.dry_run && !self.opts.copy {
                     self.finish_move(&t.source, &t.final_path, src_meta.as_ref(), m.len());
@@ -240,7 +256,7 @@ impl Claimer {
                     Owner::Unknown => t.expected.is_none_or(|b| b == m.len()),
                 };
                 if !same || !m.is_file() {
-                    self.not_ours(&t)?;
+                    self.not_ours(t)?;
                 }
                 if self.opts.dry_run {
                     return Ok(claim(Status::DryRun, None, Some(m.len())));
@@ -265,7 +281,7 @@ impl Claimer {
                 if self.opts.dry_run {
                     return Ok(claim(Status::DryRun, None, Some(sm.len())));
                 }
-                let id = self.place_with_row(client, &t, &sm)?;
+                let id = self.place_with_row(client, t, &sm)?;
                 if let Some(names) = &mut self.names {
                     names.push(t.file_name.clone());
                 }

@@ -380,7 +380,10 @@ impl Importer {
         site: i32,
     ) -> anyhow::Result<(Vec<Row>, usize)> {
         let mut users_created = 0;
-        let result = self.write(client, owners, source_url, name, start, site)?;
+        // Another host importing the same recording waits here, then sees its rows.
+        let result = super::lock::with_lock(client, &format!("import {source_url}"), |c| {
+            self.write(c, owners, source_url, name, start, site)
+        })?;
         let staff = self.users.options().staff;
         let mut rows = Vec::new();
         for r in &result {

@@ -4,6 +4,7 @@
 
 pub mod claim;
 pub mod import;
+pub mod lock;
 pub mod owner;
 pub mod users;
 
