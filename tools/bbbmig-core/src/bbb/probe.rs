@@ -61,7 +61,10 @@ pub async fn probe(
     if !env.success() {
         return Err(super::list::refused(&env));
     }
-    log::debug!("the API root and an empty listing answered: {}", api.base());
+    log::debug!(
+        "the API root and an empty listing answered: {}",
+        redact(api.base())
+    );
     Ok(())
 }
 
@@ -121,7 +124,7 @@ fn is_api_root(body: &str) -> bool {
 fn not_an_api(api: &Api, what: &str) -> anyhow::Error {
     fatal(anyhow!(
         "{} is not a BBB API: its answer is {what}; give https://HOST/bigbluebutton/api/ (or https://HOST/)",
-        api.base()
+        redact(api.base())
     ))
 }
 
