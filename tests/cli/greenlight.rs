@@ -53,31 +53,12 @@ fn rec(record_id: &str, meeting_id: &str, server: &str) -> String {
 }
 
 fn owners(dbs: &[(&str, &TestDb)], extra: &[&str], input: &str) -> Run {
-    let mut c = cmd("greenlight-owners");
-    for (name, db) in dbs {
-        c.arg("--db").arg(format!("{name}={}", db.conninfo));
-    }
-    c.args(extra);
-    run(c, input)
+    crate::support::pg::run_with_dbs("greenlight-owners", dbs, extra, input)
 }
 
 /// `username/source` of each moderator.
 fn mods(r: &Obj) -> Vec<String> {
-    r["moderators"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no moderators array in {r:?}"))
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}",
-                m["username"].as_str().unwrap(),
-                m["source"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("greenlight:")
-            )
-        })
-        .collect()
+    crate::support::moderator_names(r, "greenlight:")
 }
 
 fn moderator(r: &Obj, username: &str) -> Value {

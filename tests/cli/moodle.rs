@@ -51,28 +51,12 @@ fn seed(n: i64) -> String {
 }
 
 fn moderators(dbs: &[(&str, &TestDb)], extra: &[&str], input: &str) -> Run {
-    let mut c = cmd("moodle-moderators");
-    for (name, db) in dbs {
-        c.arg("--db").arg(format!("{name}={}", db.conninfo));
-    }
-    c.args(extra);
-    run(c, input)
+    crate::support::pg::run_with_dbs("moodle-moderators", dbs, extra, input)
 }
 
 /// `username/source` of each moderator.
 fn mods(r: &Obj) -> Vec<String> {
-    r["moderators"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no moderators array in {r:?}"))
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}",
-                m["username"].as_str().unwrap(),
-                m["source"].as_str().unwrap()
-            )
-        })
-        .collect()
+    crate::support::moderator_names(r, "")
 }
 
 #[test]

@@ -166,3 +166,20 @@ pub fn is_root() -> bool {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+/// `username/source` of each moderator of a record, with `strip` taken off the sources.
+pub fn moderator_names(r: &serde_json::Map<String, serde_json::Value>, strip: &str) -> Vec<String> {
+    r["moderators"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no moderators array in {r:?}"))
+        .iter()
+        .map(|m| {
+            let source = m["source"].as_str().unwrap();
+            format!(
+                "{}/{}",
+                m["username"].as_str().unwrap(),
+                source.strip_prefix(strip).unwrap_or(source)
+            )
+        })
+        .collect()
+}

@@ -52,3 +52,18 @@ impl TestDb {
         bbbmig_core::pg::connect(&self.conninfo).expect("connect")
     }
 }
+
+/// Runs `tool` with one `--db NAME=CONNINFO` per database, then `extra`, on `input`.
+pub fn run_with_dbs(
+    tool: &str,
+    dbs: &[(&str, &TestDb)],
+    extra: &[&str],
+    input: &str,
+) -> super::Run {
+    let mut c = super::cmd(tool);
+    for (name, db) in dbs {
+        c.arg("--db").arg(format!("{name}={}", db.conninfo));
+    }
+    c.args(extra);
+    super::run(c, input)
+}
