@@ -136,3 +136,16 @@ fn one_sql_text_behaves_alike_on_both_engines() {
         db.batch(&format!("DROP TABLE {t}")).unwrap();
     }
 }
+
+#[test]
+fn fresh_fixture_databases_on_both_engines_read_alike() {
+    use crate::support::mysql::{Fixture, fresh_db};
+    let pg = crate::support::pod::pod_db("seampod");
+    let my = fresh_db("seampod", Fixture::Pod);
+    let sql = "SELECT username, is_staff FROM auth_user ORDER BY id";
+    let (a, b) = (pg.strings(sql), my.strings(sql));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    let m = fresh_db("seammoodle", Fixture::Moodle);
+    assert!(m.number("SELECT COUNT(*) FROM mdl_bigbluebuttonbn") > 0);
+}
