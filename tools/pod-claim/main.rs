@@ -3,6 +3,7 @@
 
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::pod::DbArgs;
+use bbbmig_core::pod::commit::for_each_record;
 use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,10 @@ struct Args {
     /// Read everything, write nothing; records say what would be done.
     #[arg(long)]
     dry_run: bool,
+    /// Records per transaction at most: committed every N records, and at once whenever
+    /// no record is waiting in the input; a record is written out only once committed.
+    #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
+    batch: usize,
     #[command(flatten)]
     input: Input,
     #[command(flatten)]
@@ -51,14 +56,14 @@ fn main() -> ExitCode {
             copy: args.copy,
             dry_run: args.dry_run,
         };
-        let mut client = args.db.connect()?;
-        let recorder = claim::check_recorder(&mut client, &opts)?;
-        let mut claimer = Claimer::new(&mut client, opts, recorder)?;
-        out.filter(&args.input, |out, mut rec| {
-            let result = claimer.handle(&mut client, &rec)?;
-            out.count(result.status.as_str());
+        let mut db = args.db.connect()?;
+        let recorder = claim::check_recorder(&mut db, &opts)?;
+        let mut claimer = Claimer::new(&mut db, opts, recorder)?;
+        for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
+            let result = claimer.handle(db, tx, rec)?;
+            let mut rec = rec.clone();
             rec.set_typed("pod_claim", &result)?;
-            Ok(Some(rec))
+            Ok((rec, result.status.as_str()))
         })
     })
 }

@@ -3,6 +3,7 @@
 
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::pod::DbArgs;
+use bbbmig_core::pod::commit::for_each_record;
 use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
 use bbbmig_core::pod::users::{self, AuthType, UserOptions, Users};
 use bbbmig_core::secret;
@@ -61,6 +62,10 @@ struct Args {
     /// Read everything, write nothing; records say what would be done.
     #[arg(long)]
     dry_run: bool,
+    /// Records per transaction at most: committed every N records, and at once whenever
+    /// no record is waiting in the input; a record is written out only once committed.
+    #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
+    batch: usize,
     #[command(flatten)]
     input: Input,
     #[command(flatten)]
@@ -84,9 +89,9 @@ fn main() -> ExitCode {
                 args.secret_key_file.as_deref(),
             )?),
         };
-        let mut client = args.db.connect()?;
+        let mut db = args.db.connect()?;
         if let Some(s) = &secret {
-            users::check_secret(&mut client, s, args.admin)?;
+            users::check_secret(&mut db, s, args.admin)?;
         }
         let user_opts = UserOptions {
             site_id: args.site,
@@ -97,19 +102,19 @@ fn main() -> ExitCode {
             favorites_description: args.favorites_description.clone(),
             match_email: args.match_email,
         };
-        let users = Users::new(&mut client, user_opts, secret)?;
+        let users = Users::new(&mut db, user_opts, secret)?;
         let opts = ImportOptions {
             admin: args.admin,
             site_id: args.site,
             moderators_only: args.moderators_only,
             mode,
         };
-        let mut importer = Importer::new(&mut client, opts, users)?;
-        out.filter(&args.input, |out, mut rec| {
-            let result = importer.handle(&mut client, &rec)?;
-            out.count(result.status.as_str());
+        let mut importer = Importer::new(&mut db, opts, users)?;
+        for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
+            let result = importer.handle(db, tx, rec)?;
+            let mut rec = rec.clone();
             rec.set_typed("pod_import", &result)?;
-            Ok(Some(rec))
+            Ok((rec, result.status.as_str()))
         })
     })
 }

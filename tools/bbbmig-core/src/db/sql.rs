@@ -581,6 +581,31 @@ impl Db {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// Takes the lock of [`Db::lock`] only if no other session holds it; says whether it
+    /// did (PostgreSQL `pg_try_advisory_lock`; MariaDB `GET_LOCK` with no wait).
+    pub fn try_lock(&mut self, class: i32, key: &str) -> Result<bool> {
+        let got: Option<i64> = match self.engine() {
+            Engine::Postgres => self.query_one(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))::int",
+                params![class, key],
+            )?,
+            Engine::MySql => {
+                self.query_one("SELECT GET_LOCK($1, 0)", params![lock_name(class, key)])?
+            }
+        }
+        .get(0);
+        Ok(got == Some(1))
+    }
+
+    /// Releases every lock this session took with [`Db::lock`] or [`Db::try_lock`], in one
+    /// statement.
+    pub fn unlock_all(&mut self) -> Result<()> {
+        self.batch(match self.engine() {
+            Engine::Postgres => "SELECT pg_advisory_unlock_all()",
+            Engine::MySql => "DO RELEASE_ALL_LOCKS()",
+        })
+    }
 }
 
 /// A `GET_LOCK` name: at most 64 characters, so the key is hashed.

@@ -1,16 +1,20 @@
 //! Manual claim: places each recording's video in a Pod recorder folder under a unique,
 //! readable name (never overwriting, atomically), then inserts the
-//! `recorder_recordingfiletreatment` row that makes it claimable at once.
+//! `recorder_recordingfiletreatment` row that makes it claimable at once (the moved
+//! video's source removed only once that row is committed).
 
+use crate::db::sql::Db;
 use crate::error::fatal;
 use crate::outcome::Status;
+use crate::params;
+use crate::pod::column_len;
+use crate::pod::commit::Tx;
+use crate::pod::lock::lock_for_write;
 use crate::pod::owner::{self, Owner, owner};
-use crate::pod::{classify, column_len};
 use crate::record::Record;
 use crate::timefmt::parse_rfc3339;
 use anyhow::{Context, bail};
-use chrono::{DateTime, SecondsFormat, Utc};
-use postgres::{Client, Statement};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
@@ -53,10 +57,10 @@ pub struct Recorder {
 }
 
 /// Checks the recorder and its folder; every failure here is fatal.
-pub fn check_recorder(client: &mut Client, o: &ClaimOptions) -> anyhow::Result<Recorder> {
-    let Some(r) = client.query_opt(
+pub fn check_recorder(db: &mut Db, o: &ClaimOptions) -> anyhow::Result<Recorder> {
+    let Some(r) = db.query_opt(
         "SELECT directory, recording_type, user_id FROM recorder_recorder WHERE id = $1",
-        &[&o.recorder_id],
+        params![o.recorder_id],
     )?
     else {
         bail!(
@@ -73,9 +77,9 @@ pub fn check_recorder(client: &mut Client, o: &ClaimOptions) -> anyhow::Result<R
             o.recorder_id
         );
     }
-    let linked = client.query_opt(
+    let linked = db.query_opt(
         "SELECT 1 FROM recorder_recorder_sites WHERE recorder_id = $1 AND site_id = $2",
-        &[&o.recorder_id, &o.site_id],
+        params![o.recorder_id, o.site_id],
     )?;
     if linked.is_none() {
         bail!(
@@ -158,33 +162,16 @@ pub struct Claimer {
     opts: ClaimOptions,
     recorder: Recorder,
     path_len: usize,
-    treatment: Statement,
-    recording: Statement,
-    insert: Statement,
     /// Names in the recorder folder (read once, when first needed; then kept up to date).
     names: Option<Vec<String>>,
 }
 
 impl Claimer {
-    /// Prepares the statements and reads the column sizes of this install.
-    pub fn new(
-        client: &mut Client,
-        opts: ClaimOptions,
-        recorder: Recorder,
-    ) -> anyhow::Result<Claimer> {
-        let path_len = column_len(client, "recorder_recordingfiletreatment", "file", 200)?.min(
-            column_len(client, "recorder_recording", "source_file", 200)?,
-        );
+    /// Reads the column sizes of this install.
+    pub fn new(db: &mut Db, opts: ClaimOptions, recorder: Recorder) -> anyhow::Result<Claimer> {
+        let path_len = column_len(db, "recorder_recordingfiletreatment", "file", 200)?
+            .min(column_len(db, "recorder_recording", "source_file", 200)?);
         Ok(Claimer {
-            treatment: client.prepare(
-                "SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = $1",
-            )?,
-            recording: client.prepare("SELECT id FROM recorder_recording WHERE source_file = $1")?,
-            insert: client.prepare(
-                "INSERT INTO recorder_recordingfiletreatment (file, file_size, recorder_id, date_added, \
-                 require_manual_claim, email_sent, date_email_sent, type) \
-                 VALUES ($1, $2, $3, $4::text::timestamptz, true, false, NULL, $5) RETURNING id",
-            )?,
             opts,
             recorder,
             path_len,
@@ -193,7 +180,7 @@ impl Claimer {
     }
 
     /// Handles one record; returns the `pod_claim` object to add to it.
-    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Claim> {
+    pub fn handle(&mut self, db: &mut Db, tx: &mut Tx, rec: &Record) -> anyhow::Result<Claim> {
         if rec.path("video.status").and_then(Value::as_str) == Some(Status::Busy.as_str()) {
             // Another job makes this video; its own record brings it here.
             return Ok(Claim {
@@ -207,11 +194,13 @@ impl Claimer {
         let mut t = self.target(rec)?;
         self.find_renamed(&mut t)?;
         // Another host claiming the same file waits here, then finds it claimed.
-        let key = format!("claim {}", t.pod_path);
-        super::lock::with_lock(client, &key, |c| self.claim(c, &t))
+        if !self.opts.dry_run {
+            lock_for_write(db, tx, &format!("claim {}", t.pod_path))?;
+        }
+        self.claim(db, tx, &t)
     }
 
-    fn claim(&mut self, client: &mut Client, t: &Target) -> anyhow::Result<Claim> {
+    fn claim(&mut self, db: &mut Db, tx: &mut Tx, t: &Target) -> anyhow::Result<Claim> {
         let claim = |status, treatment_id, bytes| Claim {
             status,
             file: t.pod_path.clone(),
@@ -219,15 +208,23 @@ impl Claimer {
             bytes,
             recorder_id: self.recorder.id,
         };
-        let q = |c: &mut Client, s: &Statement| c.query_opt(s, &[&t.pod_path]);
-        if q(client, &self.recording)
-            .map_err(|e| classify(client, e))?
+        if db
+            .query_opt(
+                "SELECT id FROM recorder_recording WHERE source_file = $1",
+                params![&t.pod_path],
+            )
+            .map_err(|e| e.for_record("Pod"))?
             .is_some()
         {
             // Pod already processed this path: never place a file there again.
             return Ok(claim(Status::Claimed, None, None));
         }
-        let row = q(client, &self.treatment).map_err(|e| classify(client, e))?;
+        let row = db
+            .query_opt(
+                "SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = $1",
+                params![&t.pod_path],
+            )
+            .map_err(|e| e.for_record("Pod"))?;
         let on_disk = fs::symlink_metadata(&t.final_path).ok();
         let src_meta = fs::metadata(&t.source).ok().filter(|m| m.is_file());
         match (row, on_disk) {
@@ -239,13 +236,13 @@ impl Claimer {
                     _ => self.not_ours(t)?,
                 }
                 if !self.opts.dry_run && !self.opts.copy {
-                    self.finish_move(&t.source, &t.final_path, src_meta.as_ref(), m.len());
+                    finish_move(tx, &t.source, &t.final_path, src_meta, m.len());
                 }
                 Ok(claim(Status::Exists, Some(r.get(0)), Some(m.len())))
             }
             (Some(r), None) => bail!(
                 "Pod's claim row {} names {} but the file is gone; delete the row or restore the file",
-                r.get::<_, i64>(0),
+                r.get::<i64>(0),
                 t.pod_path
             ),
             (None, Some(m)) => {
@@ -261,9 +258,9 @@ impl Claimer {
                 if self.opts.dry_run {
                     return Ok(claim(Status::DryRun, None, Some(m.len())));
                 }
-                let id = self.insert_row(client, &t.pod_path, m.len(), t.start)?;
+                let id = self.insert_row(db, tx, &t.pod_path, m.len(), t.start)?;
                 if !self.opts.copy {
-                    self.finish_move(&t.source, &t.final_path, src_meta.as_ref(), m.len());
+                    finish_move(tx, &t.source, &t.final_path, src_meta, m.len());
                 }
                 Ok(claim(Status::Created, Some(id), Some(m.len())))
             }
@@ -281,7 +278,7 @@ impl Claimer {
                 if self.opts.dry_run {
                     return Ok(claim(Status::DryRun, None, Some(sm.len())));
                 }
-                let id = self.place_with_row(client, t, &sm)?;
+                let id = self.place_with_row(db, tx, t, sm.clone())?;
                 if let Some(names) = &mut self.names {
                     names.push(t.file_name.clone());
                 }
@@ -341,12 +338,13 @@ impl Claimer {
     /// (the source is still where it was).
     fn place_with_row(
         &self,
-        client: &mut Client,
+        db: &mut Db,
+        tx: &mut Tx,
         t: &Target,
-        src: &fs::Metadata,
+        src: fs::Metadata,
     ) -> anyhow::Result<i64> {
         self.place(&t.source, &t.final_path, &t.file_name, &t.record_id)?;
-        let id = match self.insert_row(client, &t.pod_path, src.len(), t.start) {
+        let id = match self.insert_row(db, tx, &t.pod_path, src.len(), t.start) {
             Ok(id) => id,
             Err(e) => {
                 let _ = fs::remove_file(&t.final_path);
@@ -355,33 +353,37 @@ impl Claimer {
             }
         };
         if !self.opts.copy {
-            self.finish_move(&t.source, &t.final_path, Some(src), src.len());
+            let len = src.len();
+            finish_move(tx, &t.source, &t.final_path, Some(src), len);
         }
         Ok(id)
     }
 
     fn insert_row(
         &self,
-        client: &mut Client,
+        db: &mut Db,
+        tx: &mut Tx,
         pod_path: &str,
         bytes: u64,
         start: DateTime<Utc>,
     ) -> anyhow::Result<i64> {
-        let when = start.to_rfc3339_opts(SecondsFormat::Millis, true);
         let size = i64::try_from(bytes).context("file too large")?;
-        let row = client
-            .query_one(
-                &self.insert,
-                &[
-                    &pod_path,
-                    &size,
-                    &self.recorder.id,
-                    &when,
-                    &self.recorder.recording_type,
-                ],
-            )
-            .map_err(|e| classify(client, e))?;
-        Ok(row.get(0))
+        tx.writing(db)?;
+        db.insert(
+            "INSERT INTO recorder_recordingfiletreatment (file, file_size, recorder_id, date_added, \
+             require_manual_claim, email_sent, date_email_sent, type) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+            params![
+                pod_path,
+                size,
+                self.recorder.id,
+                start,
+                true,
+                false,
+                &self.recorder.recording_type
+            ],
+        )
+        .map_err(|e| e.for_record("Pod"))
     }
 
     /// Writes the video under a temporary name in the recorder folder (a hard link when
@@ -484,26 +486,30 @@ impl Claimer {
         Ok(())
     }
 
-    /// After a move, removes the source once the file and its row are in place.
-    fn finish_move(
-        &self,
-        source: &Path,
-        final_path: &Path,
-        src: Option<&fs::Metadata>,
-        placed: u64,
-    ) {
-        let Some(s) = src else { return };
-        if s.len() != placed || same_path(source, final_path) {
-            return;
-        }
-        if let Err(e) = fs::remove_file(source) {
+}
+
+/// After a move, removes the source once the file is in place and its row committed.
+fn finish_move(
+    tx: &mut Tx,
+    source: &Path,
+    final_path: &Path,
+    src: Option<fs::Metadata>,
+    placed: u64,
+) {
+    let Some(s) = src else { return };
+    if s.len() != placed || same_path(source, final_path) {
+        return;
+    }
+    let (source, final_path) = (source.to_path_buf(), final_path.to_path_buf());
+    tx.after_commit(move || {
+        if let Err(e) = fs::remove_file(&source) {
             log::warn!(
                 "{} is placed but the source {} stays: {e}",
                 final_path.display(),
                 source.display()
             );
         }
-    }
+    });
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {

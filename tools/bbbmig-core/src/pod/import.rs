@@ -1,16 +1,21 @@
 //! "My external recordings": one `import_video_externalrecording` per owner of each
 //! recording (the Pod meeting's owners, else the record's moderators, else the admin),
-//! with the missing users created, all of one record in one transaction; `--remove`
-//! takes those rows out again.
+//! with the missing users created, all of one record behind one savepoint of the batch's
+//! transaction ([`super::commit`]); `--remove` takes those rows out again. Plain
+//! statements, the same on PostgreSQL and MariaDB/MySQL.
 
+use crate::db::Engine;
+use crate::db::sql::{self, Db, ErrorKind};
 use crate::outcome::Status;
-use crate::pod::users::{Found, LookupError, NEW_USERS_SQL, NewUsers, Person, Users};
-use crate::pod::{classify, column_len, truncate_chars};
+use crate::params;
+use crate::pod::commit::Tx;
+use crate::pod::lock::lock_for_write;
+use crate::pod::users::{Found, Person, Users};
+use crate::pod::{column_len, truncate_chars};
 use crate::record::Record;
 use crate::timefmt::parse_rfc3339;
 use anyhow::{Context, bail};
-use chrono::SecondsFormat;
-use postgres::{Client, Statement};
+use chrono::{DateTime, Timelike, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -129,62 +134,29 @@ pub struct OwnerImport {
     pub staff: Option<bool>,
 }
 
-/// The external recordings of one record, as common table expressions: one per owner
-/// that has none with this source_url (Pod's own rule). Parameters from `$n`: existing
-/// owners and their positions, source_url, name, start, site. With `new_users`, the users
-/// made by [`NEW_USERS_SQL`] (`u`, `p`) are owners too. Returns (owner, row id, created,
-/// NULL) per external recording, and (user id, 0, false, username) per new user.
-fn ext_sql(n: usize, new_users: bool) -> String {
-    let (ids, pos, url, name, start, site) = (n, n + 1, n + 2, n + 3, n + 4, n + 5);
-    let (more_owners, more_rows) = if new_users {
-        (
-            "UNION ALL SELECT u.id, p.pos FROM u JOIN p ON p.username = u.username",
-            "UNION ALL SELECT id, 0::int8, false, username FROM u",
-        )
-    } else {
-        ("", "")
-    };
-    format!(
-        "ow AS (SELECT x.owner_id, x.pos FROM unnest(${ids}::int4[], ${pos}::int4[]) AS x(owner_id, pos)
-       {more_owners}),
-ex AS (SELECT DISTINCT ON (e.owner_id) e.owner_id, e.id
-       FROM ow JOIN import_video_externalrecording e ON e.owner_id = ow.owner_id
-       WHERE e.source_url = ${url} ORDER BY e.owner_id, e.id),
-ins AS (INSERT INTO import_video_externalrecording
-          (name, start_at, type, source_url, state, owner_id, site_id, uploaded_to_pod_by_id)
-        SELECT ${name}, ${start}::text::timestamptz, 'bigbluebutton', ${url}, NULL, ow.owner_id, ${site}, NULL
-        FROM ow WHERE NOT EXISTS (SELECT 1 FROM ex WHERE ex.owner_id = ow.owner_id)
-        ORDER BY ow.pos
-        RETURNING owner_id, id)
-SELECT owner_id, id, false, NULL::text FROM ex
-UNION ALL SELECT owner_id, id, true, NULL::text FROM ins
-{more_rows}"
-    )
-}
+/// The Pod meeting a BigBlueButton meeting ID belongs to (this site's first, then the
+/// latest).
+const MEETING: &str = "SELECT id, site_id FROM meeting WHERE meeting_id = $1 \
+     ORDER BY CASE WHEN site_id = $2 THEN 0 ELSE 1 END, start_at DESC LIMIT 1";
 
-const MEETING: &str = "
-SELECT m.site_id, u.id, u.username, u.is_staff
-FROM meeting m
-CROSS JOIN LATERAL (SELECT m.owner_id AS uid, 0::bigint AS ord
-                    UNION ALL SELECT a.user_id, a.id FROM meeting_additional_owners a
-                    WHERE a.meeting_id = m.id) x
-JOIN auth_user u ON u.id = x.uid
-WHERE m.id = (SELECT id FROM meeting WHERE meeting_id = $1
-              ORDER BY (site_id = $2) DESC, start_at DESC LIMIT 1)
-ORDER BY x.ord";
+/// A Pod meeting's owner, then its co-owners in the order they were added.
+const MEETING_OWNERS: &str = "
+SELECT u.id, u.username, u.is_staff, 0 AS ord
+FROM meeting m JOIN auth_user u ON u.id = m.owner_id WHERE m.id = $1
+UNION ALL
+SELECT u.id, u.username, u.is_staff, a.id
+FROM meeting_additional_owners a JOIN auth_user u ON u.id = a.user_id WHERE a.meeting_id = $1
+ORDER BY 4";
 
 /// Imports records one at a time.
 pub struct Importer {
     opts: ImportOptions,
     users: Users,
     admin: Option<Admin>,
-    meeting: Option<Statement>,
+    has_meeting: bool,
     meeting_ids: HashSet<String>,
     /// The external recordings that exist, by source_url (`created` false).
     known: HashMap<String, Vec<Row>>,
-    write: Statement,
-    upsert: Statement,
-    remove: Statement,
     name_len: usize,
     url_len: usize,
 }
@@ -192,10 +164,10 @@ pub struct Importer {
 impl Importer {
     /// Checks the set-up (site and admin exist) and prepares the statements; errors
     /// here are fatal.
-    pub fn new(client: &mut Client, opts: ImportOptions, users: Users) -> anyhow::Result<Importer> {
-        let site = client.query_opt(
+    pub fn new(db: &mut Db, opts: ImportOptions, users: Users) -> anyhow::Result<Importer> {
+        let site = db.query_opt(
             "SELECT domain FROM django_site WHERE id = $1",
-            &[&opts.site_id],
+            params![opts.site_id],
         )?;
         if site.is_none() {
             bail!("site {} does not exist in django_site", opts.site_id);
@@ -203,9 +175,9 @@ impl Importer {
         let admin = match opts.admin {
             None => None,
             Some(id) => {
-                let Some(r) = client.query_opt(
+                let Some(r) = db.query_opt(
                     "SELECT username, is_staff FROM auth_user WHERE id = $1",
-                    &[&id],
+                    params![id],
                 )?
                 else {
                     bail!("no administrator with id {id} in auth_user: give an existing --admin");
@@ -235,9 +207,8 @@ impl Importer {
                 }
             );
         }
-        let has_meeting: bool = client
-            .query_one("SELECT to_regclass('meeting') IS NOT NULL AND to_regclass('meeting_additional_owners') IS NOT NULL", &[])?
-            .get(0);
+        let has_meeting =
+            db.table_exists("meeting")? && db.table_exists("meeting_additional_owners")?;
         if !has_meeting {
             log::warn!(
                 "Pod's meeting tables are missing: owners of Pod-made sessions are not looked up"
@@ -247,12 +218,12 @@ impl Importer {
         // most records (and every record of a rerun) need at most one statement.
         let mut meeting_ids = HashSet::new();
         if has_meeting {
-            for r in client.query("SELECT DISTINCT meeting_id FROM meeting", &[])? {
+            for r in db.query("SELECT DISTINCT meeting_id FROM meeting", &[])? {
                 meeting_ids.insert(r.get(0));
             }
         }
         let mut known: HashMap<String, Vec<Row>> = HashMap::new();
-        for r in client.query(
+        for r in db.query(
             "SELECT source_url, owner_id, min(id) FROM import_video_externalrecording \
              WHERE owner_id IS NOT NULL GROUP BY source_url, owner_id",
             &[],
@@ -263,31 +234,20 @@ impl Importer {
                 created: false,
             });
         }
-        // From here on every statement (ours and the foreign-key checks PostgreSQL runs for
-        // each row) is a keyed lookup or an insert, and PostgreSQL caches its plan after a
-        // few records. A plan cached while the tables were still empty would scan them whole
-        // for every record once they have grown (15 s instead of 5 for 10,000 records);
-        // re-planning every statement (plan_cache_mode = force_custom_plan) costs as much.
-        // So this session tells the planner to take the indexes. Only this session.
-        client.batch_execute("SET enable_seqscan = off; SET enable_hashjoin = off")?;
+        if db.engine() == Engine::Postgres {
+            // Every statement from here on (ours and the foreign-key checks PostgreSQL runs
+            // for each row) is a keyed lookup or an insert, and PostgreSQL caches its plan
+            // after a few records. A plan cached while the tables were still empty would
+            // scan them whole for every record once they have grown; so this session tells
+            // the planner to take the indexes. Only this session.
+            db.batch("SET enable_seqscan = off; SET enable_hashjoin = off")?;
+        }
         Ok(Importer {
-            meeting: if has_meeting {
-                Some(client.prepare(MEETING)?)
-            } else {
-                None
-            },
+            has_meeting,
             meeting_ids,
             known,
-            // Everything one record writes is one statement: one transaction, one round trip.
-            write: client.prepare(&format!("WITH {NEW_USERS_SQL},{}", ext_sql(13, true)))?,
-            upsert: client.prepare(&format!("WITH {}", ext_sql(1, false)))?,
-            remove: client.prepare(
-                "DELETE FROM import_video_externalrecording \
-                 WHERE source_url = $2 AND owner_id = ANY($1::int4[]) AND type = 'bigbluebutton' \
-                 RETURNING owner_id, id, false",
-            )?,
-            name_len: column_len(client, "import_video_externalrecording", "name", 250)?,
-            url_len: column_len(client, "import_video_externalrecording", "source_url", 500)?,
+            name_len: column_len(db, "import_video_externalrecording", "name", 250)?,
+            url_len: column_len(db, "import_video_externalrecording", "source_url", 500)?,
             opts,
             users,
             admin,
@@ -296,7 +256,7 @@ impl Importer {
 
     /// Handles one record; returns the `pod_import` object to add to it. Database
     /// failures that doom the run come back as fatal errors.
-    pub fn handle(&mut self, client: &mut Client, rec: &Record) -> anyhow::Result<Import> {
+    pub fn handle(&mut self, db: &mut Db, tx: &mut Tx, rec: &Record) -> anyhow::Result<Import> {
         let source_url = rec
             .str_field("source_url")?
             .map(str::trim)
@@ -311,8 +271,11 @@ impl Importer {
         }
         let start = rec.required_str("start_time")?;
         let start = parse_rfc3339(start)
-            .with_context(|| format!("start_time {start:?} is not an RFC 3339 date"))?
-            .to_rfc3339_opts(SecondsFormat::Millis, true);
+            .with_context(|| format!("start_time {start:?} is not an RFC 3339 date"))?;
+        // Milliseconds, as bbb-list gives them.
+        let start = start
+            .with_nanosecond(start.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(start);
         let name = [
             rec.str_field("name")?,
             rec.str_field("meeting_id")?,
@@ -326,7 +289,7 @@ impl Importer {
         let name = truncate_chars(name, self.name_len);
         let moderators: Vec<Person> = rec.typed("moderators")?.unwrap_or_default();
 
-        let (source, site, mut owners) = self.owners(client, rec, moderators)?;
+        let (source, site, mut owners) = self.owners(db, rec, moderators)?;
         let Some(source) = source else {
             return Ok(Import::without_owners());
         };
@@ -343,13 +306,9 @@ impl Importer {
                 (self.known_rows(&source_url, &owners), 0)
             }
             Mode::Remove => {
-                let ids = found_ids(&owners);
-                let rows: Vec<Row> = client
-                    .query(&self.remove, &[&ids, &source_url])
-                    .map_err(|e| classify(client, e))?
-                    .iter()
-                    .map(Row::from)
-                    .collect();
+                lock_for_write(db, tx, &format!("import {source_url}"))?;
+                let rows = remove(db, &found_ids(&owners), &source_url)
+                    .map_err(|e| e.for_record("Pod"))?;
                 if let Some(list) = self.known.get_mut(&source_url) {
                     list.retain(|k| !rows.iter().any(|r| r.owner == k.owner));
                 }
@@ -362,7 +321,7 @@ impl Importer {
                     // Every owner already has this recording: nothing to write.
                     return Ok(self.describe(source, site, &owners, &known, 0));
                 }
-                self.import(client, &mut owners, &source_url, &name, &start, site)?
+                self.import(db, tx, &mut owners, &source_url, &name, start, site)?
             }
         };
         Ok(self.describe(source, site, &owners, &rows, users_created))
@@ -370,39 +329,23 @@ impl Importer {
 
     /// Writes what one record lacks (users, external recordings) and remembers it; returns
     /// the external recordings found or made and the number of users created.
+    #[allow(clippy::too_many_arguments)]
     fn import(
         &mut self,
-        client: &mut Client,
+        db: &mut Db,
+        tx: &mut Tx,
         owners: &mut [Owner],
         source_url: &str,
         name: &str,
-        start: &str,
+        start: DateTime<Utc>,
         site: i32,
     ) -> anyhow::Result<(Vec<Row>, usize)> {
-        let mut users_created = 0;
         // Another host importing the same recording waits here, then sees its rows.
-        let result = super::lock::with_lock(client, &format!("import {source_url}"), |c| {
-            self.write(c, owners, source_url, name, start, site)
-        })?;
-        let staff = self.users.options().staff;
-        let mut rows = Vec::new();
-        for r in &result {
-            match r.get::<_, Option<String>>(3) {
-                Some(username) => {
-                    if let Some(o) = owners
-                        .iter_mut()
-                        .find(|o| o.found.is_none() && o.username == username)
-                    {
-                        o.found = Some(Found {
-                            id: r.get(0),
-                            staff,
-                        });
-                        o.user_status = Status::Created;
-                        users_created += 1;
-                    }
-                }
-                None => rows.push(Row::from(r)),
-            }
+        lock_for_write(db, tx, &format!("import {source_url}"))?;
+        let (rows, created) = self.write(db, tx, owners, source_url, name, start, site)?;
+        for (i, f) in &created {
+            owners[*i].found = Some(*f);
+            owners[*i].user_status = Status::Created;
         }
         let list = self.known.entry(source_url.to_string()).or_default();
         for r in rows.iter().filter(|r| r.created) {
@@ -416,7 +359,7 @@ impl Importer {
                 self.users.remember(&o.username, f);
             }
         }
-        Ok((rows, users_created))
+        Ok((rows, created.len()))
     }
 
     /// The rows known to exist for these owners (read at start or written since).
@@ -433,116 +376,148 @@ impl Importer {
             .collect()
     }
 
-    /// Writes the record's new users and external recordings in one statement. When a
-    /// user was created by someone else since the start, finds it and tries once more.
+    /// Writes the record's new users, then the external recordings its owners lack (as
+    /// the database has them now, under the record's lock). When a user was created by
+    /// someone else since the start, undoes the record's rows, finds that user and tries
+    /// once more. Returns the rows and the users created (by owner position).
+    #[allow(clippy::too_many_arguments)]
     fn write(
         &mut self,
-        client: &mut Client,
+        db: &mut Db,
+        tx: &mut Tx,
         owners: &mut [Owner],
         source_url: &str,
         name: &str,
-        start: &str,
+        start: DateTime<Utc>,
         site: i32,
-    ) -> anyhow::Result<Vec<postgres::Row>> {
+    ) -> anyhow::Result<(Vec<Row>, Vec<(usize, Found)>)> {
         let mut retried = false;
         loop {
-            let mut new = NewUsers::default();
-            let (mut ids, mut positions) = (Vec::new(), Vec::new());
-            for (i, o) in owners.iter().enumerate() {
-                match (&o.found, &o.person) {
-                    (Some(f), _) => {
-                        ids.push(f.id);
-                        positions.push(i as i32);
-                    }
-                    (None, Some(p)) => self.users.add_new(&mut new, p, i as i32)?,
-                    (None, None) => {}
-                }
-            }
-            let u = self.users.options();
-            let res = if new.usernames.is_empty() {
-                client.query(
-                    &self.upsert,
-                    &[&ids, &positions, &source_url, &name, &start, &site],
-                )
-            } else {
-                client.query(
-                    &self.write,
-                    &[
-                        &new.usernames,
-                        &new.first_names,
-                        &new.last_names,
-                        &new.emails,
-                        &new.hashkeys,
-                        &new.positions,
-                        &u.staff,
-                        &u.auth_type.as_str(),
-                        &u.affiliation,
-                        &u.establishment,
-                        &u.site_id,
-                        &u.favorites_description,
-                        &ids,
-                        &positions,
-                        &source_url,
-                        &name,
-                        &start,
-                        &site,
-                    ],
-                )
-            };
-            match res {
-                Ok(rows) => return Ok(rows),
-                Err(e)
-                    if !retried
-                        && !new.usernames.is_empty()
-                        && e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
-                {
+            match self.try_write(db, owners, source_url, name, start, site) {
+                Ok(done) => return Ok(done),
+                Err(Failure::Db(e)) if e.kind == ErrorKind::Unique && !retried => {
                     retried = true;
+                    tx.undo_record(db)?;
                     for o in owners.iter_mut().filter(|o| o.found.is_none()) {
                         let Some(p) = &o.person else { continue };
-                        let found = self.users.find_in_db(client, p).map_err(|e| match e {
-                            LookupError::Db(e) => classify(client, e),
-                            LookupError::Other(e) => e,
-                        })?;
+                        let found = self.users.find_in_db(db, p).map_err(|e| e.for_record())?;
                         if let Some(f) = found {
                             o.found = Some(f);
                             o.user_status = Status::Exists;
                         }
                     }
                 }
-                Err(e) => return Err(classify(client, e)),
+                Err(Failure::Db(e)) => return Err(e.for_record("Pod")),
+                Err(Failure::Other(e)) => return Err(e),
             }
         }
+    }
+
+    /// One attempt of [`Importer::write`].
+    fn try_write(
+        &mut self,
+        db: &mut Db,
+        owners: &[Owner],
+        source_url: &str,
+        name: &str,
+        start: DateTime<Utc>,
+        site: i32,
+    ) -> Result<(Vec<Row>, Vec<(usize, Found)>), Failure> {
+        let mut created = Vec::new();
+        let mut ids = Vec::new();
+        for (i, o) in owners.iter().enumerate() {
+            match (&o.found, &o.person) {
+                (Some(f), _) => ids.push(f.id),
+                (None, Some(p)) => {
+                    let f = self.users.create(db, p).map_err(|e| match e {
+                        crate::pod::users::LookupError::Db(e) => Failure::Db(e),
+                        crate::pod::users::LookupError::Other(e) => Failure::Other(e),
+                    })?;
+                    created.push((i, f));
+                    ids.push(f.id);
+                }
+                (None, None) => {}
+            }
+        }
+        let mut rows = Vec::new();
+        if ids.is_empty() {
+            return Ok((rows, created));
+        }
+        let mut values = vec![sql::Value::from(source_url)];
+        values.extend(ids.iter().map(|&i| sql::Value::from(i)));
+        let existing = db.query(
+            &format!(
+                "SELECT owner_id, min(id) FROM import_video_externalrecording \
+                 WHERE source_url = $1 AND owner_id IN ({}) GROUP BY owner_id",
+                Db::list(2, ids.len())
+            ),
+            &values,
+        )?;
+        for &owner in &ids {
+            if rows.iter().any(|r: &Row| r.owner == owner) {
+                continue;
+            }
+            if let Some(r) = existing.iter().find(|r| r.get::<i32>(0) == owner) {
+                rows.push(Row {
+                    owner,
+                    id: r.get(1),
+                    created: false,
+                });
+                continue;
+            }
+            let id = db.insert(
+                "INSERT INTO import_video_externalrecording \
+                 (name, start_at, type, source_url, state, owner_id, site_id, uploaded_to_pod_by_id) \
+                 VALUES ($1, $2, 'bigbluebutton', $3, NULL, $4, $5, NULL)",
+                params![name, start, source_url, owner, site],
+            )?;
+            rows.push(Row {
+                owner,
+                id,
+                created: true,
+            });
+        }
+        Ok((rows, created))
     }
 
     /// Resolves the owners: the Pod meeting's owner and co-owners, else the moderators,
     /// else the admin (unless moderators only). Also returns the site of the rows.
     fn owners(
         &mut self,
-        client: &mut Client,
+        db: &mut Db,
         rec: &Record,
         moderators: Vec<Person>,
     ) -> anyhow::Result<(Option<Source>, i32, Vec<Owner>)> {
         let mid = rec
             .str_field("meeting_id")?
             .filter(|m| self.meeting_ids.contains(*m));
-        if let (Some(stmt), Some(mid)) = (&self.meeting, mid) {
-            let rows = client
-                .query(stmt, &[&mid, &self.opts.site_id])
-                .map_err(|e| classify(client, e))?;
-            if let Some(first) = rows.first() {
-                let site: i32 = first.get(0);
+        if let (true, Some(mid)) = (self.has_meeting, mid) {
+            let meeting = db
+                .query_opt(MEETING, params![mid, self.opts.site_id])
+                .map_err(|e| e.for_record("Pod"))?;
+            let rows = match meeting {
+                Some(m) => db
+                    .query(MEETING_OWNERS, params![m.get::<i64>(0)])
+                    .map_err(|e| e.for_record("Pod"))?
+                    .into_iter()
+                    .map(|r| (m.get::<i32>(1), r))
+                    .collect(),
+                None => Vec::new(),
+            };
+            if let Some((site, _)) = rows.first() {
+                let site = *site;
                 let mut owners: Vec<Owner> = Vec::new();
-                for r in &rows {
-                    let id: i32 = r.get(1);
+                for (_, r) in &rows {
+                    let id: i32 = r.get(0);
                     if owners.iter().any(|o| o.found.is_some_and(|f| f.id == id)) {
                         continue;
                     }
                     owners.push(Owner {
-                        username: r.get(2),
+                        username: r.get(1),
                         person: None,
                         found: Some(Found {
                             id,
-                            staff: r.get(3),
+                            staff: r.get(2),
                         }),
                         user_status: Status::Exists,
                     });
@@ -696,14 +671,53 @@ struct Row {
     created: bool,
 }
 
-impl From<&postgres::Row> for Row {
-    fn from(r: &postgres::Row) -> Row {
-        Row {
+/// Why one attempt to write a record failed.
+enum Failure {
+    Db(sql::Error),
+    Other(anyhow::Error),
+}
+
+impl From<sql::Error> for Failure {
+    fn from(e: sql::Error) -> Self {
+        Failure::Db(e)
+    }
+}
+
+/// Deletes the external recordings of `source_url` that these owners have (the caller
+/// holds the record's lock); returns them.
+fn remove(db: &mut Db, owners: &[i32], source_url: &str) -> sql::Result<Vec<Row>> {
+    if owners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values = vec![sql::Value::from(source_url)];
+    values.extend(owners.iter().map(|&i| sql::Value::from(i)));
+    let rows: Vec<Row> = db
+        .query(
+            &format!(
+                "SELECT owner_id, id FROM import_video_externalrecording \
+                 WHERE source_url = $1 AND type = 'bigbluebutton' AND owner_id IN ({}) ORDER BY id",
+                Db::list(2, owners.len())
+            ),
+            &values,
+        )?
+        .iter()
+        .map(|r| Row {
             owner: r.get(0),
             id: r.get(1),
-            created: r.get(2),
-        }
+            created: false,
+        })
+        .collect();
+    if !rows.is_empty() {
+        let ids: Vec<sql::Value> = rows.iter().map(|r| sql::Value::from(r.id)).collect();
+        db.execute(
+            &format!(
+                "DELETE FROM import_video_externalrecording WHERE id IN ({})",
+                Db::list(1, ids.len())
+            ),
+            &ids,
+        )?;
     }
+    Ok(rows)
 }
 
 fn found_ids(owners: &[Owner]) -> Vec<i32> {

@@ -1,30 +1,28 @@
 //! One record's lock in Pod's database, so that several hosts running pod-import or
-//! pod-claim at once never write the same rows twice: a session advisory lock (PostgreSQL
-//! `pg_advisory_lock`; MySQL/MariaDB would map it to `GET_LOCK`) keyed on a string.
+//! pod-claim at once never write the same rows twice: a session lock keyed on a string
+//! (PostgreSQL advisory lock, MariaDB/MySQL `GET_LOCK`, through [`Db::lock`]), held until
+//! the batch's commit so that the other host sees the rows once it gets the lock. A lock
+//! another session holds is never waited for while holding others (no deadlock between
+//! two batches): the batch is committed first, its locks released, then the wait.
 
-use super::classify;
-use postgres::Client;
+use super::commit::Tx;
+use crate::db::sql::Db;
 
-/// The first key of our advisory locks ("bbbm"), so that they never meet other users'.
+/// The first key of our locks ("bbbm"), so that they never meet other users'.
 const CLASS: i32 = 0x6262_626d;
 
-/// Runs `f` holding the lock of `key` (waiting for another session that holds it).
-pub fn with_lock<T>(
-    client: &mut Client,
-    key: &str,
-    f: impl FnOnce(&mut Client) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    client
-        .execute("SELECT pg_advisory_lock($1, hashtext($2))", &[&CLASS, &key])
-        .map_err(|e| classify(client, e))?;
-    let result = f(client);
-    let unlocked = client.execute(
-        "SELECT pg_advisory_unlock($1, hashtext($2))",
-        &[&CLASS, &key],
-    );
-    match (result, unlocked) {
-        (Ok(v), Ok(_)) => Ok(v),
-        (Ok(_), Err(e)) => Err(classify(client, e)),
-        (Err(e), _) => Err(e),
+/// Takes the lock of `key` for the rest of the batch, then opens the record's write
+/// (transaction and savepoint, [`Tx::writing`]).
+pub fn lock_for_write(db: &mut Db, tx: &mut Tx, key: &str) -> anyhow::Result<()> {
+    if !tx.locks.contains(key) {
+        let got = db.try_lock(CLASS, key).map_err(|e| e.for_record("Pod"))?;
+        if !got {
+            // Another host works on this key: commit ours (and let go of our locks), then
+            // wait for it, holding nothing else.
+            tx.commit(db)?;
+            db.lock(CLASS, key).map_err(|e| e.for_record("Pod"))?;
+        }
+        tx.locks.insert(key.to_string());
     }
+    tx.writing(db)
 }

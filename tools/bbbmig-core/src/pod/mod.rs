@@ -1,23 +1,27 @@
 //! Pod (esup-pod 4.x) written the way Pod's own code writes it: the connection to its
-//! PostgreSQL database, users with every row Pod makes for them, external recordings
-//! ("My external recordings"), and recorder files ready to be claimed.
+//! database (PostgreSQL or MariaDB/MySQL, one SQL logic through `db::sql`), users with
+//! every row Pod makes for them, external recordings ("My external recordings"), and
+//! recorder files ready to be claimed; records committed in batches ([`commit`]).
 
 pub mod claim;
+pub mod commit;
 pub mod import;
 pub mod lock;
 pub mod owner;
 pub mod users;
 
+use crate::db::sql::Db;
+use crate::db::{self, Engine};
 use crate::error::fatal;
-use crate::pg;
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 
 /// How to reach Pod's database: `--pod-db`, else `--pod-db-file`, else `POD_DATABASE_URL`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DbArgs {
-    /// Pod's PostgreSQL database (libpq connection string or URI, no password: use
-    /// PGPASSWORD, ~/.pgpass or --pod-db-file). Default: the POD_DATABASE_URL variable.
+    /// Pod's database: a PostgreSQL connection string or URI, or a mysql:// or mariadb://
+    /// URL; no password here (PGPASSWORD, ~/.pgpass, ~/.my.cnf or --pod-db-file). Default:
+    /// the POD_DATABASE_URL variable.
     #[arg(long, value_name = "CONNINFO")]
     pub pod_db: Option<String>,
     /// Read the connection string (which may hold a password) from FILE, mode 600.
@@ -26,13 +30,14 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    /// Opens the connection; every failure here is fatal.
-    pub fn connect(&self) -> anyhow::Result<postgres::Client> {
+    /// Opens the connection and checks that it is a Pod database; every failure here is
+    /// fatal.
+    pub fn connect(&self) -> anyhow::Result<Db> {
         let conninfo = if let Some(c) = &self.pod_db {
-            pg::refuse_password_in_argv(c)?;
+            db::refuse_password_in_argv(c)?;
             c.clone()
         } else if let Some(p) = &self.pod_db_file {
-            pg::check_private(p)?;
+            db::check_private(p)?;
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read {}", p.display()))?;
             match text
@@ -49,18 +54,22 @@ impl DbArgs {
                 _ => bail!("no Pod database: give --pod-db, --pod-db-file or set POD_DATABASE_URL"),
             }
         };
-        pg::connect(&conninfo).map_err(fatal)
-    }
-}
-
-/// Turns a database error met while handling one record into the right kind of error:
-/// a lost connection or a server shutting down dooms every later record (fatal, exit 2);
-/// anything else (a constraint, a value too long) fails this record only.
-pub fn classify(client: &postgres::Client, e: postgres::Error) -> anyhow::Error {
-    if client.is_closed() || crate::error::db_lost(&e) {
-        fatal(anyhow::Error::new(e).context("lost the Pod database"))
-    } else {
-        anyhow::Error::new(e)
+        let mut db = Db::connect(&conninfo).map_err(fatal)?;
+        if db.engine() == Engine::MySql {
+            // As Pod's own sessions (its init_command): a value too long for its column
+            // is an error, never a silent cut.
+            db.batch("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')")
+                .map_err(fatal)?;
+        }
+        for t in ["auth_user", "authentication_owner"] {
+            if !db.table_exists(t).map_err(fatal)? {
+                return Err(fatal(anyhow::anyhow!(
+                    "this {} database is not Pod's: it has no {t} table (check --pod-db / POD_DATABASE_URL)",
+                    db.engine().name()
+                )));
+            }
+        }
+        Ok(db)
     }
 }
 
@@ -76,20 +85,11 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 }
 
 /// Length limit of a varchar column as this install's migrations made it (Pod commits
-/// no migrations, so sizes differ between installs); `default` when not found.
-pub fn column_len(
-    client: &mut postgres::Client,
-    table: &str,
-    column: &str,
-    default: usize,
-) -> anyhow::Result<usize> {
-    let row = client.query_opt(
-        "SELECT character_maximum_length FROM information_schema.columns \
-         WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
-        &[&table, &column],
-    )?;
-    Ok(row
-        .and_then(|r| r.get::<_, Option<i32>>(0))
+/// no migrations, so sizes differ between installs); `default` when not found. Both
+/// engines count characters (MariaDB utf8mb4: up to 4 bytes each).
+pub fn column_len(db: &mut Db, table: &str, column: &str, default: usize) -> anyhow::Result<usize> {
+    Ok(db
+        .column_len(table, column)?
         .map_or(default, |n| n as usize))
 }
 

@@ -1,11 +1,16 @@
 //! Pod users: finding them (by username, optionally by email) and creating the missing
 //! ones with every row Pod's own code makes for a new user (auth_user, its Owner with
 //! the hashkey computed from SECRET_KEY, the Owner's site, the podfile "home" folder
-//! and the "Favorites" playlist), in the caller's transaction.
+//! and the "Favorites" playlist), in the caller's transaction, parents first (MariaDB
+//! checks foreign keys at once). Usernames are matched the way the database compares
+//! them (MariaDB's `_ci` collations: `Alice` is `alice`, `élodie` is `elodie`).
 
+use crate::db::Engine;
+use crate::db::sql::{self, Db, Row};
+use crate::params;
 use crate::secret::Secret;
-use anyhow::{Context, bail};
-use postgres::{Client, GenericClient, Statement};
+use anyhow::bail;
+use chrono::Utc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -84,7 +89,7 @@ pub struct Found {
     pub staff: bool,
 }
 
-fn found(r: &postgres::Row) -> Found {
+fn found(r: &Row) -> Found {
     Found {
         id: r.get(0),
         staff: r.get(1),
@@ -141,93 +146,32 @@ pub fn hashkey(secret: &Secret, username: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// The rows Pod's own code makes for each new user (Django signals: `create_owner_profile`,
-/// `default_site_owner`, `create_owner_directory`, the Favorites playlist), as common table
-/// expressions to put after `WITH` in one statement, so that they commit with the rest of
-/// the record. Parameters: $1 usernames, $2 first names, $3 last names, $4 e-mails,
-/// $5 hashkeys, $6 positions (text/int4 arrays, one entry per user), $7 is_staff,
-/// $8 auth_type, $9 affiliation, $10 establishment, $11 site id, $12 Favorites description.
-/// `u` (id, username) and `p` (username, pos) are the users made.
-pub const NEW_USERS_SQL: &str = "
-p AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[])
-    AS t(username, first_name, last_name, email, hashkey, pos)),
-u AS (
-  INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name,
-                         email, is_staff, is_active, date_joined)
-  SELECT '', NULL, false, username, first_name, last_name, email, $7, true, now()
-  FROM p ORDER BY pos
-  RETURNING id, username),
-o AS (
-  INSERT INTO authentication_owner (auth_type, affiliation, commentaire, hashkey, establishment,
-                                    accepts_notifications, user_id, userpicture_id)
-  SELECT $8, $9, '', p.hashkey, $10, NULL, u.id, NULL FROM u JOIN p ON p.username = u.username
-  RETURNING id),
-s AS (
-  INSERT INTO authentication_owner_sites (owner_id, site_id) SELECT o.id, $11 FROM o),
-f AS (
-  INSERT INTO podfile_userfolder (name, created_at, owner_id) SELECT 'home', now(), u.id FROM u),
-n AS (
-  SELECT nextval(pg_get_serial_sequence('playlist_playlist', 'id')) AS pid, u.id AS uid FROM u),
-pl AS (
-  INSERT INTO playlist_playlist (id, name, description, password, visibility, autoplay, promoted,
-                                 editable, slug, owner_id, site_id, date_created, date_updated)
-  SELECT pid, 'Favorites', $12, '', 'private', true, false, false, pid || '-favorites',
-         uid, $11, now(), now()
-  FROM n)";
-
-/// The per-user values of [`NEW_USERS_SQL`] ($1 to $6).
-#[derive(Debug, Default)]
-pub struct NewUsers {
-    /// $1
-    pub usernames: Vec<String>,
-    /// $2
-    pub first_names: Vec<String>,
-    /// $3
-    pub last_names: Vec<String>,
-    /// $4
-    pub emails: Vec<String>,
-    /// $5
-    pub hashkeys: Vec<String>,
-    /// $6: where each user stands among the record's owners.
-    pub positions: Vec<i32>,
-}
-
 /// Finds and creates Pod users; remembers the users of committed records.
 pub struct Users {
     opts: UserOptions,
     secret: Option<Secret>,
-    by_username: Statement,
-    by_email: Statement,
+    /// How the database compares usernames, for the in-memory lookups.
+    fold: fn(&str) -> String,
     cache: HashMap<String, Found>,
     lower: HashMap<String, Vec<Found>>,
     emails: HashMap<String, Vec<Found>>,
 }
 
 impl Users {
-    /// Prepares the statements and reads the existing usernames. Without a secret, users
-    /// can be found but not created.
-    pub fn new(
-        client: &mut Client,
-        opts: UserOptions,
-        secret: Option<Secret>,
-    ) -> anyhow::Result<Users> {
+    /// Reads the existing users. Without a secret, users can be found but not created.
+    pub fn new(db: &mut Db, opts: UserOptions, secret: Option<Secret>) -> anyhow::Result<Users> {
         let mut users = Users {
-            by_username: client.prepare(
-                "SELECT id, is_staff, username = $1 FROM auth_user \
-                 WHERE lower(username) = lower($1) ORDER BY (username = $1) DESC, id LIMIT 2",
-            )?,
-            by_email: client.prepare(
-                "SELECT id, is_staff FROM auth_user WHERE $1 <> '' AND lower(email) = lower($1) \
-                 ORDER BY id LIMIT 2",
-            )?,
+            fold: match db.engine() {
+                Engine::Postgres => str::to_lowercase,
+                Engine::MySql => fold_ci,
+            },
             opts,
             secret,
             cache: HashMap::new(),
             lower: HashMap::new(),
             emails: HashMap::new(),
         };
-        users.preload(client)?;
+        users.preload(db)?;
         Ok(users)
     }
 
@@ -258,7 +202,7 @@ impl Users {
         };
         if let Some(f) = one(
             &self.lower,
-            p.username.to_lowercase(),
+            (self.fold)(&p.username),
             "username ignoring case",
         )? {
             return Ok(Some(f));
@@ -271,18 +215,20 @@ impl Users {
     }
 
     /// Like [`Users::find`], but asks the database (for users created by others meanwhile).
-    pub fn find_in_db(
-        &mut self,
-        db: &mut impl GenericClient,
-        p: &Person,
-    ) -> Result<Option<Found>, LookupError> {
+    pub fn find_in_db(&mut self, db: &mut Db, p: &Person) -> Result<Option<Found>, LookupError> {
         if let Some(f) = self.cache.get(&p.username) {
             return Ok(Some(*f));
         }
-        let rows = db.query(&self.by_username, &[&p.username])?;
+        // MariaDB compares with the column's collation (case and accents ignored), so at
+        // most one user matches there; PostgreSQL may have `Alice` and `alice`.
+        let rows = db.query(
+            "SELECT id, is_staff, CASE WHEN username = $1 THEN 1 ELSE 0 END FROM auth_user \
+             WHERE lower(username) = lower($1) ORDER BY 3 DESC, id LIMIT 2",
+            params![&p.username],
+        )?;
         match rows.as_slice() {
             [] => {}
-            [r, ..] if r.get::<_, bool>(2) => return Ok(Some(found(r))),
+            [r, ..] if r.get::<bool>(2) => return Ok(Some(found(r))),
             [r] => return Ok(Some(found(r))),
             _ => {
                 return Err(LookupError::Other(anyhow::anyhow!(
@@ -293,7 +239,11 @@ impl Users {
         }
         if self.opts.match_email {
             let email = p.email.as_deref().unwrap_or("").trim();
-            let rows = db.query(&self.by_email, &[&email])?;
+            let rows = db.query(
+                "SELECT id, is_staff FROM auth_user WHERE $1 <> '' AND lower(email) = lower($1) \
+                 ORDER BY id LIMIT 2",
+                params![email],
+            )?;
             match rows.len() {
                 0 => {}
                 1 => return Ok(Some(found(&rows[0]))),
@@ -344,39 +294,92 @@ impl Users {
         Ok(())
     }
 
-    /// Adds a person to create to `new` (the values of [`NEW_USERS_SQL`]), after the
-    /// checks of [`Users::check_creatable`]; names are cut to Pod's 150 characters.
-    pub fn add_new(&self, new: &mut NewUsers, p: &Person, position: i32) -> anyhow::Result<()> {
-        self.check_creatable(p)?;
-        let secret = self.secret.as_ref().context("no secret key")?;
+    /// Creates the user with every row Pod makes for a new one (after the checks of
+    /// [`Users::check_creatable`]; names cut to Pod's 150 characters), in the caller's
+    /// transaction: auth_user, its Owner (hashkey), the Owner's site, the "home" folder,
+    /// the Favorites playlist (slug `<id>-favorites`, known once the row has its id).
+    pub fn create(&self, db: &mut Db, p: &Person) -> Result<Found, LookupError> {
+        self.check_creatable(p).map_err(LookupError::Other)?;
+        let Some(secret) = self.secret.as_ref() else {
+            return Err(LookupError::Other(anyhow::anyhow!("no secret key")));
+        };
+        let o = &self.opts;
         let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
-        new.usernames.push(p.username.clone());
-        new.first_names
-            .push(crate::pod::truncate_chars(&text(&p.firstname), 150));
-        new.last_names
-            .push(crate::pod::truncate_chars(&text(&p.lastname), 150));
-        new.emails.push(text(&p.email));
-        new.hashkeys.push(hashkey(secret, &p.username));
-        new.positions.push(position);
-        Ok(())
+        let hashkey = hashkey(secret, &p.username);
+        // Pod's datetimes are UTC on both engines (never the server's local NOW()).
+        let now = Utc::now();
+        let id = db.insert(
+            "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, \
+             last_name, email, is_staff, is_active, date_joined) \
+             VALUES ('', NULL, $1, $2, $3, $4, $5, $6, $7, $8)",
+            params![
+                false,
+                &p.username,
+                crate::pod::truncate_chars(&text(&p.firstname), 150),
+                crate::pod::truncate_chars(&text(&p.lastname), 150),
+                text(&p.email),
+                o.staff,
+                true,
+                now
+            ],
+        )?;
+        let owner = db.insert(
+            "INSERT INTO authentication_owner (auth_type, affiliation, commentaire, hashkey, \
+             establishment, accepts_notifications, user_id, userpicture_id) \
+             VALUES ($1, $2, '', $3, $4, NULL, $5, NULL)",
+            params![
+                o.auth_type.as_str(),
+                &o.affiliation,
+                &hashkey,
+                &o.establishment,
+                id
+            ],
+        )?;
+        db.execute(
+            "INSERT INTO authentication_owner_sites (owner_id, site_id) VALUES ($1, $2)",
+            params![owner, o.site_id],
+        )?;
+        db.execute(
+            "INSERT INTO podfile_userfolder (name, created_at, owner_id) VALUES ('home', $1, $2)",
+            params![now, id],
+        )?;
+        let playlist = db.insert(
+            "INSERT INTO playlist_playlist (name, description, password, visibility, autoplay, \
+             promoted, editable, slug, owner_id, site_id, date_created, date_updated) \
+             VALUES ('Favorites', $1, '', 'private', $2, $3, $3, $4, $5, $6, $7, $7)",
+            params![
+                &o.favorites_description,
+                true,
+                false,
+                format!("new-{hashkey}"),
+                id,
+                o.site_id,
+                now
+            ],
+        )?;
+        db.execute(
+            "UPDATE playlist_playlist SET slug = $1 WHERE id = $2",
+            params![format!("{playlist}-favorites"), playlist],
+        )?;
+        Ok(Found {
+            id: i32::try_from(id).map_err(|e| LookupError::Other(e.into()))?,
+            staff: o.staff,
+        })
     }
 
     /// Remembers users once their record is committed, so later records find them.
     pub fn remember(&mut self, username: &str, f: Found) {
         if self.cache.insert(username.to_string(), f).is_none() {
             self.lower
-                .entry(username.to_lowercase())
+                .entry((self.fold)(username))
                 .or_default()
                 .push(f);
         }
     }
 
     /// Reads every user once, so that finding one needs no statement.
-    fn preload(&mut self, client: &mut Client) -> anyhow::Result<()> {
-        for r in client.query(
-            "SELECT username, id, is_staff, lower(email) FROM auth_user",
-            &[],
-        )? {
+    fn preload(&mut self, db: &mut Db) -> anyhow::Result<()> {
+        for r in db.query("SELECT username, id, is_staff, lower(email) FROM auth_user", &[])? {
             let f = Found {
                 id: r.get(1),
                 staff: r.get(2),
@@ -399,36 +402,53 @@ impl Users {
 #[derive(Debug)]
 pub enum LookupError {
     /// The database refused or the connection broke.
-    Db(postgres::Error),
+    Db(sql::Error),
     /// Anything else.
     Other(anyhow::Error),
 }
 
-impl From<postgres::Error> for LookupError {
-    fn from(e: postgres::Error) -> Self {
+impl From<sql::Error> for LookupError {
+    fn from(e: sql::Error) -> Self {
         LookupError::Db(e)
     }
+}
+
+impl LookupError {
+    /// As the run should see it: a lost database is fatal, anything else fails the record.
+    pub fn for_record(self) -> anyhow::Error {
+        match self {
+            LookupError::Db(e) => e.for_record("Pod"),
+            LookupError::Other(e) => e,
+        }
+    }
+}
+
+/// A username as MariaDB's `_ci` collations compare it: case and accents ignored
+/// (`Élodie` is `elodie`).
+fn fold_ci(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Checks that `secret` is Pod's SECRET_KEY: the hashkey it gives must be that of at
 /// least one of the admin and the most recently active owners (Pod recomputes hashkeys
 /// on every save, so active owners carry the current key). No owner at all: no check.
-pub fn check_secret(
-    client: &mut Client,
-    secret: &Secret,
-    admin: Option<i32>,
-) -> anyhow::Result<()> {
-    let rows = client.query(
+pub fn check_secret(db: &mut Db, secret: &Secret, admin: Option<i32>) -> anyhow::Result<()> {
+    let rows = db.query(
         "SELECT u.username, o.hashkey FROM authentication_owner o JOIN auth_user u ON u.id = o.user_id \
-         ORDER BY (u.id = $1) DESC, u.last_login DESC NULLS LAST, u.id DESC LIMIT 50",
-        &[&admin.unwrap_or(-1)],
+         ORDER BY CASE WHEN u.id = $1 THEN 0 ELSE 1 END, CASE WHEN u.last_login IS NULL THEN 1 ELSE 0 END, \
+         u.last_login DESC, u.id DESC LIMIT 50",
+        params![admin.unwrap_or(-1)],
     )?;
     if rows.is_empty() {
         return Ok(());
     }
     let matches = rows
         .iter()
-        .any(|r| hashkey(secret, r.get::<_, &str>(0)) == r.get::<_, &str>(1));
+        .any(|r| hashkey(secret, &r.get::<String>(0)) == r.get::<String>(1));
     if !matches {
         bail!(
             "the secret key is not Pod's SECRET_KEY: it does not give the hashkey of any of {} \
@@ -475,6 +495,13 @@ mod tests {
         ] {
             assert!(!django_email(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn ci_fold_ignores_case_and_accents() {
+        assert_eq!(fold_ci("Élodie"), "elodie");
+        assert_eq!(fold_ci("ALICE"), fold_ci("alice"));
+        assert_ne!(fold_ci("alice"), fold_ci("alicia"));
     }
 
     #[test]
