@@ -271,7 +271,7 @@ fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
     );
 
     // The pipeline goes on on the controller: pod-import and pod-claim.
-    let db = pod_db("cluster_claim");
+    let db = pod_db(bbbmig_core::db::Engine::Postgres, "cluster_claim");
     let stdout: String = format!("{}{}", out1.stdout, out2.stdout);
     let mut imp = import(&db);
     imp.args(["--admin", "1"]);

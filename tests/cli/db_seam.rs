@@ -140,7 +140,7 @@ fn one_sql_text_behaves_alike_on_both_engines() {
 #[test]
 fn fresh_fixture_databases_on_both_engines_read_alike() {
     use crate::support::mysql::{Fixture, fresh_db};
-    let pg = crate::support::pod::pod_db("seampod");
+    let pg = crate::support::pod::pod_db(bbbmig_core::db::Engine::Postgres, "seampod");
     let my = fresh_db("seampod", Fixture::Pod);
     let sql = "SELECT username, is_staff FROM auth_user ORDER BY id";
     let (a, b) = (pg.strings(sql), my.strings(sql));

@@ -1,8 +1,10 @@
-//! Pod test support: a throwaway database loaded with Pod 4.1's own schema and seed data,
-//! commands for pod-import and pod-claim pointed at it, records in the bbb-list shape.
+//! Pod test support: a throwaway database on either engine loaded with Pod 4.1's own schema
+//! and seed data, commands for pod-import and pod-claim pointed at it, records in the
+//! bbb-list shape, each test body run once per engine.
 
 use super::pg::{TestDb, fresh_db};
 use super::{cmd, fixture};
+use bbbmig_core::db::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::process::Command;
@@ -10,13 +12,25 @@ use std::process::Command;
 /// The SECRET_KEY the seed's hashkeys were made with.
 pub const SECRET: &str = "test-pod-secret-key";
 
-/// A fresh database with Pod's schema (tests/fixtures/pod) and the seed data.
-pub fn pod_db(hint: &str) -> TestDb {
+/// A fresh database with Pod's schema (tests/fixtures/pod) and the seed data, on
+/// `engine` (MariaDB: its URL holds the password, given to the tools by the environment).
+pub fn pod_db(engine: Engine, hint: &str) -> TestDb {
+    if engine == Engine::MySql {
+        return super::mysql::fresh_db(hint, super::mysql::Fixture::Pod);
+    }
     let db = fresh_db(hint);
     for f in ["pod/stubs.sql", "pod/pod_schema.sql", "pod/seed.sql"] {
         db.exec(&std::fs::read_to_string(fixture(f)).expect("read fixture"));
     }
     db
+}
+
+/// Runs a test body once per engine ([`super::engines`]), saying which on failure.
+pub fn each_engine(body: impl Fn(Engine)) {
+    for engine in super::engines() {
+        eprintln!("--- on {}", engine.name());
+        body(engine);
+    }
 }
 
 /// `pod-import` on that database, with the secret in the environment.
@@ -77,12 +91,11 @@ pub fn ndjson(recs: &[Value]) -> String {
 
 /// One number from SQL.
 pub fn count(db: &TestDb, sql: &str) -> i64 {
-    db.client().query_one(sql, &[]).expect(sql).get(0)
+    db.number(sql)
 }
 
 /// Every row of every table the tools write, as text: equal snapshots = nothing written.
 pub fn snapshot(db: &TestDb) -> String {
-    let mut c = db.client();
     let mut out = String::new();
     for t in [
         "auth_user",
@@ -93,15 +106,11 @@ pub fn snapshot(db: &TestDb) -> String {
         "import_video_externalrecording",
         "recorder_recordingfiletreatment",
     ] {
-        let row = c
-            .query_one(
-                &format!(
-                    "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '') FROM {t} t"
-                ),
-                &[],
-            )
-            .expect("snapshot");
-        out.push_str(&format!("== {t}\n{}\n", row.get::<_, String>(0)));
+        out.push_str(&format!("== {t}\n"));
+        for row in db.strings(&format!("SELECT * FROM {t} ORDER BY id")) {
+            out.push_str(&row.join("|"));
+            out.push('\n');
+        }
     }
     out
 }

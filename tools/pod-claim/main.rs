@@ -3,8 +3,8 @@
 
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::pod::DbArgs;
-use bbbmig_core::pod::commit::for_each_record;
 use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
+use bbbmig_core::pod::commit::for_each_record;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -2,8 +2,10 @@
 //! row that makes them claimable in Pod at once.
 
 use crate::support::pg::TestDb;
-use crate::support::pod::{claim, count, ndjson, pod_db, record};
+use crate::support::pod::{claim, count, each_engine, ndjson, pod_db, record};
 use crate::support::run;
+use bbbmig_core::db::Engine;
+use bbbmig_core::params;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,9 +18,9 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(hint: &str) -> Setup {
+    fn new(engine: Engine, hint: &str) -> Setup {
         let s = Setup {
-            db: pod_db(hint),
+            db: pod_db(engine, hint),
             root: tempfile::tempdir().unwrap(),
             src: tempfile::tempdir().unwrap(),
         };
@@ -77,7 +79,11 @@ fn pod_claim(v: &serde_json::Map<String, Value>) -> &Value {
 
 #[test]
 fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
-    let s = Setup::new("claim_move");
+    each_engine(claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row_on);
+}
+
+fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_move");
     let rec = s.rec(3, "Cours de Maths L1 – Groupe A", 5000);
     let src = PathBuf::from(rec["video"]["path"].as_str().unwrap());
     let r = run(s.cmd(), &ndjson(std::slice::from_ref(&rec)));
@@ -98,22 +104,26 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
     );
     assert!(!src.exists(), "moved, not copied");
     let row =
-        s.db.client()
+        s.db.sql()
             .query_one(
                 "SELECT id, file, file_size, recorder_id, require_manual_claim, email_sent, \
-             date_email_sent IS NULL, type, date_added = $1::text::timestamptz \
+             date_email_sent IS NULL, type, date_added \
              FROM recorder_recordingfiletreatment",
-                &[&rec["start_time"].as_str().unwrap()],
+                &[],
             )
             .unwrap();
-    assert_eq!(pc["treatment_id"], row.get::<_, i64>(0));
-    assert_eq!(row.get::<_, &str>(1), pod_path);
-    assert_eq!(row.get::<_, i64>(2), 5000);
-    assert_eq!(row.get::<_, i64>(3), 1);
-    assert!(row.get::<_, bool>(4), "claimable at once");
-    assert!(!row.get::<_, bool>(5) && row.get::<_, bool>(6));
-    assert_eq!(row.get::<_, &str>(7), "video");
-    assert!(row.get::<_, bool>(8), "date_added is the recording's start");
+    assert_eq!(pc["treatment_id"], row.get::<i64>(0));
+    assert_eq!(row.get::<String>(1), pod_path);
+    assert_eq!(row.get::<i64>(2), 5000);
+    assert_eq!(row.get::<i64>(3), 1);
+    assert!(row.get::<bool>(4), "claimable at once");
+    assert!(!row.get::<bool>(5) && row.get::<bool>(6));
+    assert_eq!(row.get::<String>(7), "video");
+    assert_eq!(
+        row.get::<chrono::DateTime<chrono::Utc>>(8),
+        chrono::DateTime::parse_from_rfc3339(rec["start_time"].as_str().unwrap()).unwrap(),
+        "date_added is the recording's start, in UTC"
+    );
 
     // Second run: the source is gone, the file and row are there.
     let r = run(s.cmd(), &ndjson(&[rec]));
@@ -130,7 +140,11 @@ fn claim_moves_the_video_into_the_recorder_folder_with_a_claimable_row() {
 
 #[test]
 fn claim_copy_keeps_the_source_and_a_second_run_reports_exists() {
-    let s = Setup::new("claim_copy");
+    each_engine(claim_copy_keeps_the_source_and_a_second_run_reports_exists_on);
+}
+
+fn claim_copy_keeps_the_source_and_a_second_run_reports_exists_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_copy");
     let rec = s.rec(1, "Copie", 3000);
     let mut c = s.cmd();
     c.arg("--copy");
@@ -153,7 +167,11 @@ fn claim_copy_keeps_the_source_and_a_second_run_reports_exists() {
 
 #[test]
 fn claim_gives_two_recordings_with_the_same_name_and_date_distinct_files() {
-    let s = Setup::new("claim_same");
+    each_engine(claim_gives_two_recordings_with_the_same_name_and_date_distinct_files_on);
+}
+
+fn claim_gives_two_recordings_with_the_same_name_and_date_distinct_files_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_same");
     let a = s.rec(1, "Amphi", 100);
     let mut b = s.rec(29, "Amphi", 200); // 29 % 28 == 1: same day as 1
     assert_eq!(
@@ -179,7 +197,11 @@ fn claim_gives_two_recordings_with_the_same_name_and_date_distinct_files() {
 
 #[test]
 fn claim_missing_video_fails_only_that_record() {
-    let s = Setup::new("claim_missing");
+    each_engine(claim_missing_video_fails_only_that_record_on);
+}
+
+fn claim_missing_video_fails_only_that_record_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_missing");
     let gone = with_video(
         record(1, "m", "gone", &[]),
         &s.src.path().join("nope.webm"),
@@ -210,7 +232,11 @@ fn claim_missing_video_fails_only_that_record() {
 
 #[test]
 fn claim_never_reuses_a_path_pod_already_processed() {
-    let s = Setup::new("claim_used");
+    each_engine(claim_never_reuses_a_path_pod_already_processed_on);
+}
+
+fn claim_never_reuses_a_path_pod_already_processed_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_used");
     let rec = s.rec(1, "Claimed", 10);
     let mut c = s.cmd();
     c.arg("--dry-run");
@@ -221,11 +247,11 @@ fn claim_never_reuses_a_path_pod_already_processed() {
         .to_string();
     assert_eq!(pod_claim(&r.records()[0])["status"], "dry-run");
     assert!(s.files().is_empty() && Path::new(rec["video"]["path"].as_str().unwrap()).exists());
-    s.db.client()
+    s.db.sql()
         .execute(
             "INSERT INTO recorder_recording (title, type, source_file, comment, date_added, recorder_id, user_id) \
-             VALUES ('t', 'video', $1, '', now(), 1, 2)",
-            &[&path],
+             VALUES ('t', 'video', $1, '', $2, 1, 2)",
+            params![path, chrono::Utc::now()],
         )
         .unwrap();
     let r = run(s.cmd(), &ndjson(&[rec]));
@@ -243,7 +269,11 @@ fn claim_never_reuses_a_path_pod_already_processed() {
 
 #[test]
 fn claim_refuses_a_bad_recorder_before_reading_records() {
-    let s = Setup::new("claim_setup");
+    each_engine(claim_refuses_a_bad_recorder_before_reading_records_on);
+}
+
+fn claim_refuses_a_bad_recorder_before_reading_records_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_setup");
     let input = ndjson(&[s.rec(1, "x", 10)]);
     for (recorder, root, want) in [
         ("99", s.root_arg(), "no recorder with id 99"),
@@ -290,7 +320,11 @@ impl Drop for Tmpfs {
 
 #[test]
 fn claim_read_only_recorder_folder_is_fatal_at_start() {
-    let s = Setup::new("claim_ro");
+    each_engine(claim_read_only_recorder_folder_is_fatal_at_start_on);
+}
+
+fn claim_read_only_recorder_folder_is_fatal_at_start_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_ro");
     let Some(_m) = Tmpfs::mount(&s.folder(), "ro,size=1m") else {
         return;
     };
@@ -307,7 +341,11 @@ fn claim_read_only_recorder_folder_is_fatal_at_start() {
 
 #[test]
 fn claim_full_recorder_folder_is_fatal_and_leaves_nothing() {
-    let s = Setup::new("claim_full");
+    each_engine(claim_full_recorder_folder_is_fatal_and_leaves_nothing_on);
+}
+
+fn claim_full_recorder_folder_is_fatal_and_leaves_nothing_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_full");
     let Some(_m) = Tmpfs::mount(&s.folder(), "size=64k") else {
         return;
     };
@@ -330,7 +368,11 @@ fn claim_full_recorder_folder_is_fatal_and_leaves_nothing() {
 
 #[test]
 fn kill_during_claim_leaves_no_partial_file() {
-    let s = Setup::new("claim_kill");
+    each_engine(kill_during_claim_leaves_no_partial_file_on);
+}
+
+fn kill_during_claim_leaves_no_partial_file_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_kill");
     const LEN: usize = 24 << 20;
     let src = s.src.path().join("big.webm");
     std::fs::write(&src, pattern(LEN, 7)).unwrap();
@@ -350,7 +392,7 @@ fn kill_during_claim_leaves_no_partial_file() {
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
         let rows: Vec<String> =
-            s.db.client()
+            s.db.sql()
                 .query("SELECT file FROM recorder_recordingfiletreatment", &[])
                 .unwrap()
                 .iter()
@@ -395,8 +437,19 @@ fn kill_during_claim_leaves_no_partial_file() {
 
 #[test]
 fn claim_names_fit_an_older_install_with_a_100_character_path_column() {
-    let s = Setup::new("claim_short");
-    s.db.exec("ALTER TABLE recorder_recordingfiletreatment ALTER COLUMN file TYPE varchar(100)");
+    each_engine(claim_names_fit_an_older_install_with_a_100_character_path_column_on);
+}
+
+fn claim_names_fit_an_older_install_with_a_100_character_path_column_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_short");
+    s.db.exec(match engine {
+        Engine::Postgres => {
+            "ALTER TABLE recorder_recordingfiletreatment ALTER COLUMN file TYPE varchar(100)"
+        }
+        Engine::MySql => {
+            "ALTER TABLE recorder_recordingfiletreatment MODIFY file varchar(100) NOT NULL"
+        }
+    });
     let long = "Un intitulé de cours vraiment très long, bien plus que quarante caractères";
     let r = run(s.cmd(), &ndjson(&[s.rec(1, long, 10)]));
     r.ok();
@@ -417,9 +470,13 @@ fn claim_names_fit_an_older_install_with_a_100_character_path_column() {
 
 #[test]
 fn claim_never_takes_another_recordings_file_sharing_its_name() {
+    each_engine(claim_never_takes_another_recordings_file_sharing_its_name_on);
+}
+
+fn claim_never_takes_another_recordings_file_sharing_its_name_on(engine: Engine) {
     // Same name slug, same start second, same first 8 characters of the record ID, same
     // size: one file name for two recordings.
-    let s = Setup::new("claim_collide");
+    let s = Setup::new(engine, "claim_collide");
     let a = s.rec(1, "Amphi", 4000);
     let mut b = s.rec(2, "Amphi", 4000);
     b["start_time"] = a["start_time"].clone();
@@ -448,7 +505,11 @@ fn claim_never_takes_another_recordings_file_sharing_its_name() {
 
 #[test]
 fn claim_recognises_a_renamed_recording_by_its_record_id() {
-    let s = Setup::new("claim_renamed");
+    each_engine(claim_recognises_a_renamed_recording_by_its_record_id_on);
+}
+
+fn claim_recognises_a_renamed_recording_by_its_record_id_on(engine: Engine) {
+    let s = Setup::new(engine, "claim_renamed");
     let rec = s.rec(5, "Ancien nom", 3000);
     let r = run(s.cmd(), &ndjson(std::slice::from_ref(&rec)));
     r.ok();

@@ -1,8 +1,9 @@
 //! pod-import and pod-claim run from several hosts at once on the same records: no
 //! duplicate rows, no failed record, each file claimed once (issue 13).
 
-use crate::support::pod::{claim, count, import, ndjson, pod_db, record};
+use crate::support::pod::{claim, count, each_engine, import, ndjson, pod_db, record};
 use crate::support::{Run, run};
+use bbbmig_core::db::Engine;
 use serde_json::json;
 use std::process::Command;
 
@@ -17,7 +18,11 @@ fn at_once(a: Command, b: Command, input: &str, meanwhile: impl FnOnce()) -> (Ru
 
 #[test]
 fn two_pod_imports_at_once_make_each_row_and_user_once() {
-    let db = pod_db("pod_import_at_once");
+    each_engine(two_pod_imports_at_once_make_each_row_and_user_once_on);
+}
+
+fn two_pod_imports_at_once_make_each_row_and_user_once_on(engine: Engine) {
+    let db = pod_db(engine, "pod_import_at_once");
     // 2,000 recordings whose 40 moderators are shared: both runs create the same users.
     let names: Vec<String> = (0..40).map(|i| format!("conc{i}")).collect();
     let recs: Vec<_> = (1..=2000u32)
@@ -35,12 +40,18 @@ fn two_pod_imports_at_once_make_each_row_and_user_once() {
     };
     // A slow disk: each insert takes 2 ms, the time another run's statement, started
     // meanwhile, needs to miss the row and insert it too (without a lock per record).
-    db.exec(
-        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \
-         $$BEGIN PERFORM pg_sleep(0.002); RETURN NEW; END$$; \
-         CREATE TRIGGER slow BEFORE INSERT ON import_video_externalrecording \
-         FOR EACH ROW EXECUTE FUNCTION slow()",
-    );
+    db.exec(match engine {
+        Engine::Postgres => {
+            "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \
+             $$BEGIN PERFORM pg_sleep(0.002); RETURN NEW; END$$; \
+             CREATE TRIGGER slow BEFORE INSERT ON import_video_externalrecording \
+             FOR EACH ROW EXECUTE FUNCTION slow()"
+        }
+        Engine::MySql => {
+            "CREATE TRIGGER slow BEFORE INSERT ON import_video_externalrecording \
+             FOR EACH ROW DO SLEEP(0.002)"
+        }
+    });
     let (a, b) = at_once(cmd(), cmd(), &input, || {});
     a.ok();
     b.ok();
@@ -64,7 +75,11 @@ fn two_pod_imports_at_once_make_each_row_and_user_once() {
 
 #[test]
 fn two_pod_claims_at_once_claim_each_file_once() {
-    let db = pod_db("pod_claim_at_once");
+    each_engine(two_pod_claims_at_once_claim_each_file_once_on);
+}
+
+fn two_pod_claims_at_once_claim_each_file_once_on(engine: Engine) {
+    let db = pod_db(engine, "pod_claim_at_once");
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("bbb")).unwrap();
     let src = tempfile::tempdir().unwrap();

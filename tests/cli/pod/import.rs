@@ -1,8 +1,10 @@
 //! pod-import: users created once with every row Pod makes, owners in Pod's order,
 //! reruns that write nothing, --dry-run, --remove, the options new users are made with.
 
-use crate::support::pod::{count, hashkey, import, ndjson, pod_db, record, snapshot};
+use crate::support::pod::{count, each_engine, hashkey, import, ndjson, pod_db, record, snapshot};
 use crate::support::run;
+use bbbmig_core::db::Engine;
+use bbbmig_core::params;
 use serde_json::Value;
 
 pub(super) fn pod_import(v: &serde_json::Map<String, Value>) -> &Value {
@@ -11,7 +13,11 @@ pub(super) fn pod_import(v: &serde_json::Map<String, Value>) -> &Value {
 
 #[test]
 fn import_creates_each_user_once_with_every_row_pod_makes() {
-    let db = pod_db("pod_users");
+    each_engine(import_creates_each_user_once_with_every_row_pod_makes_on);
+}
+
+fn import_creates_each_user_once_with_every_row_pod_makes_on(engine: Engine) {
+    let db = pod_db(engine, "pod_users");
     let recs = [
         record(1, "m-1", "Cours A", &["alice", "bob"]),
         record(2, "m-2", "Cours B", &["alice"]),
@@ -33,7 +39,7 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
         "unknown keys ride through"
     );
 
-    let mut c = db.client();
+    let mut c = db.sql();
     for name in ["alice", "bob", "carol"] {
         let u = c
             .query_one(
@@ -42,29 +48,29 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
                  o.auth_type, o.affiliation, o.commentaire, o.hashkey, o.establishment, \
                  o.accepts_notifications IS NULL, o.userpicture_id IS NULL, o.id \
                  FROM auth_user u JOIN authentication_owner o ON o.user_id = u.id WHERE u.username = $1",
-                &[&name],
+                params![name],
             )
             .unwrap();
         let uid: i32 = u.get(0);
-        assert_eq!(u.get::<_, &str>(1), "");
-        assert!(u.get::<_, bool>(2));
-        assert!(!u.get::<_, bool>(3));
-        assert_eq!(u.get::<_, &str>(4), format!("First {name}"));
-        assert_eq!(u.get::<_, &str>(5), format!("Last {name}"));
-        assert_eq!(u.get::<_, &str>(6), format!("{name}@example.org"));
-        assert!(u.get::<_, bool>(7), "staff by default");
-        assert!(u.get::<_, bool>(8));
-        assert_eq!(u.get::<_, &str>(9), "local");
-        assert_eq!(u.get::<_, &str>(10), "student");
-        assert_eq!(u.get::<_, &str>(11), "");
-        assert_eq!(u.get::<_, &str>(12), hashkey(name));
-        assert_eq!(u.get::<_, &str>(13), "Etab_1");
-        assert!(u.get::<_, bool>(14) && u.get::<_, bool>(15));
+        assert_eq!(u.get::<String>(1), "");
+        assert!(u.get::<bool>(2));
+        assert!(!u.get::<bool>(3));
+        assert_eq!(u.get::<String>(4), format!("First {name}"));
+        assert_eq!(u.get::<String>(5), format!("Last {name}"));
+        assert_eq!(u.get::<String>(6), format!("{name}@example.org"));
+        assert!(u.get::<bool>(7), "staff by default");
+        assert!(u.get::<bool>(8));
+        assert_eq!(u.get::<String>(9), "local");
+        assert_eq!(u.get::<String>(10), "student");
+        assert_eq!(u.get::<String>(11), "");
+        assert_eq!(u.get::<String>(12), hashkey(name));
+        assert_eq!(u.get::<String>(13), "Etab_1");
+        assert!(u.get::<bool>(14) && u.get::<bool>(15));
         let owner: i64 = u.get(16);
         let sites: Vec<i32> = c
             .query(
                 "SELECT site_id FROM authentication_owner_sites WHERE owner_id = $1",
-                &[&owner],
+                params![owner],
             )
             .unwrap()
             .iter()
@@ -74,31 +80,28 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
         let folders = c
             .query(
                 "SELECT name FROM podfile_userfolder WHERE owner_id = $1",
-                &[&uid],
+                params![uid],
             )
             .unwrap();
         assert_eq!(folders.len(), 1);
-        assert_eq!(folders[0].get::<_, &str>(0), "home");
+        assert_eq!(folders[0].get::<String>(0), "home");
         let p = c
             .query(
                 "SELECT id, name, description, password, visibility, autoplay, promoted, editable, slug, \
                  site_id, date_created = date_updated FROM playlist_playlist WHERE owner_id = $1",
-                &[&uid],
+                params![uid],
             )
             .unwrap();
         assert_eq!(p.len(), 1, "one Favorites playlist per site");
         let p = &p[0];
-        assert_eq!(p.get::<_, &str>(1), "Favorites");
-        assert_eq!(p.get::<_, &str>(2), "Vos vidéos favorites.");
-        assert_eq!(p.get::<_, &str>(3), "");
-        assert_eq!(p.get::<_, &str>(4), "private");
-        assert!(p.get::<_, bool>(5) && !p.get::<_, bool>(6) && !p.get::<_, bool>(7));
-        assert_eq!(
-            p.get::<_, String>(8),
-            format!("{}-favorites", p.get::<_, i64>(0))
-        );
-        assert_eq!(p.get::<_, i32>(9), 1);
-        assert!(p.get::<_, bool>(10));
+        assert_eq!(p.get::<String>(1), "Favorites");
+        assert_eq!(p.get::<String>(2), "Vos vidéos favorites.");
+        assert_eq!(p.get::<String>(3), "");
+        assert_eq!(p.get::<String>(4), "private");
+        assert!(p.get::<bool>(5) && !p.get::<bool>(6) && !p.get::<bool>(7));
+        assert_eq!(p.get::<String>(8), format!("{}-favorites", p.get::<i64>(0)));
+        assert_eq!(p.get::<i32>(9), 1);
+        assert!(p.get::<bool>(10));
     }
     assert_eq!(
         count(&db, "SELECT count(*) FROM import_video_externalrecording"),
@@ -134,7 +137,11 @@ fn import_creates_each_user_once_with_every_row_pod_makes() {
 
 #[test]
 fn import_gives_several_moderators_one_external_recording_each() {
-    let db = pod_db("pod_several");
+    each_engine(import_gives_several_moderators_one_external_recording_each_on);
+}
+
+fn import_gives_several_moderators_one_external_recording_each_on(engine: Engine) {
+    let db = pod_db(engine, "pod_several");
     let rec = record(7, "m-7", "Amphi", &["ann", "ben", "cat", "ann"]);
     let mut c = import(&db);
     c.args(["--admin", "1"]);
@@ -149,24 +156,28 @@ fn import_gives_several_moderators_one_external_recording_each() {
         "duplicates merged: {pi}"
     );
     let rows = db
-        .client()
+        .sql()
         .query(
-            "SELECT u.username, e.name, e.start_at = '2024-03-08T09:07:00Z'::timestamptz, e.type, \
+            "SELECT u.username, e.name, e.start_at, e.type, \
              e.source_url, e.state IS NULL, e.site_id, e.uploaded_to_pod_by_id IS NULL, e.id \
              FROM import_video_externalrecording e JOIN auth_user u ON u.id = e.owner_id ORDER BY e.id",
             &[],
         )
         .unwrap();
-    let names: Vec<&str> = rows.iter().map(|r| r.get(0)).collect();
+    let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(names, ["ann", "ben", "cat"]);
     for (row, owner) in rows.iter().zip(pi["owners"].as_array().unwrap()) {
-        assert_eq!(row.get::<_, &str>(1), "Amphi");
-        assert!(row.get::<_, bool>(2), "start_at is the recording's start");
-        assert_eq!(row.get::<_, &str>(3), "bigbluebutton");
-        assert_eq!(row.get::<_, &str>(4), rec["source_url"].as_str().unwrap());
-        assert!(row.get::<_, bool>(5) && row.get::<_, bool>(7));
-        assert_eq!(row.get::<_, i32>(6), 1);
-        assert_eq!(owner["external_recording_id"], row.get::<_, i64>(8));
+        assert_eq!(row.get::<String>(1), "Amphi");
+        assert_eq!(
+            row.get::<chrono::DateTime<chrono::Utc>>(2).to_rfc3339(),
+            "2024-03-08T09:07:00+00:00",
+            "start_at is the recording's start, in UTC"
+        );
+        assert_eq!(row.get::<String>(3), "bigbluebutton");
+        assert_eq!(row.get::<String>(4), rec["source_url"].as_str().unwrap());
+        assert!(row.get::<bool>(5) && row.get::<bool>(7));
+        assert_eq!(row.get::<i32>(6), 1);
+        assert_eq!(owner["external_recording_id"], row.get::<i64>(8));
         assert_eq!(owner["external_recording"], "created");
         assert_eq!(owner["user"], "created");
     }
@@ -174,7 +185,11 @@ fn import_gives_several_moderators_one_external_recording_each() {
 
 #[test]
 fn import_prefers_the_pod_meeting_owners_over_moderators() {
-    let db = pod_db("pod_meeting");
+    each_engine(import_prefers_the_pod_meeting_owners_over_moderators_on);
+}
+
+fn import_prefers_the_pod_meeting_owners_over_moderators_on(engine: Engine) {
+    let db = pod_db(engine, "pod_meeting");
     let mut c = import(&db);
     c.args(["--admin", "1", "--site", "2"]);
     let r = run(
@@ -210,7 +225,13 @@ fn import_prefers_the_pod_meeting_owners_over_moderators() {
 
 #[test]
 fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_only() {
-    let db = pod_db("pod_admin");
+    each_engine(import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_only_on);
+}
+
+fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_only_on(
+    engine: Engine,
+) {
+    let db = pod_db(engine, "pod_admin");
     let lone = record(5, "greenlight-room", "No owner", &[]);
     let mut c = import(&db);
     c.arg("--moderators-only");
@@ -240,7 +261,11 @@ fn import_gives_recordings_without_known_owner_to_the_admin_unless_moderators_on
 
 #[test]
 fn import_rerun_creates_nothing() {
-    let db = pod_db("pod_rerun");
+    each_engine(import_rerun_creates_nothing_on);
+}
+
+fn import_rerun_creates_nothing_on(engine: Engine) {
+    let db = pod_db(engine, "pod_rerun");
     let recs = [
         record(1, "0001-pod-meeting", "Pod", &[]),
         record(2, "m-2", "Moodle", &["x1", "x2"]),
@@ -261,7 +286,11 @@ fn import_rerun_creates_nothing() {
 
 #[test]
 fn import_dry_run_writes_nothing_and_says_what_it_would_do() {
-    let db = pod_db("pod_dry");
+    each_engine(import_dry_run_writes_nothing_and_says_what_it_would_do_on);
+}
+
+fn import_dry_run_writes_nothing_and_says_what_it_would_do_on(engine: Engine) {
+    let db = pod_db(engine, "pod_dry");
     let before = snapshot(&db);
     let mut c = import(&db);
     c.args(["--admin", "1", "--dry-run"]);
@@ -280,7 +309,11 @@ fn import_dry_run_writes_nothing_and_says_what_it_would_do() {
 
 #[test]
 fn import_remove_deletes_the_external_recordings_and_leaves_users() {
-    let db = pod_db("pod_remove");
+    each_engine(import_remove_deletes_the_external_recordings_and_leaves_users_on);
+}
+
+fn import_remove_deletes_the_external_recordings_and_leaves_users_on(engine: Engine) {
+    let db = pod_db(engine, "pod_remove");
     let recs = [
         record(1, "m-1", "A", &["r1", "r2"]),
         record(2, "m-2", "B", &[]),
@@ -327,7 +360,11 @@ fn import_remove_deletes_the_external_recordings_and_leaves_users() {
 
 #[test]
 fn remove_resolves_owners_as_import_does_and_dry_run_says_what_would_go() {
-    let db = pod_db("pod_remove_admin");
+    each_engine(remove_resolves_owners_as_import_does_and_dry_run_says_what_would_go_on);
+}
+
+fn remove_resolves_owners_as_import_does_and_dry_run_says_what_would_go_on(engine: Engine) {
+    let db = pod_db(engine, "pod_remove_admin");
     let recs = [record(1, "m-1", "A", &["r1"]), record(2, "m-2", "B", &[])];
     let mut c = import(&db);
     c.args(["--admin", "1"]);
@@ -360,7 +397,11 @@ fn remove_resolves_owners_as_import_does_and_dry_run_says_what_would_go() {
 
 #[test]
 fn one_time_tokens_are_not_stored_and_reruns_match_the_record() {
-    let db = pod_db("pod_token");
+    each_engine(one_time_tokens_are_not_stored_and_reruns_match_the_record_on);
+}
+
+fn one_time_tokens_are_not_stored_and_reruns_match_the_record_on(engine: Engine) {
+    let db = pod_db(engine, "pod_token");
     let mut rec = record(1, "m-1", "A", &["r1"]);
     let url = rec["source_url"].as_str().unwrap().to_string();
     rec["source_url"] = format!("{url}?token=first-secret").into();
@@ -368,10 +409,10 @@ fn one_time_tokens_are_not_stored_and_reruns_match_the_record() {
     c.args(["--admin", "1"]);
     run(c, &ndjson(std::slice::from_ref(&rec))).ok();
     let stored = db
-        .client()
+        .sql()
         .query_one("SELECT source_url FROM import_video_externalrecording", &[])
         .unwrap()
-        .get::<_, String>(0);
+        .get::<String>(0);
     assert_eq!(stored, url);
     // The next listing hands out another token: the same row, nothing new.
     rec["source_url"] = format!("{url}?token=second-secret").into();
@@ -388,7 +429,11 @@ fn one_time_tokens_are_not_stored_and_reruns_match_the_record() {
 
 #[test]
 fn import_matches_existing_users_by_email_only_when_asked() {
-    let db = pod_db("pod_email");
+    each_engine(import_matches_existing_users_by_email_only_when_asked_on);
+}
+
+fn import_matches_existing_users_by_email_only_when_asked_on(engine: Engine) {
+    let db = pod_db(engine, "pod_email");
     let mut rec = record(1, "m-1", "n", &[]);
     rec["moderators"] = serde_json::json!([{"username": "mdupont", "email": "marie.dupont@EXAMPLE.org",
         "firstname": "Marie", "lastname": "Dupont", "source": "moodle"}]);
@@ -424,7 +469,11 @@ fn import_matches_existing_users_by_email_only_when_asked() {
 
 #[test]
 fn import_creates_users_with_the_site_options_given() {
-    let db = pod_db("pod_opts");
+    each_engine(import_creates_users_with_the_site_options_given_on);
+}
+
+fn import_creates_users_with_the_site_options_given_on(engine: Engine) {
+    let db = pod_db(engine, "pod_opts");
     let mut c = import(&db);
     c.args([
         "--admin",
@@ -444,7 +493,7 @@ fn import_creates_users_with_the_site_options_given() {
     let r = run(c, &ndjson(&[record(1, "m-1", "n", &["zoe"])]));
     r.ok();
     let row = db
-        .client()
+        .sql()
         .query_one(
             "SELECT u.is_staff, o.auth_type, o.affiliation, o.establishment, s.site_id, p.description, \
              p.site_id, e.site_id FROM auth_user u JOIN authentication_owner o ON o.user_id = u.id \
@@ -454,13 +503,13 @@ fn import_creates_users_with_the_site_options_given() {
             &[],
         )
         .unwrap();
-    assert!(!row.get::<_, bool>(0));
-    assert_eq!(row.get::<_, &str>(1), "CAS");
-    assert_eq!(row.get::<_, &str>(2), "faculty");
-    assert_eq!(row.get::<_, &str>(3), "UNIV");
-    assert_eq!(row.get::<_, i32>(4), 2);
-    assert_eq!(row.get::<_, &str>(5), "Your favorites videos.");
-    assert_eq!((row.get::<_, i32>(6), row.get::<_, i32>(7)), (2, 2));
+    assert!(!row.get::<bool>(0));
+    assert_eq!(row.get::<String>(1), "CAS");
+    assert_eq!(row.get::<String>(2), "faculty");
+    assert_eq!(row.get::<String>(3), "UNIV");
+    assert_eq!(row.get::<i32>(4), 2);
+    assert_eq!(row.get::<String>(5), "Your favorites videos.");
+    assert_eq!((row.get::<i32>(6), row.get::<i32>(7)), (2, 2));
     assert!(
         r.stderr.contains("not staff"),
         "warns that Pod hides them: {r:?}"

@@ -343,7 +343,9 @@ impl Claimer {
         t: &Target,
         src: fs::Metadata,
     ) -> anyhow::Result<i64> {
-        self.place(&t.source, &t.final_path, &t.file_name, &t.record_id)?;
+        if self.place(&t.source, &t.final_path, &t.file_name, &t.record_id)? {
+            tx.commit_after_record();
+        }
         let id = match self.insert_row(db, tx, &t.pod_path, src.len(), t.start) {
             Ok(id) => id,
             Err(e) => {
@@ -388,14 +390,14 @@ impl Claimer {
 
     /// Writes the video under a temporary name in the recorder folder (a hard link when
     /// moving within one file system, else a copy), syncs it, then links it to its final
-    /// name, which fails rather than overwrite.
+    /// name, which fails rather than overwrite. True when the video was copied.
     fn place(
         &self,
         source: &Path,
         final_path: &Path,
         file_name: &str,
         record_id: &str,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let tmp = self.recorder.folder.join(format!(".{file_name}.part"));
         let _ = fs::remove_file(&tmp); // a previous run's leftover
         let linked = !self.opts.copy && fs::hard_link(source, &tmp).is_ok();
@@ -435,7 +437,8 @@ impl Claimer {
             }
         }
         sync_dir(&self.recorder.folder)
-            .map_err(|e| io_error(e, format!("cannot sync {}", self.recorder.folder.display())))
+            .map_err(|e| io_error(e, format!("cannot sync {}", self.recorder.folder.display())))?;
+        Ok(!linked)
     }
 
     /// A placed file under this record's name that is not its video: fails the record,
@@ -485,7 +488,6 @@ impl Claimer {
         }
         Ok(())
     }
-
 }
 
 /// After a move, removes the source once the file is in place and its row committed.

@@ -5,6 +5,7 @@
 //! once the transaction holding its rows is committed.
 
 use crate::cli::{Input, Out};
+use crate::db::Engine;
 use crate::db::sql::Db;
 use crate::error::is_fatal;
 use crate::record::Record;
@@ -28,6 +29,8 @@ pub struct Tx {
     committed_early: bool,
     /// Work that must wait for the commit (removing a moved video's source).
     after: Vec<Box<dyn FnOnce()>>,
+    /// Commit once this record is done, whatever the batch's size.
+    commit_now: bool,
 }
 
 impl Tx {
@@ -35,7 +38,14 @@ impl Tx {
     /// taken. (Reads before it need neither: a record that writes nothing costs nothing.)
     pub fn writing(&mut self, db: &mut Db) -> anyhow::Result<()> {
         if !self.open {
-            db.begin().map_err(|e| e.for_record("Pod"))?;
+            match db.engine() {
+                // Django makes PostgreSQL's foreign keys DEFERRABLE INITIALLY DEFERRED: checked
+                // at once instead, inside the record's savepoint, so that a record whose row
+                // cannot be written fails alone, never the batch's commit.
+                Engine::Postgres => db.batch("BEGIN; SET CONSTRAINTS ALL IMMEDIATE"),
+                Engine::MySql => db.begin(),
+            }
+            .map_err(|e| e.for_record("Pod"))?;
             self.open = true;
         }
         if !self.savepoint {
@@ -54,6 +64,13 @@ impl Tx {
         Ok(())
     }
 
+    /// Commits as soon as this record is done: for a record whose work took far longer
+    /// than a flush (a video copied), so that a crash leaves at most that one file
+    /// without its row.
+    pub fn commit_after_record(&mut self) {
+        self.commit_now = true;
+    }
+
     /// Runs `f` after the commit of this record's rows (never if they roll back).
     pub fn after_commit(&mut self, f: impl FnOnce() + 'static) {
         self.after.push(Box::new(f));
@@ -67,7 +84,8 @@ impl Tx {
                 db.release(SAVEPOINT).map_err(|e| e.for_record("Pod"))?;
                 self.savepoint = false;
             }
-            db.commit().map_err(|e| crate::error::fatal(e.for_record("Pod")))?;
+            db.commit()
+                .map_err(|e| crate::error::fatal(e.for_record("Pod")))?;
             self.open = false;
             self.committed_early = true;
         }
@@ -160,24 +178,20 @@ pub fn for_each_record(
         if std::mem::take(&mut tx.committed_early) {
             write_out(out, &mut held)?;
         }
+        let at = || format!("line {}: record {}", item.line, rec.id_for_messages());
         match res {
             Ok((r, status)) => {
-                tx.end_record(db)?;
+                tx.end_record(db).map_err(|e| e.context(at()))?;
                 held.push(Held::Emit(r, status));
             }
-            Err(e) if is_fatal(&e) => {
-                return Err(e.context(format!(
-                    "line {}: record {}",
-                    item.line,
-                    rec.id_for_messages()
-                )));
-            }
+            Err(e) if is_fatal(&e) => return Err(e.context(at())),
             Err(e) => {
-                tx.fail_record(db, after_before)?;
+                tx.fail_record(db, after_before)
+                    .map_err(|e| e.context(at()))?;
                 held.push(Held::Failed(item.line, Some(rec), e));
             }
         }
-        if held.len() >= size {
+        if held.len() >= size || std::mem::take(&mut tx.commit_now) {
             flush(out, db, &mut tx, &mut held)?;
         }
     }

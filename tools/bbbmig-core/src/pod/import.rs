@@ -390,7 +390,7 @@ impl Importer {
         name: &str,
         start: DateTime<Utc>,
         site: i32,
-    ) -> anyhow::Result<(Vec<Row>, Vec<(usize, Found)>)> {
+    ) -> anyhow::Result<Written> {
         let mut retried = false;
         loop {
             match self.try_write(db, owners, source_url, name, start, site) {
@@ -422,7 +422,7 @@ impl Importer {
         name: &str,
         start: DateTime<Utc>,
         site: i32,
-    ) -> Result<(Vec<Row>, Vec<(usize, Found)>), Failure> {
+    ) -> Result<Written, Failure> {
         let mut created = Vec::new();
         let mut ids = Vec::new();
         for (i, o) in owners.iter().enumerate() {
@@ -670,6 +670,10 @@ struct Row {
     id: i64,
     created: bool,
 }
+
+/// What writing a record made: its external recordings (found or made) and the users
+/// created, by owner position.
+type Written = (Vec<Row>, Vec<(usize, Found)>);
 
 /// Why one attempt to write a record failed.
 enum Failure {

@@ -57,9 +57,15 @@ impl DbArgs {
         let mut db = Db::connect(&conninfo).map_err(fatal)?;
         if db.engine() == Engine::MySql {
             // As Pod's own sessions (its init_command): a value too long for its column
-            // is an error, never a silent cut.
-            db.batch("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')")
-                .map_err(fatal)?;
+            // is an error, never a silent cut. And each statement sees what others
+            // committed before it (PostgreSQL's default), not the snapshot of the batch's
+            // first read: a record lock granted after another host's commit must show
+            // that host's rows.
+            db.batch(
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES'); \
+                 SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            )
+            .map_err(fatal)?;
         }
         for t in ["auth_user", "authentication_owner"] {
             if !db.table_exists(t).map_err(fatal)? {

@@ -370,16 +370,16 @@ impl Users {
     /// Remembers users once their record is committed, so later records find them.
     pub fn remember(&mut self, username: &str, f: Found) {
         if self.cache.insert(username.to_string(), f).is_none() {
-            self.lower
-                .entry((self.fold)(username))
-                .or_default()
-                .push(f);
+            self.lower.entry((self.fold)(username)).or_default().push(f);
         }
     }
 
     /// Reads every user once, so that finding one needs no statement.
     fn preload(&mut self, db: &mut Db) -> anyhow::Result<()> {
-        for r in db.query("SELECT username, id, is_staff, lower(email) FROM auth_user", &[])? {
+        for r in db.query(
+            "SELECT username, id, is_staff, lower(email) FROM auth_user",
+            &[],
+        )? {
             let f = Found {
                 id: r.get(1),
                 staff: r.get(2),
