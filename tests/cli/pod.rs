@@ -3,6 +3,7 @@
 //! read them; every test body runs on both engines unless its name says MariaDB.
 
 mod claim;
+mod commits;
 mod concurrent;
 mod import;
 mod import_faults;

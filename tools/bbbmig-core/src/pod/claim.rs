@@ -195,7 +195,7 @@ impl Claimer {
         self.find_renamed(&mut t)?;
         // Another host claiming the same file waits here, then finds it claimed.
         if !self.opts.dry_run {
-            lock_for_write(db, tx, &format!("claim {}", t.pod_path))?;
+            lock_for_write(db, tx, &[format!("claim {}", t.pod_path)])?;
         }
         self.claim(db, tx, &t)
     }

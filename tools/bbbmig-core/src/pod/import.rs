@@ -306,7 +306,7 @@ impl Importer {
                 (self.known_rows(&source_url, &owners), 0)
             }
             Mode::Remove => {
-                lock_for_write(db, tx, &format!("import {source_url}"))?;
+                lock_for_write(db, tx, &[format!("import {source_url}")])?;
                 let rows = remove(db, &found_ids(&owners), &source_url)
                     .map_err(|e| e.for_record("Pod"))?;
                 if let Some(list) = self.known.get_mut(&source_url) {
@@ -340,8 +340,13 @@ impl Importer {
         start: DateTime<Utc>,
         site: i32,
     ) -> anyhow::Result<(Vec<Row>, usize)> {
-        // Another host importing the same recording waits here, then sees its rows.
-        lock_for_write(db, tx, &format!("import {source_url}"))?;
+        // Another host importing the same recording, or creating one of the same users,
+        // waits here, then sees the rows.
+        let mut keys = vec![format!("import {source_url}")];
+        for o in owners.iter().filter(|o| o.found.is_none()) {
+            keys.push(format!("user {}", self.users.key(&o.username)));
+        }
+        lock_for_write(db, tx, &keys)?;
         let (rows, created) = self.write(db, tx, owners, source_url, name, start, site)?;
         for (i, f) in &created {
             owners[*i].found = Some(*f);

@@ -175,6 +175,11 @@ impl Users {
         Ok(users)
     }
 
+    /// A username as the database compares it (the key of its creation lock).
+    pub fn key(&self, username: &str) -> String {
+        (self.fold)(username)
+    }
+
     /// The options users are created with.
     pub fn options(&self) -> &UserOptions {
         &self.opts
