@@ -581,6 +581,16 @@ impl Db {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// Waits at most `secs` seconds for a row lock another session holds, then fails the
+    /// statement with [`ErrorKind::LockTimeout`] (PostgreSQL `lock_timeout`, InnoDB
+    /// `innodb_lock_wait_timeout`), for this session.
+    pub fn set_lock_timeout(&mut self, secs: u64) -> Result<()> {
+        self.batch(&match self.engine() {
+            Engine::Postgres => format!("SET lock_timeout = '{secs}s'"),
+            Engine::MySql => format!("SET SESSION innodb_lock_wait_timeout = {secs}"),
+        })
+    }
 }
 
 /// A `GET_LOCK` name: at most 64 characters, so the key is hashed.
