@@ -14,11 +14,11 @@ use std::process::Stdio;
 
 type Obj = Map<String, Value>;
 
-const SEED10: &str = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3";
-const REC10: &str = "7b52009b64fd0a2a49e6d8a939753077792b0554-1700000000000";
+pub(crate) const SEED10: &str = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3";
+pub(crate) const REC10: &str = "7b52009b64fd0a2a49e6d8a939753077792b0554-1700000000000";
 
 /// A record in bbb-list's shape, with a key added by jq that must ride through.
-fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
+pub(crate) fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
     let mut metadata = json!({"bbb-origin": "Moodle", "meetingName": "Lecture"});
     if let Some(o) = origin {
         metadata["bbb-origin-server-name"] = json!(o);
@@ -45,15 +45,15 @@ fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
     format!("{r}\n")
 }
 
-fn mid(seed: &str, course: i64, id: i64) -> String {
+pub(crate) fn mid(seed: &str, course: i64, id: i64) -> String {
     format!("{seed}-{course}-{id}[0]")
 }
 
-fn seed(n: i64) -> String {
+pub(crate) fn seed(n: i64) -> String {
     format!("e{n}").repeat(20)[..40].to_string()
 }
 
-fn moderators(dbs: &[(&str, &TestDb)], extra: &[&str], input: &str) -> Run {
+pub(crate) fn moderators(dbs: &[(&str, &TestDb)], extra: &[&str], input: &str) -> Run {
     crate::support::pg::run_with_dbs("moodle-moderators", dbs, extra, input)
 }
 
@@ -596,7 +596,7 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
         let first: Obj = serde_json::from_str(&first).unwrap();
         assert_eq!(first["moodle"]["activity_id"], 10);
         // the database goes away under the running tool
-        assert_eq!(kill_other_sessions(&db), 1);
+        assert_eq!(kill_sessions(&db, false), 1);
         let more = [
             rec(
                 "r11",
@@ -631,25 +631,43 @@ fn moodle_database_stopped_mid_stream_is_fatal_and_emits_nothing_wrong() {
     }
 }
 
-/// Ends every other session on the test's database, as an admin would (PostgreSQL
+/// Ends other sessions on the test's database, as an admin would (PostgreSQL
 /// `pg_terminate_backend`, MariaDB `KILL CONNECTION` on the ids of the process list): the
-/// server stays up for the other tests. Returns how many it ended.
-pub fn kill_other_sessions(db: &TestDb) -> i64 {
+/// server stays up for the other tests. `waiting`: only the sessions waiting for a row lock.
+/// Returns how many it ended.
+pub(crate) fn kill_sessions(db: &TestDb, waiting: bool) -> i64 {
     let mut admin = db.sql();
     match db.engine {
-        Engine::Postgres => admin
-            .query_one(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE datname = $1 AND pid <> pg_backend_pid()",
-                params![&db.name],
-            )
-            .unwrap()
-            .get(0),
+        Engine::Postgres => {
+            let only = if waiting {
+                " AND wait_event_type = 'Lock'"
+            } else {
+                ""
+            };
+            admin
+                .query_one(
+                    &format!(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                         WHERE datname = $1 AND pid <> pg_backend_pid(){only}"
+                    ),
+                    params![&db.name],
+                )
+                .unwrap()
+                .get(0)
+        }
         Engine::MySql => {
+            let only = if waiting {
+                " AND id IN (SELECT trx_mysql_thread_id FROM information_schema.innodb_trx \
+                   WHERE trx_state = 'LOCK WAIT')"
+            } else {
+                ""
+            };
             let ids = admin
                 .query(
-                    "SELECT id FROM information_schema.processlist \
-                     WHERE db = $1 AND id <> CONNECTION_ID()",
+                    &format!(
+                        "SELECT id FROM information_schema.processlist \
+                         WHERE db = $1 AND id <> CONNECTION_ID(){only}"
+                    ),
                     params![&db.name],
                 )
                 .unwrap();
@@ -665,7 +683,7 @@ pub fn kill_other_sessions(db: &TestDb) -> i64 {
 
 // ---------------------------------------------------------------- moodle-inform
 
-fn intro(db: &TestDb, id: i64) -> Option<String> {
+pub(crate) fn intro(db: &TestDb, id: i64) -> Option<String> {
     db.sql()
         .query_one(
             "SELECT intro FROM mdl_bigbluebuttonbn WHERE id = $1",
@@ -675,12 +693,12 @@ fn intro(db: &TestDb, id: i64) -> Option<String> {
         .get(0)
 }
 
-fn inform(db: &TestDb, extra: &[&str], input: &str) -> Run {
+pub(crate) fn inform(db: &TestDb, extra: &[&str], input: &str) -> Run {
     inform_as("default", db, extra, input)
 }
 
 /// moodle-inform with the database in a --db-file under `name`, POD_URL set.
-fn inform_as(name: &str, db: &TestDb, extra: &[&str], input: &str) -> Run {
+pub(crate) fn inform_as(name: &str, db: &TestDb, extra: &[&str], input: &str) -> Run {
     let dbs = db_file(&[(name, db)]);
     let mut c = cmd("moodle-inform");
     c.env("POD_URL", "https://pod.example.org/import_video/");
@@ -688,7 +706,7 @@ fn inform_as(name: &str, db: &TestDb, extra: &[&str], input: &str) -> Run {
     run(c, input)
 }
 
-fn statuses(out: &Run) -> Vec<String> {
+pub(crate) fn statuses(out: &Run) -> Vec<String> {
     out.records()
         .iter()
         .map(|r| r["moodle_inform"]["status"].as_str().unwrap().to_string())
@@ -697,7 +715,7 @@ fn statuses(out: &Run) -> Vec<String> {
 
 /// Records for activities 10 (two recordings), 12 (NULL intro) and 20 (quotes and tags),
 /// plus one without activity, enriched by moodle-moderators.
-fn enriched(db: &TestDb) -> String {
+pub(crate) fn enriched(db: &TestDb) -> String {
     let input = [
         rec(REC10, &mid(SEED10, 2, 10), None),
         rec("rec-12-orig", "x", None),

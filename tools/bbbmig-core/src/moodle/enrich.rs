@@ -7,7 +7,7 @@ use super::expand;
 use super::lookup::{self, Key};
 use super::meetingid;
 use super::rules::{self, Parsed};
-use super::site::{self, Settings, Site, Use};
+use super::site::{Settings, Site, Use};
 use crate::batch::Pending;
 use crate::cli::Out;
 use crate::outcome::Status;
@@ -191,6 +191,7 @@ impl Enricher {
             let how = Use {
                 tool: "moodle-moderators",
                 lock_timeout: None,
+                writes: false,
             };
             let mut site = Site::connect(entry, &self.opts.tables, how)?;
             let settings = snapshot(&mut site, Site::settings)?;
@@ -283,12 +284,13 @@ fn snapshot<T>(
     site: &mut Site,
     f: impl FnOnce(&mut Site) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let name = site.name.clone();
-    site.db
-        .begin_snapshot()
-        .map_err(|e| site::failed(e, &name))?;
+    if let Err(e) = site.db.begin_snapshot() {
+        return Err(site.fail(e));
+    }
     let v = f(site)?;
-    site.db.commit().map_err(|e| site::failed(e, &name))?;
+    if let Err(e) = site.db.commit() {
+        return Err(site.fail(e));
+    }
     Ok(v)
 }
 

@@ -4,7 +4,7 @@
 
 use super::config::{DbEntry, Tables};
 use super::notice;
-use super::site::{Site, Use, failed};
+use super::site::{Site, Use};
 use crate::batch::Pending;
 use crate::cli::Out;
 use crate::db::sql::{self, ErrorKind};
@@ -193,6 +193,7 @@ impl Informer {
         items: &[&Work],
     ) -> anyhow::Result<Vec<anyhow::Result<Inform>>> {
         let (remove, dry_run) = (self.opts.remove, self.opts.dry_run);
+        let lock_timeout = self.opts.lock_timeout;
         let site = self.site(s)?;
         let name = site.name.clone();
         let begun = if dry_run {
@@ -200,7 +201,9 @@ impl Informer {
         } else {
             site.db.begin()
         };
-        begun.map_err(|e| failed(e, &name))?;
+        if let Err(e) = begun {
+            return Err(site.fail(e));
+        }
         let done = in_transaction(site, activity, items, remove, dry_run);
         let kept = match &done {
             Ok(Some((_, true))) => site.db.commit(),
@@ -210,14 +213,16 @@ impl Informer {
             Err(e) if kept.is_ok() && record_fault(e.kind) => {
                 let why = format!(
                     "activity {activity} of Moodle database {name}: {}",
-                    fault_words(&e)
+                    fault_words(&e, lock_timeout)
                 );
                 return Ok(items.iter().map(|_| Err(anyhow!("{why}"))).collect());
             }
-            Err(e) => return Err(failed(e, &name)),
+            Err(e) => return Err(site.fail(e)),
             Ok(o) => o,
         };
-        kept.map_err(|e| failed(e, &name))?;
+        if let Err(e) = kept {
+            return Err(site.fail(e));
+        }
         Ok(match outcome {
             None => items
                 .iter()
@@ -233,6 +238,7 @@ impl Informer {
             let how = Use {
                 tool: "moodle-inform",
                 lock_timeout: Some(self.opts.lock_timeout),
+                writes: !self.opts.dry_run,
             };
             let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, how)?;
             self.sites.insert(s, site);
@@ -250,11 +256,11 @@ fn record_fault(kind: ErrorKind) -> bool {
 }
 
 /// A record-level database error in words.
-fn fault_words(e: &sql::Error) -> String {
+fn fault_words(e: &sql::Error, waited: u64) -> String {
     match e.kind {
         ErrorKind::LockTimeout => format!(
-            "another session holds a lock on the activity or its course (waited --lock-timeout \
-             seconds; run again later): {e}"
+            "another session holds a lock on the activity or its course (waited {waited} s, \
+             --lock-timeout; run again later): {e}"
         ),
         _ => format!("the database refused the new description: {e}"),
     }

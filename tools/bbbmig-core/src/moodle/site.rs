@@ -20,6 +20,8 @@ pub struct Site {
     pub queries: u64,
     /// Whether `bigbluebuttonbn_recordings` exists (Moodle ≥ 4.0).
     pub has_recordings: bool,
+    /// The privileges the tool needs, for messages.
+    needs: String,
 }
 
 /// What moodle-moderators needs to know about a site once.
@@ -47,8 +49,10 @@ pub struct Role {
 pub struct Use {
     /// The tool's name (PostgreSQL `application_name`).
     pub tool: &'static str,
-    /// Seconds to wait for a row another session has locked (None: the server's setting).
+    /// Seconds to wait for a row lock another session holds (None: the server's setting).
     pub lock_timeout: Option<u64>,
+    /// Whether it writes descriptions (needs UPDATE on the activity and course tables).
+    pub writes: bool,
 }
 
 impl Site {
@@ -56,28 +60,37 @@ impl Site {
     /// under the configured prefix (1 query). A failure is fatal.
     pub fn connect(entry: &DbEntry, tables: &Tables, how: Use) -> anyhow::Result<Site> {
         let context = || format!("Moodle database {}", entry.name);
-        let mut db = Db::connect(&entry.conninfo)
+        let db = Db::connect(&entry.conninfo)
             .with_context(context)
             .map_err(fatal)?;
         let tables = tables
             .on(db.engine())
             .with_context(context)
             .map_err(fatal)?;
-        if db.engine() == Engine::Postgres {
-            db.batch(&format!("SET application_name = '{}'", how.tool))
-                .map_err(|e| failed(e, &entry.name))?;
+        let mut needs = format!("{} needs SELECT on Moodle's tables", how.tool);
+        if how.writes {
+            needs.push_str(&format!(
+                " and UPDATE on {} and {}",
+                tables.name("bigbluebuttonbn"),
+                tables.name("course")
+            ));
         }
-        if let Some(secs) = how.lock_timeout {
-            db.set_lock_timeout(secs)
-                .map_err(|e| failed(e, &entry.name))?;
-        }
+        needs.push_str(&format!(" (GRANT statements in {}(1))", how.tool));
         let mut site = Site {
             name: entry.name.clone(),
             db,
             tables,
             queries: 0,
             has_recordings: false,
+            needs,
         };
+        if site.db.engine() == Engine::Postgres {
+            let set = format!("SET application_name = '{}'", how.tool);
+            site.db.batch(&set).map_err(|e| site.fail(e))?;
+        }
+        if let Some(secs) = how.lock_timeout {
+            site.db.set_lock_timeout(secs).map_err(|e| site.fail(e))?;
+        }
         site.check_kind()?;
         Ok(site)
     }
@@ -156,8 +169,23 @@ impl Site {
     /// Runs one query and counts it; any database error is fatal: the database is gone, or
     /// it is not the Moodle we expect.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> anyhow::Result<Vec<Row>> {
-        self.try_query(sql, params)
-            .map_err(|e| failed(e, &self.name))
+        self.try_query(sql, params).map_err(|e| self.fail(e))
+    }
+
+    /// A database error as a fatal one: "lost the Moodle database NAME" when the connection
+    /// is gone, else "Moodle database NAME", with the privileges the tool needs when the
+    /// account lacks one.
+    pub fn fail(&self, e: sql::Error) -> anyhow::Error {
+        let site = &self.name;
+        let what = match e.kind {
+            ErrorKind::Lost => format!("lost the Moodle database {site}"),
+            ErrorKind::Denied | ErrorKind::ReadOnly => format!(
+                "Moodle database {site}: the account lacks a privilege: {}",
+                self.needs
+            ),
+            _ => format!("Moodle database {site}"),
+        };
+        fatal(anyhow::Error::new(e).context(what))
     }
 
     /// Runs one query and counts it; the error as the database gave it.
@@ -177,20 +205,6 @@ impl Site {
         );
         Ok(rows)
     }
-}
-
-/// A database error as a fatal one: "lost the Moodle database NAME" when the connection is
-/// gone, else "Moodle database NAME" (with a privilege hint when the account lacks one).
-pub fn failed(e: sql::Error, site: &str) -> anyhow::Error {
-    let what = match e.kind {
-        ErrorKind::Lost => format!("lost the Moodle database {site}"),
-        ErrorKind::Denied | ErrorKind::ReadOnly => format!(
-            "Moodle database {site}: the account lacks a privilege (the GRANT statements each \
-             tool needs are in its man page)"
-        ),
-        _ => format!("Moodle database {site}"),
-    };
-    fatal(anyhow::Error::new(e).context(what))
 }
 
 /// Placeholders `$first, …` for an `IN (…)` list of `n` values; `NULL` (matching nothing)
