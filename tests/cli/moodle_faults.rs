@@ -225,3 +225,57 @@ fn moodle_long_values_in_bytes_and_characters_pass_or_fail_alone() {
         assert_eq!(intro(&db, 10).as_deref(), Some("<p>Weekly lecture.</p>"));
     }
 }
+
+/// The GRANT statements of a man page's block marked `.\" grants: TOOL ENGINE`.
+fn man_grants(page: &str, marker: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(crate::support::root().join("man").join(page)).unwrap();
+    let start = text
+        .find(&format!(".\\\" grants: {marker}\n"))
+        .unwrap_or_else(|| panic!("no grants {marker} in {page}"));
+    let block = &text[start..];
+    let block = &block[block.find(".nf\n").unwrap() + 4..block.find(".fi\n").unwrap()];
+    let grants: Vec<String> = block
+        .split(';')
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| s.starts_with("GRANT "))
+        .collect();
+    assert!(grants.len() >= 2, "{marker}: {grants:?}");
+    grants
+}
+
+#[test]
+fn moodle_the_grants_the_man_pages_give_are_enough() {
+    for engine in engines() {
+        eprintln!("engine {engine:?}");
+        let db = moodle::moodle4_on(engine, "mangrants");
+        let which = match engine {
+            Engine::Postgres => "postgresql",
+            Engine::MySql => "mysql",
+        };
+        let reader = moodle::grantee(
+            &db,
+            "bbbmig_reader",
+            &man_grants("moodle-moderators.1", &format!("moodle-moderators {which}")),
+        );
+        let writer = moodle::grantee(
+            &db,
+            "bbbmig_writer",
+            &man_grants("moodle-inform.1", &format!("moodle-inform {which}")),
+        );
+        // The reader finds what the admin finds.
+        assert_eq!(enriched(&reader), enriched(&db));
+        let input = enriched(&db);
+        let out = inform(&writer, &[], &input);
+        out.ok();
+        assert_eq!(
+            statuses(&out),
+            ["updated", "updated", "updated", "updated", "no-activity"]
+        );
+        inform(&writer, &["--remove"], &input).ok();
+        assert_eq!(intro(&db, 10).as_deref(), Some("<p>Weekly lecture.</p>"));
+        // and the reader may not write
+        inform(&reader, &[], &input)
+            .fails_with(2)
+            .stderr_has("lacks a privilege");
+    }
+}

@@ -165,3 +165,45 @@ pub fn account(db: &TestDb, who: &str) -> TestDb {
         engine: db.engine,
     }
 }
+
+/// A new account on `db`'s server holding only `grants` (statements as the man pages print
+/// them, for a database named `moodle` and an account named `account`, which are replaced
+/// by the test's).
+pub fn grantee(db: &TestDb, account: &str, grants: &[String]) -> TestDb {
+    let user = format!("{}_{}", db.name, account.trim_start_matches("bbbmig_"));
+    let mut admin = db.sql();
+    let conninfo = match db.engine {
+        Engine::Postgres => {
+            admin.batch(&format!("CREATE ROLE {user} LOGIN")).unwrap();
+            let who = db
+                .conninfo
+                .split_whitespace()
+                .find(|w| w.starts_with("user="))
+                .expect("user=");
+            db.conninfo.replace(who, &format!("user={user}"))
+        }
+        Engine::MySql => {
+            let password = format!("pw-{}", std::process::id());
+            admin
+                .batch(&format!(
+                    "CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"
+                ))
+                .unwrap();
+            let at = db.conninfo.find('@').expect("user@ in the URL");
+            format!("mysql://{user}:{password}{}", &db.conninfo[at..])
+        }
+    };
+    for g in grants {
+        let g = g
+            .replace(&format!("'{account}'@'%'"), &format!("'{user}'@'%'"))
+            .replace(account, &user)
+            .replace("DATABASE moodle ", &format!("DATABASE {} ", db.name))
+            .replace(" moodle.", &format!(" {}.", db.name));
+        admin.batch(&g).unwrap_or_else(|e| panic!("{g}: {e}"));
+    }
+    TestDb {
+        name: db.name.clone(),
+        conninfo,
+        engine: db.engine,
+    }
+}

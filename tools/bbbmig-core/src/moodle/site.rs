@@ -98,20 +98,22 @@ impl Site {
     /// Finds which of the plugin's tables exist; fatal when it is not a Moodle database.
     fn check_kind(&mut self) -> anyhow::Result<()> {
         let t = self.tables.clone();
-        let wanted = ["bigbluebuttonbn", "bigbluebuttonbn_recordings", "config"].map(|x| t.name(x));
+        let wanted = ["bigbluebuttonbn", "bigbluebuttonbn_recordings"].map(|x| t.name(x));
+        // information_schema lists the tables the account holds a privilege on.
         let rows = self.query(
             &format!(
                 "SELECT table_name FROM information_schema.tables \
-                 WHERE table_schema = {} AND table_name IN ($1, $2, $3)",
+                 WHERE table_schema = {} AND table_name IN ($1, $2)",
                 t.schema_sql()
             ),
-            params![&wanted[0], &wanted[1], &wanted[2]],
+            params![&wanted[0], &wanted[1]],
         )?;
         let found: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-        if !found.contains(&wanted[0]) || !found.contains(&wanted[2]) {
+        if !found.contains(&wanted[0]) {
             return Err(fatal(anyhow::anyhow!(
                 "Moodle database {}: this is not a Moodle database with the BigBlueButton \
-                 plugin: no table {} in {} (another kind of database, or another --prefix{})",
+                 plugin: no table {} in {} (another kind of database, another --prefix{}, or \
+                 an account without privileges on it)",
                 self.name,
                 wanted[0],
                 t.place(),
