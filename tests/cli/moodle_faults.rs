@@ -43,6 +43,20 @@ fn moodle_wrong_password_says_where_the_password_came_from() {
         assert!(!out.stderr.contains("not-the-password"), "{out:?}");
         assert!(out.stdout.is_empty(), "{out:?}");
     }
+    // No password in the URL and none in ~/.my.cnf: said so.
+    let home = tempfile::tempdir().unwrap();
+    let bare = TestDb {
+        name: db.name.clone(),
+        conninfo: format!("{}{}", &db.conninfo[..colon], &db.conninfo[at..]),
+        engine: Engine::MySql,
+    };
+    let dbs = db_file(&[("default", &bare)]);
+    let mut c = cmd("moodle-moderators");
+    c.env("HOME", home.path()).arg("--db-file").arg(&dbs.path);
+    crate::support::run(c, &input)
+        .fails_with(2)
+        .stderr_has("Access denied")
+        .stderr_has("password from nowhere");
 }
 
 #[test]
