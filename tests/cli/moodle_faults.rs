@@ -293,3 +293,17 @@ fn moodle_the_grants_the_man_pages_give_are_enough() {
             .stderr_has("lacks a privilege");
     }
 }
+#[test]
+fn mariadb_batch_reports_an_error_in_a_later_statement() {
+    // The test support loads fixtures with Db::batch: a statement failing after the first
+    // must fail the batch (the server stops there), not vanish with the result.
+    let db = moodle::moodle4_on(Engine::MySql, "batcherr");
+    let e = db
+        .sql()
+        .batch(
+            "DELETE FROM mdl_user WHERE id = 1; DELETE FROM no_such_table; DELETE FROM mdl_course",
+        )
+        .unwrap_err();
+    assert!(e.text.contains("no_such_table"), "{e}");
+    assert!(db.number("SELECT count(*) FROM mdl_course") > 0);
+}

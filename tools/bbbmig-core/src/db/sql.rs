@@ -402,7 +402,15 @@ impl Db {
             Inner::Pg { client, .. } => client.batch_execute(sql).map_err(|e| Error::of_pg(&e)),
             Inner::My { conn, .. } => {
                 use mysql::prelude::Queryable;
-                conn.query_drop(sql).map_err(|e| Error::of_mysql(&e))
+                // Each statement's result read: an error in a later statement (which ends
+                // the batch on the server) is reported, not dropped with the result.
+                let mut result = conn.query_iter(sql).map_err(|e| Error::of_mysql(&e))?;
+                while let Some(set) = result.iter() {
+                    for row in set {
+                        row.map_err(|e| Error::of_mysql(&e))?;
+                    }
+                }
+                Ok(())
             }
         }
     }
