@@ -164,8 +164,9 @@ fn mysql_tls_account_is_refused_without_tls() {
 
 #[test]
 fn mysql_urls_given_to_a_postgresql_only_tool_say_so() {
+    // Greenlight runs only on PostgreSQL (the Moodle tools take both engines since issue 11).
     let s = server();
-    let mut c = cmd("moodle-moderators");
+    let mut c = cmd("greenlight-owners");
     c.arg("--db").arg(format!(
         "default=mariadb://reader@{}:{}/{}",
         s.host, s.port, s.moodle_db

@@ -13,6 +13,7 @@ mod greenlight;
 mod man_pages;
 mod mariadb;
 mod moodle;
+mod moodle_faults;
 mod options;
 mod output;
 mod package;

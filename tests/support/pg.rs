@@ -108,7 +108,29 @@ impl TestDb {
     }
 }
 
-/// Runs `tool` with one `--db NAME=CONNINFO` per database, then `extra`, on `input`.
+/// A database file (`NAME=CONNINFO` lines, mode 600) in a folder that lives as long as it.
+pub struct DbFile {
+    _dir: tempfile::TempDir,
+    pub path: std::path::PathBuf,
+}
+
+/// Writes the databases into a database file: the way to give a MariaDB URL, which holds a
+/// password (never in argv), and the same for PostgreSQL.
+pub fn db_file(dbs: &[(&str, &TestDb)]) -> DbFile {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("databases");
+    let lines: String = dbs
+        .iter()
+        .map(|(name, db)| format!("{name}={}\n", db.conninfo))
+        .collect();
+    std::fs::write(&path, lines).expect("write the database file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+    DbFile { _dir: dir, path }
+}
+
+/// Runs `tool` with the databases in a `--db-file` (see [`db_file`]), then `extra`, on
+/// `input`.
 pub fn run_with_dbs(
     tool: &str,
     dbs: &[(&str, &TestDb)],
@@ -116,8 +138,9 @@ pub fn run_with_dbs(
     input: &str,
 ) -> super::Run {
     let mut c = super::cmd(tool);
-    for (name, db) in dbs {
-        c.arg("--db").arg(format!("{name}={}", db.conninfo));
+    let file = db_file(dbs);
+    if !dbs.is_empty() {
+        c.arg("--db-file").arg(&file.path);
     }
     c.args(extra);
     super::run(c, input)

@@ -29,9 +29,10 @@ struct Args {
     /// Moodle table prefix ($CFG->prefix).
     #[arg(long, value_name = "PREFIX", default_value = "mdl_")]
     prefix: String,
-    /// PostgreSQL schema of the Moodle tables.
-    #[arg(long, value_name = "SCHEMA", default_value = "public")]
-    schema: String,
+    /// PostgreSQL schema of the Moodle tables ($CFG->dboptions['dbschema']; default public).
+    /// Not for MariaDB/MySQL, where the URL's database holds them.
+    #[arg(long, value_name = "SCHEMA")]
+    schema: Option<String>,
     /// HTML message for one recording, with placeholders such as {name}, {start_date},
     /// {source_url}, {pod_url} (see the man page); default: a short English sentence.
     #[arg(long, value_name = "FILE")]
@@ -49,6 +50,10 @@ struct Args {
     /// Records read at once (activities touched by several of them get one transaction).
     #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
     batch: usize,
+    /// Seconds to wait for a lock another session holds on an activity or its course; then
+    /// that activity's records fail (exit 1) and the run goes on.
+    #[arg(long, value_name = "SECONDS", value_parser = bbbmig_core::values::at_least_one::<u64>, default_value_t = 50)]
+    lock_timeout: u64,
     #[command(flatten)]
     input: Input,
     #[command(flatten)]
@@ -78,11 +83,12 @@ fn main() -> ExitCode {
         }
         let mut stage = Informer::new(Options {
             dbs: config::collect(&args.db, &args.db_file)?,
-            tables: Tables::new(&args.schema, &args.prefix)?,
+            tables: Tables::new(args.schema.as_deref(), &args.prefix)?,
             template,
             pod_url: args.pod_url.clone(),
             remove: args.remove,
             dry_run: args.dry_run,
+            lock_timeout: args.lock_timeout,
         });
         for_each_batch(out, &args.input, args.batch, |out, batch| {
             stage.process(out, batch)

@@ -14,12 +14,13 @@ const EXAMPLES: &str = "Examples:
   moodle-moderators --db-file moodle.dbs --prefix m_ --schema moodle -v recs.ndjson | jq .moderators";
 
 /// Find the Moodle activity that made each BigBlueButton recording and add its moderators,
-/// reading one or more Moodle PostgreSQL databases (read-only, batched queries).
+/// reading one or more Moodle databases, PostgreSQL or MariaDB/MySQL (read-only, batched queries).
 #[derive(clap::Parser, Debug)]
 #[command(version, after_help = EXAMPLES)]
 struct Args {
     /// Moodle database for recordings whose bbb-origin-server-name is NAME (`default`: for
-    /// recordings without one); no password here (PGPASSWORD, ~/.pgpass or --db-file). Repeatable.
+    /// recordings without one): a PostgreSQL conninfo/URL or a mysql:// URL, no password here
+    /// (--db-file, PGPASSWORD, ~/.pgpass or ~/.my.cnf). Repeatable.
     #[arg(long, value_name = "NAME=CONNINFO")]
     db: Vec<String>,
     /// Read NAME=CONNINFO lines (# comments allowed, passwords allowed) from FILE, which
@@ -33,9 +34,10 @@ struct Args {
     /// Moodle table prefix ($CFG->prefix).
     #[arg(long, value_name = "PREFIX", default_value = "mdl_")]
     prefix: String,
-    /// PostgreSQL schema of the Moodle tables ($CFG->dboptions['dbschema']).
-    #[arg(long, value_name = "SCHEMA", default_value = "public")]
-    schema: String,
+    /// PostgreSQL schema of the Moodle tables ($CFG->dboptions['dbschema']; default public).
+    /// Not for MariaDB/MySQL, where the URL's database holds them.
+    #[arg(long, value_name = "SCHEMA")]
+    schema: Option<String>,
     /// Records per batch: one read-only transaction and four queries per database and batch.
     #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
     batch: usize,
@@ -54,7 +56,7 @@ fn main() -> ExitCode {
     cli::run("moodle-moderators", |args: Args, out| {
         let mut stage = Enricher::new(Options {
             dbs: config::collect(&args.db, &args.db_file)?,
-            tables: Tables::new(&args.schema, &args.prefix)?,
+            tables: Tables::new(args.schema.as_deref(), &args.prefix)?,
             ignore: args.ignore_origin_server.clone(),
             site_admins: args.site_admins,
         });

@@ -402,7 +402,15 @@ impl Db {
             Inner::Pg { client, .. } => client.batch_execute(sql).map_err(|e| Error::of_pg(&e)),
             Inner::My { conn, .. } => {
                 use mysql::prelude::Queryable;
-                conn.query_drop(sql).map_err(|e| Error::of_mysql(&e))
+                // Each statement's result read: an error in a later statement (which ends
+                // the batch on the server) is reported, not dropped with the result.
+                let mut result = conn.query_iter(sql).map_err(|e| Error::of_mysql(&e))?;
+                while let Some(set) = result.iter() {
+                    for row in set {
+                        row.map_err(|e| Error::of_mysql(&e))?;
+                    }
+                }
+                Ok(())
             }
         }
     }
@@ -604,6 +612,16 @@ impl Db {
         self.batch(match self.engine() {
             Engine::Postgres => "SELECT pg_advisory_unlock_all()",
             Engine::MySql => "DO RELEASE_ALL_LOCKS()",
+        })
+    }
+
+    /// Waits at most `secs` seconds for a row lock another session holds, then fails the
+    /// statement with [`ErrorKind::LockTimeout`] (PostgreSQL `lock_timeout`, InnoDB
+    /// `innodb_lock_wait_timeout`), for this session.
+    pub fn set_lock_timeout(&mut self, secs: u64) -> Result<()> {
+        self.batch(&match self.engine() {
+            Engine::Postgres => format!("SET lock_timeout = '{secs}s'"),
+            Engine::MySql => format!("SET SESSION innodb_lock_wait_timeout = {secs}"),
         })
     }
 }

@@ -7,7 +7,7 @@ use super::expand;
 use super::lookup::{self, Key};
 use super::meetingid;
 use super::rules::{self, Parsed};
-use super::site::{Settings, Site};
+use super::site::{Settings, Site, Use};
 use crate::batch::Pending;
 use crate::cli::Out;
 use crate::outcome::Status;
@@ -59,7 +59,7 @@ impl Enricher {
 
     /// Statements sent to all databases so far.
     pub fn queries(&self) -> u64 {
-        self.sites.values().map(|(s, _)| s.queries.count).sum()
+        self.sites.values().map(|(s, _)| s.queries).sum()
     }
 
     /// Databases connected so far.
@@ -188,9 +188,14 @@ impl Enricher {
     fn lookup_site(&mut self, s: usize, keys: &[Key]) -> anyhow::Result<Vec<Option<Hit>>> {
         if !self.sites.contains_key(&s) {
             let entry = &self.opts.dbs[s];
-            let mut site = Site::connect(entry, &self.opts.tables, "moodle-moderators", true)?;
-            let settings = site.settings()?;
-            if !settings.has_recordings {
+            let how = Use {
+                tool: "moodle-moderators",
+                lock_timeout: None,
+                writes: false,
+            };
+            let mut site = Site::connect(entry, &self.opts.tables, how)?;
+            let settings = snapshot(&mut site, Site::settings)?;
+            if !site.has_recordings {
                 log::info!(
                     "Moodle database {}: no bigbluebuttonbn_recordings table (Moodle before 4.0): matching by meetingID only",
                     entry.name
@@ -198,67 +203,35 @@ impl Enricher {
             }
             self.sites.insert(s, (site, settings));
         }
-        let tables = self.opts.tables.clone();
         let admins = self.opts.site_admins;
         let Some((site, settings)) = self.sites.get_mut(&s) else {
             unreachable!("connected above")
         };
-        let Site {
-            client,
-            queries,
-            name,
-            ..
-        } = site;
-        let mut tx = client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .map_err(|e| super::site::failed(e, name))?;
-        let found = lookup::find(
-            &mut tx,
-            queries,
-            name,
-            &tables,
-            settings.has_recordings,
-            keys,
-        )?;
-        let mut ids: Vec<i64> = found.iter().flatten().map(|(id, _)| *id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let acts = lookup::activities(&mut tx, queries, name, &tables, &ids)?;
-        let mut grants = HashMap::new();
-        for a in acts.values() {
-            let parsed = rules::parse(a.participants.as_deref());
-            if let Parsed::Invalid(e) = &parsed
-                && self.warned.insert(format!("json {name} {}", a.id))
-            {
-                log::warn!(
-                    "Moodle database {name}: activity {} has participant rules that are not JSON ({e}): \
-                     using the site default, as Moodle does",
-                    a.id
-                );
-            }
-            grants.insert(
-                a.id,
-                rules::grants(&parsed, settings, a.owner, a.owner_enrolled),
-            );
-        }
-        let no_admins = Vec::new();
-        let siteadmins = if admins {
-            &settings.siteadmins
-        } else {
-            &no_admins
-        };
-        let mods = expand::moderators(&mut tx, queries, name, &tables, &acts, &grants, siteadmins)?;
-        tx.commit().map_err(|e| super::site::failed(e, name))?;
+        let warned = &mut self.warned;
+        let (found, acts, mods) = snapshot(site, |site| {
+            let found = lookup::find(site, keys)?;
+            let mut ids: Vec<i64> = found.iter().flatten().map(|(id, _)| *id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let acts = lookup::activities(site, &ids)?;
+            let grants = grants_of(&acts, settings, &site.name, warned);
+            let no_admins = Vec::new();
+            let siteadmins = if admins {
+                &settings.siteadmins
+            } else {
+                &no_admins
+            };
+            let mods = expand::moderators(site, &acts, &grants, siteadmins)?;
+            Ok((found, acts, mods))
+        })?;
+        let name = site.name.as_str();
         Ok(found
             .into_iter()
             .map(|hit| {
                 let (id, by) = hit?;
                 let a = acts.get(&id)?;
                 let moodle = json!({
-                    "server": name.as_str(),
+                    "server": name,
                     "activity_id": a.id,
                     "course_id": a.course,
                     "course_shortname": a.course_shortname,
@@ -276,6 +249,49 @@ impl Enricher {
             })
             .collect())
     }
+}
+
+/// The grants of each activity by its participant rules (a warning, once per activity, for
+/// rules that are not JSON).
+fn grants_of(
+    acts: &HashMap<i64, lookup::Activity>,
+    settings: &Settings,
+    name: &str,
+    warned: &mut HashSet<String>,
+) -> HashMap<i64, Vec<rules::Grant>> {
+    let mut grants = HashMap::new();
+    for a in acts.values() {
+        let parsed = rules::parse(a.participants.as_deref());
+        if let Parsed::Invalid(e) = &parsed
+            && warned.insert(format!("json {name} {}", a.id))
+        {
+            log::warn!(
+                "Moodle database {name}: activity {} has participant rules that are not JSON ({e}): \
+                 using the site default, as Moodle does",
+                a.id
+            );
+        }
+        grants.insert(
+            a.id,
+            rules::grants(&parsed, settings, a.owner, a.owner_enrolled),
+        );
+    }
+    grants
+}
+
+/// Runs `f` in a read-only transaction that sees one snapshot of the site's database.
+fn snapshot<T>(
+    site: &mut Site,
+    f: impl FnOnce(&mut Site) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    if let Err(e) = site.db.begin_snapshot() {
+        return Err(site.fail(e));
+    }
+    let v = f(site)?;
+    if let Err(e) = site.db.commit() {
+        return Err(site.fail(e));
+    }
+    Ok(v)
 }
 
 /// The record's `origin_server`, or its metadata `bbb-origin-server-name` (any case) when

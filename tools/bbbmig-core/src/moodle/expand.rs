@@ -2,11 +2,10 @@
 //! assignments in the relevant contexts, then users by id), deleted and suspended users left
 //! out, each moderator once, in a stable order.
 
-use super::config::Tables;
 use super::lookup::Activity;
 use super::rules::Grant;
-use super::site::{Meter, run};
-use postgres::GenericClient;
+use super::site::{Site, in_list};
+use crate::db::sql::{self, Row};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 
@@ -115,34 +114,42 @@ struct Fetched {
 
 impl Fetched {
     /// The two queries of a batch.
-    fn read(
-        c: &mut impl GenericClient,
-        queries: &mut Meter,
-        site: &str,
-        t: &Tables,
-        w: &Wanted,
-    ) -> anyhow::Result<Fetched> {
+    fn read(site: &mut Site, w: &Wanted) -> anyhow::Result<Fetched> {
+        let t = site.tables.clone();
+        let (a, b, c) = (w.ctxs.len(), w.roles.len(), w.all_ctxs.len());
         let sql = format!(
-            "SELECT ra.contextid::bigint, ra.roleid::bigint, u.id::bigint, u.username::text,
-                    u.email::text, u.firstname::text, u.lastname::text
+            "SELECT ra.contextid, ra.roleid, u.id, u.username, u.email, u.firstname, u.lastname
                FROM {ra} ra JOIN {user} u ON u.id = ra.userid AND u.deleted = 0 AND u.suspended = 0
-              WHERE ra.contextid = ANY($1) AND (ra.roleid = ANY($2) OR ra.contextid = ANY($3))",
+              WHERE ra.contextid IN ({l1}) AND (ra.roleid IN ({l2}) OR ra.contextid IN ({l3}))",
             ra = t.t("role_assignments"),
-            user = t.t("user")
+            user = t.t("user"),
+            l1 = in_list(1, a),
+            l2 = in_list(a + 1, b),
+            l3 = in_list(a + b + 1, c),
         );
+        let params: Vec<sql::Value> = w
+            .ctxs
+            .iter()
+            .chain(&w.roles)
+            .chain(&w.all_ctxs)
+            .map(|i| sql::Value::from(*i))
+            .collect();
         let mut by_ctx: HashMap<i64, Vec<Assignment>> = HashMap::new();
-        for r in run(c, queries, site, &sql, &[&w.ctxs, &w.roles, &w.all_ctxs])? {
+        for r in site.query(&sql, &params)? {
             by_ctx.entry(r.get(0)).or_default().push(Assignment {
                 role: r.get(1),
                 user: user_of(&r, 2),
             });
         }
         let sql = format!(
-            "SELECT u.id::bigint, u.username::text, u.email::text, u.firstname::text, u.lastname::text
-               FROM {user} u WHERE u.id = ANY($1) AND u.deleted = 0 AND u.suspended = 0",
-            user = t.t("user")
+            "SELECT u.id, u.username, u.email, u.firstname, u.lastname
+               FROM {user} u WHERE u.id IN ({list}) AND u.deleted = 0 AND u.suspended = 0",
+            user = t.t("user"),
+            list = in_list(1, w.user_ids.len()),
         );
-        let users: HashMap<i64, User> = run(c, queries, site, &sql, &[&w.user_ids])?
+        let params: Vec<sql::Value> = w.user_ids.iter().map(|i| sql::Value::from(*i)).collect();
+        let users: HashMap<i64, User> = site
+            .query(&sql, &params)?
             .iter()
             .map(|r| {
                 let u = user_of(r, 0);
@@ -236,16 +243,13 @@ impl Ranked {
 /// Expands the grants of each activity (`activity id → grants`) into moderators.
 /// `siteadmins` are added to every activity when given.
 pub fn moderators(
-    c: &mut impl GenericClient,
-    queries: &mut Meter,
-    site: &str,
-    t: &Tables,
+    site: &mut Site,
     activities: &HashMap<i64, Activity>,
     grants: &HashMap<i64, Vec<Grant>>,
     siteadmins: &[i64],
 ) -> anyhow::Result<HashMap<i64, Vec<Moderator>>> {
     let wanted = Wanted::of(activities, grants, siteadmins);
-    let fetched = Fetched::read(c, queries, site, t, &wanted)?;
+    let fetched = Fetched::read(site, &wanted)?;
     Ok(grants
         .iter()
         .filter_map(|(id, gs)| {
@@ -255,7 +259,7 @@ pub fn moderators(
         .collect())
 }
 
-fn user_of(r: &postgres::Row, at: usize) -> User {
+fn user_of(r: &Row, at: usize) -> User {
     User {
         id: r.get(at),
         username: r.get(at + 1),

@@ -4,10 +4,12 @@
 
 use super::config::{DbEntry, Tables};
 use super::notice;
-use super::site::{Meter, Site, run};
+use super::site::{Site, Use};
 use crate::batch::Pending;
 use crate::cli::Out;
+use crate::db::sql::{self, ErrorKind};
 use crate::outcome::Status;
+use crate::params;
 use anyhow::anyhow;
 use serde::Serialize;
 use serde_json::Value;
@@ -27,6 +29,8 @@ pub struct Options {
     pub remove: bool,
     /// Read and compute everything, write nothing.
     pub dry_run: bool,
+    /// Seconds to wait for a lock another session holds on an activity or its course.
+    pub lock_timeout: u64,
 }
 
 /// The stage, with one connection per database once used.
@@ -179,96 +183,152 @@ impl Informer {
         }))
     }
 
-    /// One transaction for one activity: read the description (locked), compute, write.
+    /// One transaction for one activity: read the description (locked), compute, write. A
+    /// lost connection or a missing privilege is fatal; a lock not granted in time or a value
+    /// the database refuses fails this activity's records (the transaction rolled back).
     fn activity(
         &mut self,
         s: usize,
         activity: i64,
         items: &[&Work],
     ) -> anyhow::Result<Vec<anyhow::Result<Inform>>> {
-        let t = self.opts.tables.clone();
         let (remove, dry_run) = (self.opts.remove, self.opts.dry_run);
-        let Site {
-            client,
-            queries,
-            name,
-            ..
-        } = self.site(s)?;
-        let mut tx = client
-            .build_transaction()
-            .read_only(dry_run)
-            .start()
-            .map_err(|e| super::site::failed(e, name))?;
-        let lock = if dry_run { "" } else { " FOR UPDATE" };
-        let rows = run(
-            &mut tx,
-            queries,
-            name,
-            &format!(
-                "SELECT intro::text, introformat::int, course::bigint FROM {} WHERE id = $1{lock}",
-                t.t("bigbluebuttonbn")
-            ),
-            &[&activity],
-        )?;
-        let Some(row) = rows.first() else {
-            tx.rollback().ok();
-            return Ok(items
+        let lock_timeout = self.opts.lock_timeout;
+        let site = self.site(s)?;
+        let name = site.name.clone();
+        let begun = if dry_run {
+            site.db.begin_snapshot()
+        } else {
+            site.db.begin()
+        };
+        if let Err(e) = begun {
+            return Err(site.fail(e));
+        }
+        let done = in_transaction(site, activity, items, remove, dry_run);
+        let kept = match &done {
+            Ok(Some((_, true))) => site.db.commit(),
+            _ => site.db.rollback(),
+        };
+        let outcome = match done {
+            Err(e) if kept.is_ok() && record_fault(e.kind) => {
+                let why = format!(
+                    "activity {activity} of Moodle database {name}: {}",
+                    fault_words(&e, lock_timeout)
+                );
+                return Ok(items.iter().map(|_| Err(anyhow!("{why}"))).collect());
+            }
+            Err(e) => return Err(site.fail(e)),
+            Ok(o) => o,
+        };
+        if let Err(e) = kept {
+            return Err(site.fail(e));
+        }
+        Ok(match outcome {
+            None => items
                 .iter()
                 .map(|_| Ok(Inform::no_activity(Some(activity))))
-                .collect());
-        };
-        let (intro, format, course): (Option<String>, i32, i64) =
-            (row.get(0), row.get(1), row.get(2));
-        let at = At {
-            activity,
-            course,
-            db: name.clone(),
-        };
-        let (mut upserts, mut removes) = (Vec::new(), Vec::new());
-        for w in items.iter().filter(|w| !at.wrong_course(w)) {
-            if remove {
-                removes.push(w.key.clone());
-            } else {
-                upserts.push((w.key.clone(), w.html.clone()));
-            }
-        }
-        let before = notice::entries(intro.as_deref());
-        let (new, new_format) =
-            notice::apply_with_format(intro.as_deref(), format, &upserts, &removes);
-        let changed = new != intro || new_format != format;
-        let listed = notice::count(new.as_deref());
-        if changed && !dry_run {
-            write_description(&mut tx, queries, &t, &at, &new, new_format)?;
-            tx.commit().map_err(|e| super::site::failed(e, name))?;
-        } else {
-            tx.rollback().ok();
-        }
-        if dry_run && changed {
-            at.say_dry_run(remove, listed, new.as_deref());
-        }
-        // A recording twice in one batch: the second finds the first one's entry.
-        let mut seen: Vec<(String, String)> = before;
-        Ok(items
-            .iter()
-            .map(|w| {
-                let r = at.outcome(w, &seen, remove, dry_run, listed);
-                seen.retain(|(k, _)| *k != w.key);
-                if !remove && r.is_ok() {
-                    seen.push((w.key.clone(), w.html.clone()));
-                }
-                r
-            })
-            .collect())
+                .collect(),
+            Some((o, _)) => o,
+        })
     }
 
     /// The connection to database `s`, opened on first use.
     fn site(&mut self, s: usize) -> anyhow::Result<&mut Site> {
         if !self.sites.contains_key(&s) {
-            let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, "moodle-inform", false)?;
+            let how = Use {
+                tool: "moodle-inform",
+                lock_timeout: Some(self.opts.lock_timeout),
+                writes: !self.opts.dry_run,
+            };
+            let site = Site::connect(&self.opts.dbs[s], &self.opts.tables, how)?;
             self.sites.insert(s, site);
         }
         Ok(self.sites.get_mut(&s).expect("connected above"))
     }
+}
+
+/// Whether a database error fails only the records of one activity.
+fn record_fault(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::LockTimeout | ErrorKind::TooLong | ErrorKind::BadValue
+    )
+}
+
+/// A record-level database error in words.
+fn fault_words(e: &sql::Error, waited: u64) -> String {
+    match e.kind {
+        ErrorKind::LockTimeout => format!(
+            "another session holds a lock on the activity or its course (waited {waited} s, \
+             --lock-timeout; run again later): {e}"
+        ),
+        _ => format!("the database refused the new description: {e}"),
+    }
+}
+
+/// The outcomes of one activity's records and whether there is something to commit;
+/// None when the activity is gone.
+type Outcomes = Option<(Vec<anyhow::Result<Inform>>, bool)>;
+
+/// The work of one activity inside its transaction.
+fn in_transaction(
+    site: &mut Site,
+    activity: i64,
+    items: &[&Work],
+    remove: bool,
+    dry_run: bool,
+) -> sql::Result<Outcomes> {
+    let t = site.tables.clone();
+    let lock = if dry_run { "" } else { " FOR UPDATE" };
+    let rows = site.try_query(
+        &format!(
+            "SELECT intro, introformat, course FROM {} WHERE id = $1{lock}",
+            t.t("bigbluebuttonbn")
+        ),
+        params![activity],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let (intro, format, course): (Option<String>, i32, i64) = (row.get(0), row.get(1), row.get(2));
+    let at = At {
+        activity,
+        course,
+        db: site.name.clone(),
+    };
+    let (mut upserts, mut removes) = (Vec::new(), Vec::new());
+    for w in items.iter().filter(|w| !at.wrong_course(w)) {
+        if remove {
+            removes.push(w.key.clone());
+        } else {
+            upserts.push((w.key.clone(), w.html.clone()));
+        }
+    }
+    let before = notice::entries(intro.as_deref());
+    let (new, new_format) = notice::apply_with_format(intro.as_deref(), format, &upserts, &removes);
+    let changed = new != intro || new_format != format;
+    let listed = notice::count(new.as_deref());
+    let write = changed && !dry_run;
+    if write {
+        write_description(site, &at, &new, new_format)?;
+    }
+    if dry_run && changed {
+        at.say_dry_run(remove, listed, new.as_deref());
+    }
+    // A recording twice in one batch: the second finds the first one's entry.
+    let mut seen: Vec<(String, String)> = before;
+    let outcomes = items
+        .iter()
+        .map(|w| {
+            let r = at.outcome(w, &seen, remove, dry_run, listed);
+            seen.retain(|(k, _)| *k != w.key);
+            if !remove && r.is_ok() {
+                seen.push((w.key.clone(), w.html.clone()));
+            }
+            r
+        })
+        .collect();
+    Ok(Some((outcomes, write)))
 }
 
 /// The activity one transaction works on, as read from its database.
@@ -361,35 +421,28 @@ impl At {
 /// Writes the new description and bumps the course's cache revision, so that Moodle
 /// shows the new text (in the caller's transaction).
 fn write_description(
-    tx: &mut postgres::Transaction<'_>,
-    queries: &mut Meter,
-    t: &Tables,
+    site: &mut Site,
     at: &At,
     new: &Option<String>,
     format: i32,
-) -> anyhow::Result<()> {
+) -> sql::Result<()> {
+    let t = site.tables.clone();
     let now = chrono::Utc::now().timestamp();
-    run(
-        tx,
-        queries,
-        &at.db,
+    site.try_query(
         &format!(
             "UPDATE {} SET intro = $2, timemodified = $3, introformat = $4 WHERE id = $1",
             t.t("bigbluebuttonbn")
         ),
-        &[&at.activity, new, &now, &(format as i16)],
+        params![at.activity, new.as_deref(), now, format],
     )?;
-    run(
-        tx,
-        queries,
-        &at.db,
+    site.try_query(
         &format!(
             "UPDATE {} SET cacherev = CASE WHEN cacherev IS NULL OR cacherev < $2 OR cacherev > $2 + 3600
                                            THEN $2 ELSE cacherev + 1 END
               WHERE id = $1",
             t.t("course")
         ),
-        &[&at.course, &now],
+        params![at.course, now],
     )?;
     Ok(())
 }

@@ -2,11 +2,10 @@
 //! the meetingID's seed and activity id; then the facts about each activity the rules need.
 //! One query each per batch, whatever the batch holds.
 
-use super::config::Tables;
 use super::meetingid::MeetingId;
-use super::site::{Meter, run};
-use postgres::GenericClient;
-use std::collections::HashMap;
+use super::site::{Site, in_list};
+use crate::db::sql::Value;
+use std::collections::{BTreeSet, HashMap};
 
 /// What identifies one recording for the lookup.
 #[derive(Debug, Clone)]
@@ -59,98 +58,97 @@ pub struct Activity {
     pub owner_enrolled: bool,
 }
 
-/// Finds the activity of each key (same order; None = not found). One query.
-pub fn find(
-    c: &mut impl GenericClient,
-    queries: &mut Meter,
-    site: &str,
-    t: &Tables,
-    has_recordings: bool,
-    keys: &[Key],
-) -> anyhow::Result<Vec<Option<(i64, MatchedBy)>>> {
-    let rids: Vec<&str> = keys.iter().map(|k| k.record_id.as_str()).collect();
-    let seeds: Vec<Option<&str>> = keys
+/// Finds the activity of each key (same order; None = not found). One query: the candidate
+/// `bigbluebuttonbn_recordings` rows and activities, compared exactly here (a MariaDB/MySQL
+/// `_ci` collation would also match another case or trailing spaces).
+pub fn find(site: &mut Site, keys: &[Key]) -> anyhow::Result<Vec<Option<(i64, MatchedBy)>>> {
+    let t = site.tables.clone();
+    let rids: BTreeSet<&str> = keys.iter().map(|k| k.record_id.as_str()).collect();
+    let ids: BTreeSet<i64> = keys
         .iter()
-        .map(|k| k.meeting.as_ref().map(|m| m.seed.as_str()))
+        .filter_map(|k| k.meeting.as_ref().map(|m| m.activity))
         .collect();
-    let ids: Vec<Option<i64>> = keys
-        .iter()
-        .map(|k| k.meeting.as_ref().map(|m| m.activity))
-        .collect();
-    let (by_rec_join, by_rec_col) = if has_recordings {
-        (
-            format!(
-                "LEFT JOIN LATERAL (
-                   SELECT rr.bigbluebuttonbnid AS bbbid
-                     FROM {rec} rr JOIN {bbb} b2 ON b2.id = rr.bigbluebuttonbnid
-                    WHERE rr.recordingid = k.recordid AND rr.imported = 0 AND rr.status IN (2, 3)
-                    ORDER BY (rr.bigbluebuttonbnid = k.instanceid) IS TRUE DESC, rr.id
-                    LIMIT 1) r ON true",
-                rec = t.t("bigbluebuttonbn_recordings"),
-                bbb = t.t("bigbluebuttonbn")
-            ),
-            "r.bbbid",
+    let mut params: Vec<Value> = Vec::new();
+    let by_rec = if site.has_recordings {
+        params.extend(rids.iter().map(|r| Value::from(*r)));
+        format!(
+            "SELECT 1 AS kind, rr.recordingid, rr.bigbluebuttonbnid, rr.id
+               FROM {rec} rr JOIN {bbb} b2 ON b2.id = rr.bigbluebuttonbnid
+              WHERE rr.recordingid IN ({list}) AND rr.imported = 0 AND rr.status IN (2, 3)
+             UNION ALL ",
+            rec = t.t("bigbluebuttonbn_recordings"),
+            bbb = t.t("bigbluebuttonbn"),
+            list = in_list(1, rids.len()),
         )
     } else {
-        (String::new(), "NULL::bigint")
+        String::new()
     };
+    let first = params.len() + 1;
+    params.extend(ids.iter().map(|i| Value::from(*i)));
     let sql = format!(
-        "SELECT k.ord::bigint, {by_rec_col}::bigint, s.id::bigint
-           FROM unnest($1::text[], $2::text[], $3::bigint[])
-                WITH ORDINALITY AS k(recordid, seed, instanceid, ord)
-           {by_rec_join}
-           LEFT JOIN {bbb} s ON s.id = k.instanceid AND s.meetingid = k.seed
-          WHERE {by_rec_col} IS NOT NULL OR s.id IS NOT NULL",
-        bbb = t.t("bigbluebuttonbn")
+        "{by_rec}SELECT 2 AS kind, s.meetingid, s.id, s.id FROM {bbb} s WHERE s.id IN ({list})",
+        bbb = t.t("bigbluebuttonbn"),
+        list = in_list(first, ids.len()),
     );
-    let rows = run(c, queries, site, &sql, &[&rids, &seeds, &ids])?;
-    let mut out = vec![None; keys.len()];
-    for row in rows {
-        let ord: i64 = row.get(0);
-        let by_rec: Option<i64> = row.get(1);
-        let by_seed: Option<i64> = row.get(2);
-        let hit = match (by_rec, by_seed) {
-            (Some(id), _) => Some((id, MatchedBy::RecordingId)),
-            (None, Some(id)) => Some((id, MatchedBy::MeetingId)),
-            _ => None,
-        };
-        if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| out.get_mut(i)) {
-            *slot = hit;
+    // recordingid → (activity, row id); activity → its meetingid seed
+    let mut recordings: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    let mut seeds: HashMap<i64, String> = HashMap::new();
+    for row in site.query(&sql, &params)? {
+        let (kind, text, activity, rid): (i64, String, i64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if kind == 1 {
+            recordings.entry(text).or_default().push((activity, rid));
+        } else {
+            seeds.insert(activity, text);
         }
     }
-    Ok(out)
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let wanted = k.meeting.as_ref().map(|m| m.activity);
+            // The row of the meetingID's own activity first (a restored copy shares the
+            // recordingid), then the oldest.
+            let by_rec = recordings.get(&k.record_id).and_then(|rows| {
+                rows.iter()
+                    .min_by_key(|(a, id)| (Some(*a) != wanted, *id))
+                    .map(|(a, _)| *a)
+            });
+            let by_seed = k
+                .meeting
+                .as_ref()
+                .and_then(|m| (seeds.get(&m.activity) == Some(&m.seed)).then_some(m.activity));
+            match (by_rec, by_seed) {
+                (Some(id), _) => Some((id, MatchedBy::RecordingId)),
+                (None, Some(id)) => Some((id, MatchedBy::MeetingId)),
+                _ => None,
+            }
+        })
+        .collect())
 }
 
 /// Reads the activities with these ids. One query. The owner is the user of the `Add` log
 /// (Moodle's `get_instance_ownerid`), looked up by course too so that the log's
 /// `(courseid, bigbluebuttonbnid)` index serves it (restore rewrites both columns).
-pub fn activities(
-    c: &mut impl GenericClient,
-    queries: &mut Meter,
-    site: &str,
-    t: &Tables,
-    ids: &[i64],
-) -> anyhow::Result<HashMap<i64, Activity>> {
+pub fn activities(site: &mut Site, ids: &[i64]) -> anyhow::Result<HashMap<i64, Activity>> {
+    let t = site.tables.clone();
     let sql = format!(
-        "SELECT b.id::bigint, b.course::bigint, b.name::text, c.shortname::text, b.participants::text,
-                mctx.id::bigint, mctx.path::text, cctx.id::bigint, cctx.path::text, o.userid::bigint,
-                en.enrolled IS NOT NULL
-           FROM {bbb} b
-           LEFT JOIN {course} c ON c.id = b.course
-           LEFT JOIN LATERAL (
-                SELECT cm.id FROM {cm} cm JOIN {modules} m ON m.id = cm.module AND m.name = 'bigbluebuttonbn'
-                 WHERE cm.instance = b.id AND cm.course = b.course ORDER BY cm.id LIMIT 1) cm ON true
-           LEFT JOIN {ctx} mctx ON mctx.contextlevel = 70 AND mctx.instanceid = cm.id
-           LEFT JOIN {ctx} cctx ON cctx.contextlevel = 50 AND cctx.instanceid = b.course
-           LEFT JOIN LATERAL (
-                SELECT l.userid FROM {logs} l
-                 WHERE l.courseid = b.course AND l.bigbluebuttonbnid = b.id
-                   AND l.log = 'Add' AND l.userid IS NOT NULL
-                 ORDER BY l.id LIMIT 1) o ON true
-           LEFT JOIN LATERAL (
-                SELECT true AS enrolled FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid
-                 WHERE ue.userid = o.userid AND e.courseid = b.course LIMIT 1) en ON true
-          WHERE b.id = ANY($1)",
+        "SELECT a.id, a.course, a.name, a.shortname, a.participants,
+                mctx.id, mctx.path, cctx.id, cctx.path, a.owner,
+                CASE WHEN EXISTS (
+                     SELECT 1 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid
+                      WHERE ue.userid = a.owner AND e.courseid = a.course) THEN 1 ELSE 0 END
+           FROM (SELECT b.id, b.course, b.name, c.shortname, b.participants,
+                        (SELECT MIN(cm.id) FROM {cm} cm
+                           JOIN {modules} m ON m.id = cm.module AND m.name = 'bigbluebuttonbn'
+                          WHERE cm.instance = b.id AND cm.course = b.course) AS cmid,
+                        (SELECT l.userid FROM {logs} l
+                          WHERE l.courseid = b.course AND l.bigbluebuttonbnid = b.id
+                            AND l.log = 'Add' AND l.userid IS NOT NULL
+                          ORDER BY l.id LIMIT 1) AS owner
+                   FROM {bbb} b LEFT JOIN {course} c ON c.id = b.course
+                  WHERE b.id IN ({list})) a
+           LEFT JOIN {ctx} mctx ON mctx.contextlevel = 70 AND mctx.instanceid = a.cmid
+           LEFT JOIN {ctx} cctx ON cctx.contextlevel = 50 AND cctx.instanceid = a.course",
         ue = t.t("user_enrolments"),
         enrol = t.t("enrol"),
         bbb = t.t("bigbluebuttonbn"),
@@ -159,9 +157,10 @@ pub fn activities(
         modules = t.t("modules"),
         ctx = t.t("context"),
         logs = t.t("bigbluebuttonbn_logs"),
+        list = in_list(1, ids.len()),
     );
-    let ids: Vec<i64> = ids.to_vec();
-    let rows = run(c, queries, site, &sql, &[&ids])?;
+    let params: Vec<Value> = ids.iter().map(|i| Value::from(*i)).collect();
+    let rows = site.query(&sql, &params)?;
     let mut out = HashMap::new();
     for r in rows {
         let module_ctx: Option<i64> = r.get(5);
