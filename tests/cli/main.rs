@@ -9,6 +9,7 @@ mod bbb_list;
 mod cluster;
 mod db_tls;
 mod greenlight;
+mod lost_db;
 mod man_pages;
 mod mariadb;
 mod moodle;

@@ -11,11 +11,11 @@ use std::process::Stdio;
 
 type Obj = Map<String, Value>;
 
-const SEED10: &str = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3";
-const REC10: &str = "7b52009b64fd0a2a49e6d8a939753077792b0554-1700000000000";
+pub(crate) const SEED10: &str = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3";
+pub(crate) const REC10: &str = "7b52009b64fd0a2a49e6d8a939753077792b0554-1700000000000";
 
 /// A record in bbb-list's shape, with a key added by jq that must ride through.
-fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
+pub(crate) fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
     let mut metadata = json!({"bbb-origin": "Moodle", "meetingName": "Lecture"});
     if let Some(o) = origin {
         metadata["bbb-origin-server-name"] = json!(o);
@@ -42,7 +42,7 @@ fn rec(record_id: &str, meeting_id: &str, origin: Option<&str>) -> String {
     format!("{r}\n")
 }
 
-fn mid(seed: &str, course: i64, id: i64) -> String {
+pub(crate) fn mid(seed: &str, course: i64, id: i64) -> String {
     format!("{seed}-{course}-{id}[0]")
 }
 
@@ -621,7 +621,7 @@ fn statuses(out: &Run) -> Vec<String> {
 
 /// Records for activities 10 (two recordings), 12 (NULL intro) and 20 (quotes and tags),
 /// plus one without activity, enriched by moodle-moderators.
-fn enriched(db: &TestDb) -> String {
+pub(crate) fn enriched(db: &TestDb) -> String {
     let input = [
         rec(REC10, &mid(SEED10, 2, 10), None),
         rec("rec-12-orig", "x", None),
