@@ -99,6 +99,7 @@ fn through(proxy: &Proxy, db: &TestDb) -> TestDb {
     TestDb {
         name: db.name.clone(),
         conninfo: proxy.conninfo(db),
+        engine: db.engine,
     }
 }
 
