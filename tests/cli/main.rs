@@ -10,6 +10,7 @@ mod cluster;
 mod db_seam;
 mod db_tls;
 mod greenlight;
+mod lost_db;
 mod man_pages;
 mod mariadb;
 mod moodle;

@@ -1,5 +1,7 @@
 //! Writing the output is always fatal: stdout on a full disk (/dev/full) stops a tool with
-//! exit 2 and one message, and no record is blamed for it in --rejects.
+//! exit 2 and one message, and no record is blamed for it in --rejects. So is writing the
+//! --rejects file (a full disk, a pipe whose reader left): only stdout's reader leaving
+//! ends a run quietly.
 
 use crate::bbb_csv::listed;
 use crate::support::{cmd, run};
@@ -105,4 +107,69 @@ fn a_closed_stdout_is_fatal_and_a_reader_that_left_is_not() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
+}
+
+/// A line that fails its record in every tool (not a JSON object).
+const BAD: &str = "[1]\n";
+
+#[test]
+fn a_rejects_file_on_a_full_disk_is_fatal_and_said() {
+    let input = listed();
+    let mut lines = input.lines();
+    let (first, second) = (lines.next().unwrap(), lines.next().unwrap());
+    let mut c = cmd("bbb-csv");
+    c.args(["--rejects", "/dev/full"]);
+    let r = run(c, &format!("{first}\n{BAD}{second}\n"));
+    r.fails_with(2)
+        .stderr_has("bbb-csv: error: cannot write the rejects file /dev/full")
+        .stderr_has("No space left on device");
+    // The record before the failed one was written, nothing after it.
+    let id = |l: &str| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["record_id"].as_str().unwrap().to_string()
+    };
+    assert!(r.stdout.contains(&id(first)), "{r:?}");
+    assert!(!r.stdout.contains(&id(second)), "{r:?}");
+}
+
+#[test]
+fn a_rejects_pipe_whose_reader_left_is_fatal_not_a_quiet_end() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("rejects.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = cmd("bbb-csv")
+        .arg("--rejects")
+        .arg(&fifo)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening our end returns once the tool has opened its end; then the reader leaves.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || tx.send(std::fs::File::open(path).unwrap()));
+    let reader = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("bbb-csv never opened its rejects file");
+    drop(reader);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{BAD}{}", listed()).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the rejects file") && stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
 }

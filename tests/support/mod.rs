@@ -8,6 +8,7 @@ pub mod moodle;
 pub mod mysql;
 pub mod pg;
 pub mod pod;
+pub mod proxy;
 pub use bbbmig_testkit::standin;
 
 use std::io::Write;

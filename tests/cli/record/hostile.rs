@@ -1,5 +1,6 @@
 //! bbb-record against a hostile or broken environment: links planted at its file names,
-//! a read-only --out, a trickling server, SIGTERM and kill -9 mid-work, decompression bombs.
+//! a read-only --out, a trickling server, SIGTERM and kill -9 mid-work (no ffmpeg, ffprobe
+//! or bbb-recorder left running), decompression bombs.
 
 use super::*;
 
@@ -184,6 +185,46 @@ fn record_sigterm_keeps_every_byte_received_in_the_partial_file() {
     assert_eq!(&whole[..have.len()], &have[..]);
 }
 
+/// Starts bbb-record (`c`) on `input`, waits until a process whose command line has
+/// `needle` and `what` runs, kills bbb-record with SIGKILL, and checks that such a process
+/// is gone within 2 seconds.
+fn kill_9_takes_along(c: &mut Command, input: &str, needle: &str, what: &str) {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let running = || -> Vec<String> {
+        processes_mentioning(needle)
+            .into_iter()
+            .filter(|c| c.contains(what))
+            .collect()
+    };
+    let t = Instant::now();
+    while running().is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(60), "no {what} started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let t = Instant::now();
+    loop {
+        let left = running();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{what} still runs after kill -9 of bbb-record: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn record_kill_9_takes_its_ffmpeg_runs_along() {
     let p = Published::new();
@@ -192,36 +233,94 @@ fn record_kill_9_takes_its_ffmpeg_runs_along() {
     let out = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let needle = tmp.path().to_string_lossy().into_owned();
-    let mut child = render_from_dir(&p, &id, out.path(), tmp.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !processes_mentioning(&needle)
-        .iter()
-        .any(|c| c.contains("ffmpeg"))
-    {
-        assert!(t.elapsed() < Duration::from_secs(60), "no ffmpeg started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let t = Instant::now();
-    loop {
-        let left: Vec<String> = processes_mentioning(&needle)
-            .into_iter()
-            .filter(|c| c.contains("ffmpeg"))
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(2),
-            "ffmpeg still runs after kill -9 of bbb-record: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut c = render_from_dir(&p, &id, out.path(), tmp.path());
+    kill_9_takes_along(&mut c, "", &needle, "ffmpeg");
+}
+
+#[test]
+fn record_kill_9_takes_its_ffprobe_along() {
+    let p = Published::new();
+    let id = rid(74);
+    p.video(&id, "Probed", clip());
+    let si = standin(&p, &[]);
+    let input = list(&si);
+    // An ffprobe that never answers, first on PATH.
+    let (bin, path) = fake_tool("ffprobe", "while :; do sleep 1; done");
+    let probe = bin.path().join("ffprobe");
+    let out = tempfile::tempdir().unwrap();
+    let mut c = cmd("bbb-record");
+    c.arg("--out").arg(out.path()).env("PATH", path);
+    kill_9_takes_along(&mut c, &input, &probe.to_string_lossy(), "ffprobe");
+}
+
+#[test]
+fn record_kill_9_takes_its_bbb_recorder_along() {
+    let p = Published::new();
+    let id = rid(75);
+    p.presentation(&id, "Recorded", 8000);
+    let si = standin(&p, &[]);
+    let plug = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("record/export.js"), plug.path().join("export.js")).unwrap();
+    let url = format!("{}/playback/presentation/2.3/{id}", si.url);
+    let rec = json!({"record_id": id, "name": "Recorded",
+        "playback": [{"type": "presentation", "url": url, "length_min": 0}]});
+    let out = tempfile::tempdir().unwrap();
+    let mut c = cmd("bbb-record");
+    c.arg("--out")
+        .arg(out.path())
+        .args(["--method", "bbb-recorder", "--bbb-recorder"])
+        .arg(plug.path())
+        .arg("--recorder-copy-to")
+        .arg(plug.path())
+        .env("HOME", plug.path())
+        .env("FAKE_RECORDER", "hang");
+    kill_9_takes_along(&mut c, &format!("{rec}\n"), &id, "export.js");
+}
+
+/// A folder holding an executable `name` with this shell script, to put first on PATH.
+fn fake_tool(name: &str, script: &str) -> (tempfile::TempDir, String) {
+    let bin = tempfile::tempdir().unwrap();
+    let path = bin.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let search = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, search)
+}
+
+#[test]
+fn record_ffmpeg_dying_of_a_broken_pipe_fails_the_record_with_its_last_words() {
+    let p = Published::new();
+    let id = rid(76);
+    p.slides(&id, "Cut", 5000);
+    let out = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // Dies as an ffmpeg whose output went away does: SIGPIPE, after saying so.
+    let (_bin, path) = fake_tool(
+        "ffmpeg",
+        "echo 'fake ffmpeg: av_interleaved_write_frame(): Broken pipe' >&2\nkill -PIPE $$\nexit 0",
+    );
+    let mut c = render_from_dir(&p, &id, out.path(), tmp.path());
+    c.env("PATH", path);
+    let r = run(c, "");
+    // A failed record (exit 1) with ffmpeg's words, never a reader that left (exit 0).
+    r.fails_with(1)
+        .stderr_has(&format!("record {id}"))
+        .stderr_has("ffmpeg failed")
+        .stderr_has("fake ffmpeg: av_interleaved_write_frame(): Broken pipe");
+    assert!(r.records().is_empty(), "{r:?}");
+    let videos: Vec<String> = names(out.path())
+        .into_iter()
+        .filter(|n| {
+            [".mp4", ".m4v", ".webm", ".part"]
+                .iter()
+                .any(|e| n.ends_with(e))
+        })
+        .collect();
+    assert!(videos.is_empty(), "{videos:?}");
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! Child processes that die with their parent: a `kill -9` of a tool never leaves its
-//! ffmpeg runs working on for nothing.
+//! ffmpeg, ffprobe or bbb-recorder runs working on for nothing. Every child the tools
+//! start goes through [`die_with_parent`] (std) or [`command`] (tokio).
 
 use std::os::unix::process::CommandExt;
 
 /// Makes the child started by `cmd` receive SIGKILL when the thread that starts it ends
-/// (Linux `PR_SET_PDEATHSIG`). Only for children that this thread also waits for.
+/// (Linux `PR_SET_PDEATHSIG`). Only for children started by a thread that outlives them:
+/// one that waits for them, or a tokio runtime's worker (they last as long as the runtime).
 pub fn die_with_parent(cmd: &mut std::process::Command) -> &mut std::process::Command {
     let parent = rustix::process::getpid();
     // SAFETY: only async-signal-safe system calls (prctl, getppid, kill) run in the
@@ -22,4 +24,11 @@ pub fn die_with_parent(cmd: &mut std::process::Command) -> &mut std::process::Co
             Ok(())
         })
     }
+}
+
+/// A tokio command for `program` whose child dies with its parent ([`die_with_parent`]).
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    die_with_parent(&mut cmd);
+    tokio::process::Command::from(cmd)
 }

@@ -18,7 +18,7 @@ pub struct Probe {
 }
 
 async fn ffprobe_json(ffprobe: &Path, file: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let out = tokio::process::Command::new(ffprobe)
+    let out = crate::orphan::command(ffprobe)
         .args(["-v", "error"])
         .args(args)
         .arg(file)

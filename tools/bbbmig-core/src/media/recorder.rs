@@ -70,7 +70,7 @@ impl Recorder {
         let produced = self.copy_to.join(export_name);
         let _ = std::fs::remove_file(&produced);
         let secs = duration_s.ceil().max(1.0) as u64;
-        let mut child = tokio::process::Command::new(&self.node)
+        let mut child = crate::orphan::command(&self.node)
             .arg("export.js")
             .arg(url)
             .arg(export_name)

@@ -35,6 +35,15 @@ mod tldraw;
 pub use options::{Cancel, Layout, Preset, Quality, RenderOptions};
 pub use source::{DirSource, Source};
 
+/// The parsers of the published files, reachable for the fuzz targets (fuzz/) only.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::chat::load as chat;
+    pub use super::model::Slide;
+    pub use super::published::load as published;
+    pub use super::tldraw::parse as tldraw;
+}
+
 use anyhow::Context;
 use compose::ScreenBox;
 use model::{CursorMove, Point};
