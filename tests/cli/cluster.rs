@@ -5,6 +5,9 @@ use crate::support::run;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// Longer than any run of these tests takes, even under load: a run past it is stuck.
+const STUCK: Duration = Duration::from_secs(120);
+
 /// `1\n2\n…n\n`: one job input a line.
 fn lines(n: usize) -> String {
     (1..=n).map(|i| format!("{i}\n")).collect()
@@ -33,7 +36,9 @@ fn parallel_runs_jobs_on_every_host_with_its_own_tmpdir_and_the_shared_folder() 
         r#"read -r l; touch "{}/$l.$(hostname)"; echo "$l $(hostname) $TMPDIR $(command -v bbb-list)""#,
         shared.display()
     );
-    let out = run(c.parallel().args(["-j2", "--pipe", "-N1", &job]), &lines(n));
+    let mut p = c.parallel();
+    p.args(["-j2", "--pipe", "-N1", &job]);
+    let out = c.run(p, &lines(n), STUCK);
     assert_eq!(out.code, 0, "{out:?}");
     let mut got = BTreeMap::new();
     by_id(&out.stdout, n, &mut got);
@@ -55,6 +60,7 @@ fn parallel_runs_jobs_on_every_host_with_its_own_tmpdir_and_the_shared_folder() 
     }
     let hosts: std::collections::BTreeSet<_> = got.values().map(|f| f[1].clone()).collect();
     assert!(hosts.len() >= 2, "only {hosts:?} did work");
+    c.down();
 }
 
 #[test]
@@ -76,21 +82,26 @@ fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
         .args(["-j2", "--pipe", "-N1", "--joblog"])
         .arg(&joblog)
         .arg(&job);
-    let handle = std::thread::spawn(move || run(first, &input));
-    // Kill h2 while it has a job running.
-    let t0 = Instant::now();
-    loop {
-        let busy = std::fs::read_dir(&shared)
-            .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".h2"));
-        if busy {
-            break;
+    let out1 = std::thread::scope(|s| {
+        let handle = s.spawn(|| c.run(first, &input, STUCK));
+        // Kill h2 while it has a job running.
+        let t0 = Instant::now();
+        loop {
+            let busy = std::fs::read_dir(&shared)
+                .unwrap()
+                .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".h2"));
+            if busy {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30) && !handle.is_finished(),
+                "h2 never got a job"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(t0.elapsed() < Duration::from_secs(15), "h2 never got a job");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    c.kill_host(2);
-    let out1 = handle.join().unwrap();
+        c.kill_host(2);
+        handle.join().unwrap()
+    });
     assert_ne!(out1.code, 0, "jobs of h2 failed: {out1:?}");
     let log1 = std::fs::read_to_string(&joblog).unwrap();
     let failed_on_h2 = log1
@@ -116,7 +127,7 @@ fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
         .arg("--joblog")
         .arg(&joblog)
         .arg(&job);
-    let out2 = run(second, &lines(n));
+    let out2 = c.run(second, &lines(n), STUCK);
     assert_eq!(out2.code, 0, "{out2:?}");
     let before = got.len();
     by_id(&out2.stdout, n, &mut got);
@@ -129,21 +140,39 @@ fn a_rerun_with_resume_failed_and_retries_redoes_the_jobs_of_a_killed_host() {
         out2.stdout.lines().all(|l| !l.ends_with(" h2")),
         "a dead host did work: {out2:?}"
     );
+    c.down();
 }
 
-/// Names in `dir` (recursively, relative) that a finished run must not leave.
+/// Names in `dir` a finished run must not leave: `.part` files, leases, bbb-record's work
+/// folders (in --out) and the renderer's (in TMPDIR).
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    let mut bad = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        if name.contains(".part")
-            || name.contains(".lease")
-            || name.starts_with(".bbb-record-files-")
-        {
-            bad.push(name);
-        }
-    }
-    bad
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            name.contains(".part")
+                || name.contains(".lease")
+                || name.starts_with(".bbb-record-files-")
+                || name.starts_with("bbbmig-render-")
+        })
+        .collect()
+}
+
+/// The host (1-based) whose renderer works in its TMPDIR while it holds a lease in `out`.
+fn rendering_host(c: &Cluster, out: &std::path::Path) -> Option<usize> {
+    (1..=c.hosts).find(|&i| {
+        let rendering = leftovers(&c.tmpdir(i))
+            .iter()
+            .any(|n| n.starts_with("bbbmig-render-"));
+        rendering
+            && leftovers(out).iter().any(|l| {
+                l.ends_with(".lease")
+                    && std::fs::read_to_string(out.join(l))
+                        .is_ok_and(|t| t.starts_with(&format!("h{i} ")))
+            })
+    })
 }
 
 #[test]
@@ -169,7 +198,13 @@ fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
         .arg(&si.url);
     let listing = run(list, "");
     listing.ok();
-    assert_eq!(listing.records().len(), n);
+    let mut listed: Vec<String> = listing
+        .records()
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed.len(), n);
 
     let out = c.shared().join("videos");
     let joblog = c.dir().join("joblog");
@@ -185,33 +220,24 @@ fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
             .arg(&job);
         p
     };
-    let input = listing.stdout.clone();
-    let first = parallel(&[]);
-    let handle = std::thread::spawn(move || run(first, &input));
-    // Kill the first host seen holding a lease (rendering).
-    let t0 = Instant::now();
-    let victim: usize = 'wait: loop {
-        if let Ok(entries) = std::fs::read_dir(&out) {
-            for e in entries.flatten() {
-                if !e.file_name().to_string_lossy().ends_with(".lease") {
-                    continue;
-                }
-                let holder = std::fs::read_to_string(e.path()).unwrap_or_default();
-                let host = holder.strip_prefix('h').and_then(|h| h.split(' ').next());
-                if let Some(i) = host.and_then(|i| i.parse().ok()) {
-                    break 'wait i;
-                }
+    let (victim, out1) = std::thread::scope(|s| {
+        let handle = s.spawn(|| c.run(parallel(&[]), &listing.stdout, STUCK));
+        // Kill the first host seen rendering (its lease in --out, its work folder in its TMPDIR).
+        let t0 = Instant::now();
+        let victim = loop {
+            if let Some(i) = rendering_host(&c, &out) {
+                break i;
             }
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(180) && !handle.is_finished(),
-            "no host ever held a lease; joblog:\n{}",
-            std::fs::read_to_string(&joblog).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    c.kill_host(victim);
-    let out1 = handle.join().unwrap();
+            assert!(
+                t0.elapsed() < Duration::from_secs(60) && !handle.is_finished(),
+                "no host was ever seen rendering; joblog:\n{}",
+                std::fs::read_to_string(&joblog).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        c.kill_host(victim);
+        (victim, handle.join().unwrap())
+    });
     assert_ne!(out1.code, 0, "the jobs of h{victim} failed: {out1:?}");
     // The dead host's lease stays: the rerun must wait for it to expire, then take it over.
     let dead = format!("h{victim} ");
@@ -225,21 +251,26 @@ fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
         leftovers(&out)
     );
 
-    let out2 = run(
+    let out2 = c.run(
         parallel(&["--resume-failed", "--retries", "3"]),
         &listing.stdout,
+        STUCK,
     );
     assert_eq!(out2.code, 0, "{out2:?}");
+    assert!(
+        !out2.stdout.contains(&dead),
+        "a dead host did work: {out2:?}"
+    );
+    // Every record on stdout exactly once over both runs, each with its own video.
     let mut records = out1.records();
     records.extend(out2.records());
-    let mut ids: Vec<&str> = records
+    let mut ids: Vec<String> = records
         .iter()
-        .map(|r| r["record_id"].as_str().unwrap())
+        .map(|r| r["record_id"].as_str().unwrap().to_string())
         .collect();
     ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), n, "every record on stdout");
-    assert_eq!(records.len(), n, "every record once: {out1:?} {out2:?}");
+    assert_eq!(ids, listed, "every record once: {out1:?} {out2:?}");
+    let mut paths = std::collections::BTreeSet::new();
     for r in &records {
         let v = &r["video"];
         assert!(
@@ -252,23 +283,27 @@ fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
             v["bytes"].as_u64().unwrap(),
             "{path}"
         );
+        assert!(paths.insert(path.to_string()), "{path} twice");
     }
-    let videos = std::fs::read_dir(&out)
+    let videos: std::collections::BTreeSet<String> = std::fs::read_dir(&out)
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".mp4")
-        })
-        .count();
-    assert_eq!(videos, n, "every video exactly once");
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".mp4"))
+        .collect();
+    assert_eq!(videos, paths, "every video exactly once");
     assert_eq!(
         leftovers(&out),
         Vec::<String>::new(),
-        "no .part, lease or work folder left"
+        "no .part, lease or work folder left in --out"
     );
+    // The living hosts' renderers cleaned up after themselves (the dead one's disk is its own).
+    for i in (1..=c.hosts).filter(|&i| i != victim) {
+        assert_eq!(
+            leftovers(&c.tmpdir(i)),
+            Vec::<String>::new(),
+            "h{i}'s TMPDIR"
+        );
+    }
 
     // The pipeline goes on on the controller: pod-import and pod-claim.
     let db = pod_db(bbbmig_core::db::Engine::Postgres, "cluster_claim");
@@ -308,4 +343,6 @@ fn bbb_record_over_three_hosts_survives_a_killed_host_with_each_video_once() {
         dup("SELECT count(*) FROM import_video_externalrecording"),
         n as i64
     );
+    drop(si);
+    c.down();
 }
