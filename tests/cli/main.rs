@@ -19,3 +19,4 @@ mod package;
 mod pod;
 mod record;
 mod render;
+mod resume;

@@ -5,6 +5,7 @@ use super::work::{Ctx, process};
 use crate::cli::{Input, Out};
 use crate::error::{fatal, is_fatal};
 use crate::ndjson::{Item, Reader};
+use crate::outcome::Status;
 use crate::record::Record;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -153,6 +154,21 @@ impl Runner {
                     line,
                     original: Record::new(),
                     result: Err(e),
+                };
+                self.waiting.insert(seq, done);
+            }
+            Ok(rec) if crate::pod::done::of(&rec).is_ok_and(|d| d.is_some()) => {
+                // Already in Pod (pod-claim --mark-done): passed on as it came, no
+                // download, no lease.
+                log::info!(
+                    "record {}: already in Pod (pod_done); skipped",
+                    rec.id_for_messages()
+                );
+                let done = Done {
+                    seq,
+                    line,
+                    original: rec.clone(),
+                    result: Ok((rec, Status::Skipped.as_str())),
                 };
                 self.waiting.insert(seq, done);
             }

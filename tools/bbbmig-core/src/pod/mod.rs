@@ -3,9 +3,11 @@
 //! ("My external recordings"), and recorder files ready to be claimed.
 
 pub mod claim;
+pub mod done;
 pub mod import;
 pub mod lock;
 pub mod owner;
+pub mod recorders;
 pub mod users;
 
 use crate::error::fatal;
@@ -28,7 +30,13 @@ pub struct DbArgs {
 impl DbArgs {
     /// Opens the connection; every failure here is fatal.
     pub fn connect(&self) -> anyhow::Result<postgres::Client> {
-        let conninfo = if let Some(c) = &self.pod_db {
+        pg::connect(&self.conninfo()?).map_err(fatal)
+    }
+
+    /// The connection string: `--pod-db`, else the first line of `--pod-db-file`, else
+    /// `POD_DATABASE_URL` (open it with `db::sql::Db::connect`).
+    pub fn conninfo(&self) -> anyhow::Result<String> {
+        Ok(if let Some(c) = &self.pod_db {
             pg::refuse_password_in_argv(c)?;
             c.clone()
         } else if let Some(p) = &self.pod_db_file {
@@ -48,8 +56,7 @@ impl DbArgs {
                 Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
                 _ => bail!("no Pod database: give --pod-db, --pod-db-file or set POD_DATABASE_URL"),
             }
-        };
-        pg::connect(&conninfo).map_err(fatal)
+        })
     }
 }
 
