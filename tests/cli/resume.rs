@@ -184,13 +184,10 @@ fn mark_done_marks_claimed_and_imported_records_read_only_on_both_engines() {
         assert_eq!(counts(&db), before, "{engine:?}: nothing written");
 
         // Only claims, or only imports, when asked.
-        let r = run(pod_claim(&db.conninfo, &["--mark-done", "claimed"]), &input);
+        let r = run(pod_claim(&db.conninfo, &["--mark-done=claimed"]), &input);
         r.ok().stderr_has("3 found, 3 not-found");
         assert_eq!(by_id(&r.records(), &r3).get("pod_done"), None);
-        let r = run(
-            pod_claim(&db.conninfo, &["--mark-done", "imported"]),
-            &input,
-        );
+        let r = run(pod_claim(&db.conninfo, &["--mark-done=imported"]), &input);
         r.ok().stderr_has("2 found, 4 not-found");
     }
 }
@@ -319,8 +316,12 @@ fn a_rerun_with_mark_done_makes_only_what_pod_lacks() {
     let downloads = files_log(&si).len();
     assert_eq!(downloads, 2);
 
-    // Rerun of everything, the way bbbmig(7) says.
-    let marked = run(pod_claim(&db.conninfo, &["--mark-done"]), &all);
+    // Rerun of everything, the way bbbmig(7) says (the listing kept in a file).
+    let listing = root.path().join("recordings.ndjson");
+    std::fs::write(&listing, &all).unwrap();
+    let mut mark = pod_claim(&db.conninfo, &["--mark-done"]);
+    mark.arg(&listing);
+    let marked = run(mark, "");
     marked.ok().stderr_has("4 records: 3 found, 1 not-found");
     let made = record(&marked.stdout);
     made.ok()

@@ -27,9 +27,10 @@ struct Args {
     /// recorder_recorder id of a recorder without manager, linked to the site.
     #[arg(long, value_name = "ID", required_unless_present_any = ["mark_done", "list_recorders"])]
     recorder: Option<i64>,
-    /// Read only: add "pod_done" to each record Pod already has (a claimed file, an
-    /// external recording, or only WHAT); bbb-record and pod-claim then skip it.
-    #[arg(long, value_name = "WHAT", value_enum, num_args = 0..=1, default_missing_value = "any",
+    /// Read only: add "pod_done" to each record Pod already has (a claimed file or an
+    /// external recording; --mark-done=claimed or =imported: only that); bbb-record and
+    /// pod-claim then skip it.
+    #[arg(long, value_name = "WHAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "any",
           conflicts_with_all = ["recorder", "copy", "dry_run", "list_recorders"])]
     mark_done: Option<done::Look>,
     /// Read only: print Pod's sites, recorders (with their folders) and administrators.

@@ -6,17 +6,19 @@ use crate::batch::{self, Pending};
 use crate::cli::{Input, Out};
 use crate::db::sql::{Db, Value};
 use crate::outcome::Status;
+use crate::params;
 use crate::pod::claim::{Claim, tail};
 use crate::pod::import::without_token;
 use crate::record::Record;
 use crate::timefmt::parse_rfc3339;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The key records get.
 pub const KEY: &str = "pod_done";
 
-/// Records looked up with one query (two placeholders each at most).
+/// Records whose external recordings are looked up with one query.
 pub const BATCH: usize = 200;
 
 /// What counts as "already in Pod" (`--mark-done WHAT`).
@@ -108,7 +110,7 @@ pub fn claim_of(rec: &Record, recorder_id: i64) -> anyhow::Result<Option<Claim>>
 /// How one record is recognised in Pod.
 struct Key {
     /// `<start>-<ID prefix>.`: its recorder files' names end with this and an extension,
-    /// whatever the recording's name (pod-claim's naming).
+    /// whatever the recording's name (pod-claim's naming, [`tail`]).
     stem: String,
     /// Its source_url without a one-time token (pod-import's rows).
     url: Option<String>,
@@ -130,26 +132,34 @@ impl Key {
             url,
         })
     }
-
-    /// Whether `file` (a path as Pod stores it) is a recorder file of this record:
-    /// `[<slug>-]<stem><ext>`, the extension without dots.
-    fn names(&self, file: &str) -> bool {
-        let name = file.rsplit('/').next().unwrap_or(file);
-        let Some(rest) = name
-            .rfind('.')
-            .filter(|d| d + 1 < name.len())
-            .map(|d| &name[..=d])
-        else {
-            return false; // no extension
-        };
-        rest == self.stem
-            || rest
-                .strip_suffix(self.stem.as_str())
-                .is_some_and(|slug| slug.ends_with('-') && slug.len() > 1)
-    }
 }
 
-/// One row found: which table, the file or URL, its id, its recorder.
+/// The stem of a recorder file pod-claim could have named (`[<slug>-]<stem><ext>`, the
+/// stem `YYYY-MM-DD-HHMMSS-<up to 8 of [a-z0-9]>.`), from a path as Pod stores it.
+fn stem_of(file: &str) -> Option<&str> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let dot = name.rfind('.').filter(|d| d + 1 < name.len())?;
+    let base = &name[..dot];
+    let dash = base.rfind('-')?;
+    let id = &base[dash + 1..];
+    if id.len() > 8
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    {
+        return None;
+    }
+    let start = dash.checked_sub(17)?;
+    let date = base.get(start..dash)?.as_bytes();
+    let shaped = date.iter().enumerate().all(|(i, b)| match i {
+        4 | 7 | 10 => *b == b'-',
+        _ => b.is_ascii_digit(),
+    });
+    let slug_ok = start == 0 || (start >= 2 && base.as_bytes()[start - 1] == b'-');
+    (shaped && slug_ok).then(|| &name[start..=dot])
+}
+
+/// A row of Pod: which table, the file or URL, its id, its recorder.
 struct Found {
     table: i64,
     text: String,
@@ -157,13 +167,77 @@ struct Found {
     recorder_id: Option<i64>,
 }
 
+impl Found {
+    fn of(r: crate::db::sql::Row) -> Found {
+        Found {
+            table: r.get(0),
+            text: r.get(1),
+            id: r.get(2),
+            recorder_id: r.get(3),
+        }
+    }
+}
+
 const TREATMENT: i64 = 1;
 const RECORDING: i64 = 2;
-const EXTERNAL: i64 = 3;
+
+/// The recorder files (waiting or claimed) by stem, read once: their names can only be
+/// matched by their end, which no index serves, so one pass over the two tables beats a
+/// scan per batch. Only names of pod-claim's shape are kept.
+fn recorder_files(db: &mut Db) -> crate::db::sql::Result<HashMap<String, Vec<Found>>> {
+    let shape = "%____-__-__-______-%.%";
+    let rows = db.query(
+        &format!(
+            "SELECT {TREATMENT}, file, id, recorder_id FROM recorder_recordingfiletreatment \
+             WHERE file LIKE $1 \
+             UNION ALL SELECT {RECORDING}, source_file, id, recorder_id FROM recorder_recording \
+             WHERE source_file LIKE $1 ORDER BY 1, 3"
+        ),
+        params![shape],
+    )?;
+    let mut by_stem: HashMap<String, Vec<Found>> = HashMap::new();
+    for f in rows.into_iter().map(Found::of) {
+        if let Some(stem) = stem_of(&f.text) {
+            by_stem.entry(stem.to_string()).or_default().push(f);
+        }
+    }
+    Ok(by_stem)
+}
+
+/// One query for a batch: the external recordings of the records' source URLs.
+fn external_recordings(
+    db: &mut Db,
+    keyed: &[(Pending, Key)],
+) -> crate::db::sql::Result<HashMap<String, Vec<i64>>> {
+    let mut urls: Vec<&str> = keyed.iter().filter_map(|(_, k)| k.url.as_deref()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    let mut by_url: HashMap<String, Vec<i64>> = HashMap::new();
+    if urls.is_empty() {
+        return Ok(by_url);
+    }
+    let params: Vec<Value> = urls.iter().map(|u| Value::from(*u)).collect();
+    for r in db.query(
+        &format!(
+            "SELECT source_url, id FROM import_video_externalrecording \
+             WHERE source_url IN ({}) ORDER BY id",
+            Db::list(1, urls.len())
+        ),
+        &params,
+    )? {
+        by_url.entry(r.get(0)).or_default().push(r.get(1));
+    }
+    Ok(by_url)
+}
 
 /// Reads the input a batch at a time and writes every record, with `pod_done` when Pod
 /// has it (a stale `pod_done` is removed). Reads only.
 pub fn mark(db: &mut Db, look: Look, out: &mut Out, input: &Input) -> anyhow::Result<()> {
+    let files = if look.claims() {
+        recorder_files(db).map_err(|e| e.for_record("Pod"))?
+    } else {
+        HashMap::new()
+    };
     batch::for_each_batch(out, input, BATCH, |out, batch| {
         let mut keyed = Vec::with_capacity(batch.len());
         for p in batch {
@@ -172,158 +246,130 @@ pub fn mark(db: &mut Db, look: Look, out: &mut Out, input: &Input) -> anyhow::Re
                 Err(e) => out.fail(p.line, Some(&p.rec), &e)?,
             }
         }
-        let found = match lookup(db, look, &keyed) {
-            Ok(f) => f,
-            Err(e) => {
-                let e = e.for_record("Pod");
-                if crate::error::is_fatal(&e) {
-                    return Err(e);
+        let imported = if look.imports() {
+            match external_recordings(db, &keyed) {
+                Ok(f) => f,
+                Err(e) => {
+                    let e = e.for_record("Pod");
+                    if crate::error::is_fatal(&e) {
+                        return Err(e);
+                    }
+                    for (p, _) in &keyed {
+                        out.fail(p.line, Some(&p.rec), &e)?;
+                    }
+                    return Ok(());
                 }
-                for (p, _) in &keyed {
-                    out.fail(p.line, Some(&p.rec), &e)?;
-                }
-                return Ok(());
             }
+        } else {
+            HashMap::new()
         };
         for (Pending { mut rec, .. }, key) in keyed {
-            let done = describe(&key, &found);
-            rec.0.remove(KEY);
-            let status = if done.is_empty() {
-                Status::NotFound
-            } else {
-                log::info!(
-                    "record {}: already in Pod{}{}",
-                    rec.id_for_messages(),
-                    done.claimed
-                        .as_ref()
-                        .map_or(String::new(), |c| format!(" as {}", c.file)),
-                    if done.imported.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (external recordings {:?})", done.imported)
-                    }
-                );
-                rec.set_typed(KEY, &done)?;
-                Status::Found
+            let done = PodDone {
+                claimed: files.get(&key.stem).and_then(|f| claimed(f)),
+                imported: key
+                    .url
+                    .as_ref()
+                    .and_then(|u| imported.get(u))
+                    .cloned()
+                    .unwrap_or_default(),
             };
-            out.emit(&rec)?;
-            out.count(status.as_str());
+            emit(out, &mut rec, done)?;
         }
         Ok(())
     })
 }
 
-/// One query for the whole batch: the recorder files whose names end as one of the
-/// records' would, and the external recordings of their source URLs.
-fn lookup(db: &mut Db, look: Look, keyed: &[(Pending, Key)]) -> crate::db::sql::Result<Vec<Found>> {
-    let mut params: Vec<Value> = Vec::new();
-    let mut parts = Vec::new();
-    if look.claims() && !keyed.is_empty() {
-        // `%` and `_` never occur in a stem (digits, ASCII letters and dashes).
-        params.extend(
-            keyed
-                .iter()
-                .map(|(_, k)| Value::from(format!("%{}%", k.stem))),
+/// Writes one record with its `pod_done` (or without, when Pod lacks it) and counts it.
+fn emit(out: &mut Out, rec: &mut Record, done: PodDone) -> anyhow::Result<()> {
+    rec.0.remove(KEY);
+    let status = if done.is_empty() {
+        Status::NotFound
+    } else {
+        log::info!(
+            "record {}: already in Pod{}{}",
+            rec.id_for_messages(),
+            done.claimed
+                .as_ref()
+                .map_or(String::new(), |c| format!(" as {}", c.file)),
+            if done.imported.is_empty() {
+                String::new()
+            } else {
+                format!(" (external recordings {:?})", done.imported)
+            }
         );
-        let likes = |col: &str| {
-            (1..=keyed.len())
-                .map(|i| format!("{col} LIKE ${i}"))
-                .collect::<Vec<_>>()
-                .join(" OR ")
-        };
-        parts.push(format!(
-            "SELECT {TREATMENT}, file, id, recorder_id FROM recorder_recordingfiletreatment WHERE {}",
-            likes("file")
-        ));
-        parts.push(format!(
-            "SELECT {RECORDING}, source_file, id, recorder_id FROM recorder_recording WHERE {}",
-            likes("source_file")
-        ));
-    }
-    if look.imports() {
-        let mut urls: Vec<&str> = keyed.iter().filter_map(|(_, k)| k.url.as_deref()).collect();
-        urls.sort_unstable();
-        urls.dedup();
-        if !urls.is_empty() {
-            let first = params.len() + 1;
-            params.extend(urls.iter().map(|u| Value::from(*u)));
-            parts.push(format!(
-                "SELECT {EXTERNAL}, source_url, id, NULL FROM import_video_externalrecording \
-                 WHERE source_url IN ({})",
-                Db::list(first, urls.len())
-            ));
-        }
-    }
-    if parts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("{} ORDER BY 1, 3", parts.join(" UNION ALL "));
-    Ok(db
-        .query(&sql, &params)?
-        .into_iter()
-        .map(|r| Found {
-            table: r.get(0),
-            text: r.get(1),
-            id: r.get(2),
-            recorder_id: r.get(3),
-        })
-        .collect())
+        rec.set_typed(KEY, &done)?;
+        Status::Found
+    };
+    out.emit(rec)?;
+    out.count(status.as_str());
+    Ok(())
 }
 
-/// The `pod_done` object of one record from the rows of its batch.
-fn describe(key: &Key, found: &[Found]) -> PodDone {
-    let mut done = PodDone::default();
-    for f in found {
-        match f.table {
-            EXTERNAL if key.url.as_deref() == Some(f.text.as_str()) => done.imported.push(f.id),
-            TREATMENT | RECORDING if key.names(&f.text) => {
-                let c = done.claimed.get_or_insert_with(|| Claimed {
-                    file: f.text.clone(),
-                    recorder_id: f.recorder_id,
-                    treatment_id: None,
-                    recording_id: None,
-                });
-                if c.file != f.text {
-                    continue; // another copy of it: the first file found is its claim
-                }
-                if f.table == TREATMENT {
-                    c.treatment_id.get_or_insert(f.id);
-                } else {
-                    c.recording_id.get_or_insert(f.id);
-                }
-            }
-            _ => {}
+/// The claim of a record from its recorder files: the first file found, with its waiting
+/// row and its recording (a copy under another name is left out).
+fn claimed(files: &[Found]) -> Option<Claimed> {
+    let first = files.first()?;
+    let mut c = Claimed {
+        file: first.text.clone(),
+        recorder_id: first.recorder_id,
+        treatment_id: None,
+        recording_id: None,
+    };
+    for f in files.iter().filter(|f| f.text == c.file) {
+        if f.table == TREATMENT {
+            c.treatment_id.get_or_insert(f.id);
+        } else {
+            c.recording_id.get_or_insert(f.id);
         }
     }
-    done
+    Some(c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key(stem: &str) -> Key {
-        Key {
-            stem: stem.to_string(),
-            url: None,
-        }
-    }
-
     #[test]
     fn recorder_files_are_recognised_by_start_and_id_whatever_the_name() {
-        let k = key("2024-03-02-090100-183f0bf3.");
-        assert!(k.names("/data/ftp-pod/ftp/bbb/cours-2024-03-02-090100-183f0bf3.webm"));
-        assert!(k.names("/data/ftp-pod/ftp/bbb/renamed-since-2024-03-02-090100-183f0bf3.mp4"));
-        assert!(k.names("/data/ftp-pod/ftp/bbb/2024-03-02-090100-183f0bf3.m4v"));
-        // another recording, another start, a longer ID prefix, no extension, a slug glued on
-        assert!(!k.names("/f/cours-2024-03-02-090100-183f0bf4.webm"));
-        assert!(!k.names("/f/cours-2024-03-02-090101-183f0bf3.webm"));
-        assert!(!k.names("/f/cours-2024-03-02-090100-183f0bf3x.webm"));
-        assert!(!k.names("/f/cours-2024-03-02-090100-183f0bf3."));
-        assert!(!k.names("/f/cours12024-03-02-090100-183f0bf3.webm"));
-        assert!(!k.names("/f/cours-2024-03-02-090100-183f0bf3.webm.part"));
-        let short = key("2024-03-02-090100-abc.");
-        assert!(!short.names("/f/x-2024-03-02-090100-abcdefgh.webm"));
+        let stem = "2024-03-02-090100-183f0bf3.";
+        for f in [
+            "/data/ftp-pod/ftp/bbb/cours-2024-03-02-090100-183f0bf3.webm",
+            "/data/ftp-pod/ftp/bbb/renamed-since-2024-03-02-090100-183f0bf3.mp4",
+            "/data/ftp-pod/ftp/bbb/2024-03-02-090100-183f0bf3.m4v",
+        ] {
+            assert_eq!(stem_of(f), Some(stem), "{f}");
+        }
+        let t = parse_rfc3339("2024-03-02T09:01:00Z").unwrap();
+        assert_eq!(tail(t, "183F0BF3a0982a12-1709370060000", ""), stem);
+        // another recording and another start have other stems…
+        assert_eq!(
+            stem_of("/f/cours-2024-03-02-090100-183f0bf4.webm"),
+            Some("2024-03-02-090100-183f0bf4.")
+        );
+        // …a short ID prefix is whole, never the start of a longer one…
+        assert_eq!(
+            stem_of("/f/x-2024-03-02-090100-abc.webm"),
+            Some("2024-03-02-090100-abc.")
+        );
+        assert_eq!(
+            stem_of("/f/x-2024-03-02-090100-.webm"),
+            Some("2024-03-02-090100-.")
+        );
+        // …and other names have none: ID too long, no extension, a slug glued on, a
+        // temporary file, not a date, upper case, a bare dash before
+        for f in [
+            "/f/cours-2024-03-02-090100-183f0bf3x.webm",
+            "/f/cours-2024-03-02-090100-183f0bf3.",
+            "/f/cours-2024-03-02-090100-183f0bf3",
+            "/f/cours12024-03-02-090100-183f0bf3.webm",
+            "/f/cours-2024-03-02-090100-183f0bf3.webm.part",
+            "/f/cours-2024-03-02T090100-183f0bf3.webm",
+            "/f/cours-2024-03-02-090100-183F0BF3.webm",
+            "/f/-2024-03-02-090100-183f0bf3.webm",
+            "/f/video.mp4",
+        ] {
+            assert_eq!(stem_of(f), None, "{f}");
+        }
     }
 
     #[test]
