@@ -357,6 +357,14 @@ fn a_rerun_with_mark_done_makes_only_what_pod_lacks() {
     );
     assert_eq!(files_in(&root.path().join("bbb")), 3);
     assert_eq!(files_in(videos.path()), 0, "nothing left in --out");
+
+    // Once everything is in Pod, a rerun fetches nothing at all.
+    let marked = run(pod_claim(&db.conninfo, &["--mark-done"]), &all);
+    marked.ok().stderr_has("4 records: 4 found");
+    record(&marked.stdout)
+        .ok()
+        .stderr_has("4 records: 4 skipped");
+    assert_eq!(files_log(&si).len(), downloads + 1);
 }
 
 /// Visible files in `dir`.
