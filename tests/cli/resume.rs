@@ -375,3 +375,24 @@ fn files_in(dir: &Path) -> usize {
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .count()
 }
+
+#[test]
+fn bbb_record_passes_marked_records_on_as_they_came_and_fails_a_garbled_mark() {
+    let out = tempfile::tempdir().unwrap();
+    // No playback at all: made, it would fail; marked, it is not made.
+    let marked = json!({"record_id": "r1", "x_from_jq": [1],
+        "pod_done": {"claimed": {"file": "/f/x-2024-03-02-090100-r1.mp4", "recorder_id": 1,
+                                 "treatment_id": 3, "recording_id": null}}});
+    let garbled = json!({"record_id": "r2", "pod_done": "yes"});
+    let input = pod::ndjson(&[marked.clone(), garbled]);
+    let mut c = cmd("bbb-record");
+    c.arg("--out").arg(out.path());
+    let r = run(c, &input);
+    r.fails_with(1)
+        .stderr_has("record r2: field pod_done has the wrong shape")
+        .stderr_has("2 records: 1 skipped, 1 failed");
+    let recs = r.records();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(Value::Object(recs[0].clone()), marked, "unchanged");
+    assert_eq!(files_in(out.path()), 0);
+}

@@ -157,33 +157,38 @@ impl Runner {
                 };
                 self.waiting.insert(seq, done);
             }
-            Ok(rec) if crate::pod::done::of(&rec).is_ok_and(|d| d.is_some()) => {
+            Ok(rec) => match crate::pod::done::of(&rec) {
+                Ok(None) => {
+                    let ctx = self.ctx.clone();
+                    self.running.spawn(async move {
+                        let result = process(&ctx, rec.clone()).await;
+                        Done {
+                            seq,
+                            line,
+                            original: rec,
+                            result,
+                        }
+                    });
+                }
                 // Already in Pod (pod-claim --mark-done): passed on as it came, no
-                // download, no lease.
-                log::info!(
-                    "record {}: already in Pod (pod_done); skipped",
-                    rec.id_for_messages()
-                );
-                let done = Done {
-                    seq,
-                    line,
-                    original: rec.clone(),
-                    result: Ok((rec, Status::Skipped.as_str())),
-                };
-                self.waiting.insert(seq, done);
-            }
-            Ok(rec) => {
-                let ctx = self.ctx.clone();
-                self.running.spawn(async move {
-                    let result = process(&ctx, rec.clone()).await;
-                    Done {
+                // download, no lease. A `pod_done` of the wrong shape fails the record.
+                marked => {
+                    let result = marked.map(|_| {
+                        log::info!(
+                            "record {}: already in Pod (pod_done); skipped",
+                            rec.id_for_messages()
+                        );
+                        (rec.clone(), Status::Skipped.as_str())
+                    });
+                    let done = Done {
                         seq,
                         line,
                         original: rec,
                         result,
-                    }
-                });
-            }
+                    };
+                    self.waiting.insert(seq, done);
+                }
+            },
         }
     }
 
