@@ -396,3 +396,36 @@ fn bbb_record_passes_marked_records_on_as_they_came_and_fails_a_garbled_mark() {
     assert_eq!(Value::Object(recs[0].clone()), marked, "unchanged");
     assert_eq!(files_in(out.path()), 0);
 }
+
+#[test]
+fn pod_claim_reports_marked_records_without_touching_files() {
+    let db = pod_db("claim_marked");
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("bbb")).unwrap();
+    let claimed = |recording: Option<i64>| {
+        json!({"claimed": {"file": "/r/bbb/x-2024-03-02-090100-aaaaaaa1.mp4", "recorder_id": 3,
+                           "treatment_id": 7, "recording_id": recording}})
+    };
+    let mut waiting = rec(1, "aaaaaaa1");
+    waiting["pod_done"] = claimed(None);
+    let mut taken = rec(2, "bbbbbbb2");
+    taken["pod_done"] = claimed(Some(9));
+    let mut imported = rec(3, "ccccccc3");
+    imported["pod_done"] = json!({"imported": [4]});
+    let before = pod::snapshot(&db);
+    let mut c = pod::claim(&db, &root.path().join(""));
+    c.args(["--recorder", "1"]);
+    // None has a video: a record to claim would fail for want of one.
+    let r = run(c, &pod::ndjson(&[waiting, taken, imported]));
+    r.ok().stderr_has("3 records: 1 claimed, 1 exists, 1 skipped");
+    let out = r.records();
+    let status: Vec<&Value> = out.iter().map(|r| &r["pod_claim"]["status"]).collect();
+    assert_eq!(status, ["exists", "claimed", "skipped"]);
+    assert_eq!(
+        out[0]["pod_claim"],
+        json!({"status": "exists", "file": "/r/bbb/x-2024-03-02-090100-aaaaaaa1.mp4",
+               "treatment_id": 7, "bytes": null, "recorder_id": 3})
+    );
+    assert_eq!(pod::snapshot(&db), before, "nothing written");
+    assert_eq!(files_in(&root.path().join("bbb")), 0);
+}

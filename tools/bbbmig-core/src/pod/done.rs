@@ -1,6 +1,7 @@
-//! What is already in Pod, read only (`pod-claim --mark-done`): each record's claimed file
-//! and external recordings, looked up a batch at a time, added as `pod_done`, which
-//! bbb-record and pod-claim pass through without making the video again.
+//! What is already in Pod, read only (`pod-claim --mark-done`): each record's recorder
+//! file (the names read once) and external recordings (looked up a batch at a time),
+//! added as `pod_done`, which bbb-record and pod-claim pass on without making the video
+//! again.
 
 use crate::batch::{self, Pending};
 use crate::cli::{Input, Out};
@@ -21,7 +22,7 @@ pub const KEY: &str = "pod_done";
 /// Records whose external recordings are looked up with one query.
 pub const BATCH: usize = 200;
 
-/// What counts as "already in Pod" (`--mark-done WHAT`).
+/// What counts as "already in Pod" (`--mark-done=WHAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Look {
     /// A claimed file or an external recording.
@@ -76,15 +77,20 @@ pub fn of(rec: &Record) -> anyhow::Result<Option<PodDone>> {
     Ok(rec.typed::<PodDone>(KEY)?.filter(|d| !d.is_empty()))
 }
 
-/// What pod-claim says of a record already in Pod: `exists` with its file when claimed,
-/// `skipped` when only imported; `None` for a record to claim.
+/// What pod-claim says of a record already in Pod: `exists` with its file (`claimed` once
+/// Pod made it a recording, as pod-claim itself says), `skipped` when only imported;
+/// `None` for a record to claim.
 pub fn claim_of(rec: &Record, recorder_id: i64) -> anyhow::Result<Option<Claim>> {
     let Some(done) = of(rec)? else {
         return Ok(None);
     };
     Ok(Some(match done.claimed {
         Some(c) => Claim {
-            status: Status::Exists,
+            status: if c.recording_id.is_some() {
+                Status::Claimed
+            } else {
+                Status::Exists
+            },
             file: c.file,
             treatment_id: c.treatment_id,
             bytes: None,
