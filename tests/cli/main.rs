@@ -21,3 +21,4 @@ mod package;
 mod pod;
 mod record;
 mod render;
+mod resume;

@@ -5,13 +5,17 @@ use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
 use bbbmig_core::pod::commit::for_each_record;
+use bbbmig_core::pod::{done, recorders};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const EXAMPLES: &str = "Examples:
   export POD_DATABASE_URL='host=pod-db dbname=pod user=pod'
   bbb-list | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
-  pod-claim --recorder 2 --recorder-root /srv/pod/ftp/ --copy --dry-run videos.ndjson";
+  pod-claim --recorder 2 --recorder-root /srv/pod/ftp/ --copy --dry-run videos.ndjson
+  # resume: skip what Pod already has
+  bbb-list | pod-claim --mark-done | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
+  pod-claim --list-recorders";
 
 /// Place each BigBlueButton recording's video (video.path, from bbb-record) in a Pod
 /// recorder folder and make it claimable at once (manual claim).
@@ -21,8 +25,17 @@ struct Args {
     #[command(flatten)]
     db: DbArgs,
     /// recorder_recorder id of a recorder without manager, linked to the site.
-    #[arg(long, value_name = "ID")]
-    recorder: i64,
+    #[arg(long, value_name = "ID", required_unless_present_any = ["mark_done", "list_recorders"])]
+    recorder: Option<i64>,
+    /// Read only: add "pod_done" to each record Pod already has (a claimed file or an
+    /// external recording; --mark-done=claimed or =imported: only that); bbb-record and
+    /// pod-claim then skip it.
+    #[arg(long, value_name = "WHAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "any",
+          conflicts_with_all = ["recorder", "copy", "dry_run", "list_recorders"])]
+    mark_done: Option<done::Look>,
+    /// Read only: print Pod's sites, recorders (with their folders) and administrators.
+    #[arg(long, conflicts_with_all = ["recorder", "copy", "dry_run"])]
+    list_recorders: bool,
     /// Pod's DEFAULT_RECORDER_PATH, spelled as in Pod's settings.
     #[arg(long, value_name = "DIR", default_value = "/data/ftp-pod/ftp/")]
     recorder_root: PathBuf,
@@ -49,8 +62,18 @@ bbbmig_core::tool_args!(Args);
 
 fn main() -> ExitCode {
     cli::run("pod-claim", |args: Args, out| {
+        if args.list_recorders {
+            let mut db = args.db.connect()?;
+            let text = recorders::list(&mut db, &args.recorder_root)?;
+            return out.emit_raw(text.as_bytes());
+        }
+        if let Some(look) = args.mark_done {
+            let mut db = args.db.connect()?;
+            return done::mark(&mut db, look, out, &args.input);
+        }
+        let recorder_id = args.recorder.unwrap_or_default(); // required by clap here
         let opts = ClaimOptions {
-            recorder_id: args.recorder,
+            recorder_id,
             recorder_root: args.recorder_root.clone(),
             site_id: args.site,
             copy: args.copy,
@@ -60,7 +83,10 @@ fn main() -> ExitCode {
         let recorder = claim::check_recorder(&mut db, &opts)?;
         let mut claimer = Claimer::new(&mut db, opts, recorder)?;
         for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
-            let result = claimer.handle(db, tx, rec)?;
+            let result = match done::claim_of(rec, recorder_id)? {
+                Some(passed) => passed, // already in Pod: no file touched
+                None => claimer.handle(db, tx, rec)?,
+            };
             let mut rec = rec.clone();
             rec.set_typed("pod_claim", &result)?;
             Ok((rec, result.status.as_str()))

@@ -5,6 +5,7 @@ use super::work::{Ctx, process};
 use crate::cli::{Input, Out};
 use crate::error::{fatal, is_fatal};
 use crate::ndjson::{Item, Reader};
+use crate::outcome::Status;
 use crate::record::Record;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -156,18 +157,38 @@ impl Runner {
                 };
                 self.waiting.insert(seq, done);
             }
-            Ok(rec) => {
-                let ctx = self.ctx.clone();
-                self.running.spawn(async move {
-                    let result = process(&ctx, rec.clone()).await;
-                    Done {
+            Ok(rec) => match crate::pod::done::of(&rec) {
+                Ok(None) => {
+                    let ctx = self.ctx.clone();
+                    self.running.spawn(async move {
+                        let result = process(&ctx, rec.clone()).await;
+                        Done {
+                            seq,
+                            line,
+                            original: rec,
+                            result,
+                        }
+                    });
+                }
+                // Already in Pod (pod-claim --mark-done): passed on as it came, no
+                // download, no lease. A `pod_done` of the wrong shape fails the record.
+                marked => {
+                    let result = marked.map(|_| {
+                        log::info!(
+                            "record {}: already in Pod (pod_done); skipped",
+                            rec.id_for_messages()
+                        );
+                        (rec.clone(), Status::Skipped.as_str())
+                    });
+                    let done = Done {
                         seq,
                         line,
                         original: rec,
                         result,
-                    }
-                });
-            }
+                    };
+                    self.waiting.insert(seq, done);
+                }
+            },
         }
     }
 

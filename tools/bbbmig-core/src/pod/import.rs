@@ -635,7 +635,7 @@ impl Importer {
 /// A source URL without its one-time `token` (Scalelite's protected recordings): the token
 /// is a secret, spent once, and differs on every listing, so the row of a record must
 /// not depend on it.
-fn without_token(url: &str) -> String {
+pub fn without_token(url: &str) -> String {
     let Ok(mut u) = url::Url::parse(url) else {
         return url.to_string();
     };

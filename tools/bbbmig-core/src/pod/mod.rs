@@ -5,9 +5,11 @@
 
 pub mod claim;
 pub mod commit;
+pub mod done;
 pub mod import;
 pub mod lock;
 pub mod owner;
+pub mod recorders;
 pub mod users;
 
 use crate::db::sql::Db;
