@@ -13,15 +13,19 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Flags of every tool: verbosity.
+/// Flags of every tool: verbosity, the log file.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
-    /// Say more on stderr (-v info, -vv debug).
+    /// Say more on stderr (-v info, -vv debug), each line after its time (UTC).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only errors on stderr, no summary line.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Append a timestamped line per record and outcome to FILE, with start and end lines
+    /// (settings, counts): for cron and systemd runs.
+    #[arg(long, value_name = "FILE", env = crate::runlog::ENV)]
+    pub log: Option<PathBuf>,
 }
 
 /// Flags of every tool that reads records: the input file and the rejects file.
@@ -63,31 +67,56 @@ pub fn run<A: ToolArgs>(
     if let Some(code) = crate::completions::requested::<A>(tool) {
         return code;
     }
-    let args = A::parse(); // clap exits 2 on usage errors, 0 on --help
+    // clap exits 2 on usage errors, 0 on --help
+    let matches = A::command().get_matches();
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);
     let mut out = Out::new(tool);
-    let result = stdout_open().and_then(|()| body(args, &mut out));
-    match result {
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+    let log = args.common().log.clone();
+    let result = open_log::<A>(tool, log.as_deref(), &matches, &mut out)
+        .and_then(|()| stdout_open())
+        .and_then(|()| body(args, &mut out));
+    // The reader closed the pipe: a success, without a summary.
+    let (code, error) = match result {
+        Err(e) if is_broken_pipe(&e) => (0, Some(None)),
         Err(e) => {
-            diag::error(tool, &describe(&e));
-            if !quiet {
-                out.print_summary();
-            }
-            ExitCode::from(2)
+            let msg = describe(&e);
+            diag::error(tool, &msg);
+            (2, Some(Some(msg)))
         }
-        Ok(()) => {
-            if !quiet {
-                out.print_summary();
-            }
-            if out.failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+        Ok(()) => (u8::from(out.failed > 0), None),
+    };
+    if !quiet && !matches!(error, Some(None)) {
+        out.print_summary();
+    }
+    let error = error.flatten();
+    let counts = out.summary_counts();
+    if let Some(log) = &mut out.runlog {
+        if let Err(e) = log.end(code, &counts, error.as_deref()) {
+            diag::error(tool, &describe(&e));
+            return ExitCode::from(2);
         }
     }
+    ExitCode::from(code)
+}
+
+/// Opens `--log FILE` and writes its start line (the tool's version and settings).
+fn open_log<A: ToolArgs>(
+    tool: &'static str,
+    path: Option<&std::path::Path>,
+    matches: &clap::ArgMatches,
+    out: &mut Out,
+) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let mut log = crate::runlog::RunLog::open(path, tool).map_err(crate::error::fatal)?;
+    let cmd = A::command();
+    let version = cmd.get_version().unwrap_or("?").to_string();
+    log.start(&version, &crate::runlog::settings(&cmd, matches))?;
+    out.runlog = Some(log);
+    Ok(())
 }
 
 /// Refuses a closed standard output (`>&-`): Rust's runtime puts /dev/null there (opened
@@ -122,6 +151,9 @@ pub struct Out {
     /// Counts of the record `filter` is working on, kept until its line is written.
     in_flight: Option<Vec<String>>,
     failed: u64,
+    /// `--log FILE`, and the ID and figures of the record written last, for its line.
+    runlog: Option<crate::runlog::RunLog>,
+    logged: Option<crate::runlog::Entry>,
 }
 
 impl Out {
@@ -133,6 +165,8 @@ impl Out {
             counts: BTreeMap::new(),
             in_flight: None,
             failed: 0,
+            runlog: None,
+            logged: None,
         }
     }
 
@@ -186,7 +220,57 @@ impl Out {
 
     /// Writes one record to stdout. Failing to is fatal ([`output_error`]).
     pub fn emit(&mut self, rec: &Record) -> anyhow::Result<()> {
-        self.writer.write(rec).map_err(output_error)
+        self.writer.write(rec).map_err(output_error)?;
+        if self.runlog.is_some() {
+            self.logged = Some(crate::runlog::figures(self.tool, rec));
+        }
+        Ok(())
+    }
+
+    /// Adds figures to the `--log` line of the record written last (times, sizes).
+    pub fn log_figures(&mut self, figures: impl IntoIterator<Item = (String, String)>) {
+        if let Some(e) = &mut self.logged {
+            e.figures.extend(figures);
+        }
+    }
+
+    /// [`Out::count`] for a record that is not written at once (sorted): its `--log` line
+    /// names `id`.
+    pub fn count_for(&mut self, id: &str, status: &str) {
+        if self.runlog.is_some() {
+            self.logged = Some(crate::runlog::Entry {
+                id: Some(id.to_string()),
+                figures: Vec::new(),
+            });
+        }
+        self.count(status);
+    }
+
+    /// Writes the `--log` line of the record written last. A log that cannot be written
+    /// any more is said once on stderr and left; the run goes on.
+    fn log_record(&mut self, status: &str, error: Option<&str>) {
+        let Some(log) = &mut self.runlog else {
+            return;
+        };
+        let mut entry = self.logged.take().unwrap_or_default();
+        if let Some(e) = error {
+            entry.figures.push(("error".to_string(), e.to_string()));
+        }
+        if let Err(e) = log.record(entry.id.as_deref(), status, &entry.figures) {
+            diag::error(self.tool, &format!("{}; going on without it", describe(&e)));
+            self.runlog = None;
+        }
+    }
+
+    /// The summary's counts by status, then `failed` and the total `records`.
+    fn summary_counts(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self.counts.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.push(("failed".to_string(), self.failed));
+        v.push((
+            "records".to_string(),
+            self.counts.values().sum::<u64>() + self.failed,
+        ));
+        v
     }
 
     /// Writes bytes already formatted (whole lines: NDJSON, CSV) to stdout. Failing to is
@@ -201,13 +285,17 @@ impl Out {
     pub fn count(&mut self, status: &str) {
         match &mut self.in_flight {
             Some(v) => v.push(status.to_string()),
-            None => *self.counts.entry(status.to_string()).or_insert(0) += 1,
+            None => {
+                *self.counts.entry(status.to_string()).or_insert(0) += 1;
+                self.log_record(status, None);
+            }
         }
     }
 
     /// Counts what the record in flight was counted under.
     fn commit_counts(&mut self) {
         for s in self.in_flight.take().unwrap_or_default() {
+            self.log_record(&s, None);
             *self.counts.entry(s).or_insert(0) += 1;
         }
     }
@@ -229,6 +317,13 @@ impl Out {
         let id = rec.map_or_else(|| "?".to_string(), Record::id_for_messages);
         let msg = describe(err);
         diag::error(self.tool, &format!("line {line}: record {id}: {msg}"));
+        if self.runlog.is_some() {
+            self.logged = Some(crate::runlog::Entry {
+                id: rec.map(Record::id_for_messages),
+                figures: vec![("line".to_string(), line.to_string())],
+            });
+            self.log_record("failed", Some(&msg));
+        }
         if let Some((path, f)) = &mut self.rejects {
             let mut r = rec.cloned().unwrap_or_default();
             r.set(
@@ -267,6 +362,13 @@ impl Out {
             };
             let keep = rec.clone();
             self.in_flight = Some(Vec::new());
+            if self.runlog.is_some() {
+                // A dropped record's line still names it.
+                self.logged = Some(crate::runlog::Entry {
+                    id: Some(keep.id_for_messages()),
+                    figures: Vec::new(),
+                });
+            }
             let res = match f(self, rec) {
                 Ok(Some(r)) => self.emit(&r).map(|()| None),
                 other => other,
