@@ -18,3 +18,4 @@ mod package;
 mod pod;
 mod record;
 mod render;
+mod watch;

@@ -58,7 +58,7 @@ fn make_media(path: &Path, secs: f64, size: &str, bitrate: &str) {
 }
 
 /// A 3-second clip, made once per test run.
-fn clip() -> &'static Path {
+pub(crate) fn clip() -> &'static Path {
     static CLIP: OnceLock<PathBuf> = OnceLock::new();
     CLIP.get_or_init(|| {
         let d = tempfile::tempdir().expect("tempdir").keep();
@@ -138,7 +138,7 @@ impl Published {
     }
 
     /// A recording with the video format (video/video-0.m4v).
-    fn video(&self, id: &str, name: &str, media: &Path) {
+    pub(crate) fn video(&self, id: &str, name: &str, media: &Path) {
         let d = self.presentation(id, name, 3000);
         std::fs::create_dir_all(d.join("video")).expect("mkdir");
         std::fs::copy(media, d.join("video/video-0.m4v")).expect("copy");
@@ -151,7 +151,7 @@ impl Published {
     }
 }
 
-fn standin(p: &Published, extra: &[&str]) -> StandIn {
+pub(crate) fn standin(p: &Published, extra: &[&str]) -> StandIn {
     let dir = p.path().display().to_string();
     let mut args = vec!["--published", dir.as_str()];
     args.extend_from_slice(extra);
@@ -159,7 +159,7 @@ fn standin(p: &Published, extra: &[&str]) -> StandIn {
 }
 
 /// The records bbb-list makes of the stand-in's recordings.
-fn list(si: &StandIn) -> String {
+pub(crate) fn list(si: &StandIn) -> String {
     let mut c = cmd("bbb-list");
     c.env("BBB_SECRET", SECRET).arg("--server").arg(&si.url);
     let r = run(c, "");

@@ -121,7 +121,8 @@ impl JobState {
         }
     }
 
-    /// `name download 45%`, `name encode 80%`, `name probe`.
+    /// `download 45% name`, `encode 80% name`, `probe name`: the phase first, so that a
+    /// narrow terminal cuts names, not phases.
     fn describe(&self) -> String {
         let pct = |f: f64| format!("{:.0}%", (f * 100.0).floor());
         let what = match self.phase {
@@ -140,7 +141,7 @@ impl JobState {
             ),
             other => other.name().to_string(),
         };
-        format!("{} {what}", self.label)
+        format!("{what} {}", self.label)
     }
 
     /// Ends the current phase: its time is added up.
@@ -447,14 +448,14 @@ mod tests {
         r.state_done();
         assert_eq!(
             b.status(),
-            "bbb-record: 0/4+ done | Cours 1 download 45% | Maths render 25%"
+            "bbb-record: 0/4+ done | download 45% Cours 1 | render 25% Maths"
         );
         r.frames(100);
         r.frames_done(50);
         a.phase(Phase::Probe);
         b.all_read();
         assert!(
-            b.status().ends_with("| Cours 1 probe | Maths encode 50%"),
+            b.status().ends_with("| probe Cours 1 | encode 50% Maths"),
             "{}",
             b.status()
         );
