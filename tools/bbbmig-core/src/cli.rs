@@ -294,8 +294,11 @@ impl Out {
 
     /// Counts what the record in flight was counted under.
     fn commit_counts(&mut self) {
-        for s in self.in_flight.take().unwrap_or_default() {
-            self.log_record(&s, None);
+        let statuses = self.in_flight.take().unwrap_or_default();
+        if !statuses.is_empty() {
+            self.log_record(&statuses.join(","), None); // one line per record
+        }
+        for s in statuses {
             *self.counts.entry(s).or_insert(0) += 1;
         }
     }

@@ -11,8 +11,8 @@ use std::time::Instant;
 /// What a job is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Before any work: the lease, an existing video, a dry run.
-    Start,
+    /// Before any work: waiting for the lease, checking for an existing video.
+    Wait,
     Download,
     /// The native renderer (reading the recording, drawing its pictures).
     Render,
@@ -27,7 +27,7 @@ pub enum Phase {
 }
 
 const PHASES: [Phase; 7] = [
-    Phase::Start,
+    Phase::Wait,
     Phase::Download,
     Phase::Render,
     Phase::Encode,
@@ -40,7 +40,7 @@ impl Phase {
     /// The name shown.
     pub fn name(self) -> &'static str {
         match self {
-            Phase::Start => "start",
+            Phase::Wait => "wait",
             Phase::Download => "download",
             Phase::Render => "render",
             Phase::Encode => "encode",
@@ -64,7 +64,7 @@ impl Times {
     pub fn spent(&self) -> Vec<(&'static str, f64)> {
         PHASES
             .iter()
-            .filter(|p| **p != Phase::Start && self.0[p.index()] > 0.0)
+            .filter(|p| **p != Phase::Wait && self.0[p.index()] > 0.0)
             .map(|p| (p.name(), self.0[p.index()]))
             .collect()
     }
@@ -106,7 +106,7 @@ impl JobState {
             _ => 0.0,
         };
         match self.phase {
-            Phase::Start => 0.0,
+            Phase::Wait => 0.0,
             Phase::Download => 0.9 * of(self.done, self.total),
             Phase::Render | Phase::Encode => match self.render.as_ref().map(|r| r.step()) {
                 Some(Step::Raster(f)) => 0.2 * f,
@@ -231,7 +231,7 @@ impl Board {
             id,
             JobState {
                 label: label.chars().take(40).collect(),
-                phase: Phase::Start,
+                phase: Phase::Wait,
                 since: Instant::now(),
                 times: Times::default(),
                 done: 0,
@@ -338,7 +338,7 @@ impl Job {
 
     /// The phase now.
     pub fn current(&self) -> Phase {
-        self.with(|s, id| s.jobs.get(&id).map_or(Phase::Start, |j| j.phase))
+        self.with(|s, id| s.jobs.get(&id).map_or(Phase::Wait, |j| j.phase))
     }
 
     /// Starts the render phase: its progress (picture and frame counts) is read from the
@@ -418,7 +418,7 @@ impl Job {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.0.phase(Phase::Start);
+        self.0.phase(Phase::Wait);
         self.0.with(|s, id| {
             if let Some(j) = s.jobs.remove(&id) {
                 s.times.add(&j.times);
