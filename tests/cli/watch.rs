@@ -260,6 +260,20 @@ fn watch_list_status_line_shows_requests_and_recordings_found() {
     for f in drawn {
         assert!(f.chars().count() < 30 && f.ends_with('…'), "{f:?}");
     }
+
+    // No status line with -q, nor when the records themselves go to the terminal.
+    let list = format!(
+        "BBB_SECRET={SECRET} {} --server {}",
+        q(bin("bbb-list")),
+        si.url
+    );
+    let quiet = on_a_terminal(&format!("{list} -q > /dev/null"), 100);
+    assert!(!quiet.contains('\x1b'), "{quiet:?}");
+    let shown = on_a_terminal(&format!("{list} --state published"), 100);
+    assert!(
+        !shown.contains('\x1b') && shown.contains("record_id"),
+        "{shown:?}"
+    );
 }
 
 #[test]
@@ -277,6 +291,7 @@ fn watch_log_file_is_shared_by_tools_appended_whole_and_never_shows_secrets() {
     listed.ok();
     // Default verbosity: no time on stderr lines.
     assert!(listed.stderr.starts_with("bbb-list: "), "{listed:?}");
+    assert!(!listed.stderr.contains('\x1b'), "{listed:?}");
     let n = listed.stdout.lines().count();
     assert!(n > 0);
 

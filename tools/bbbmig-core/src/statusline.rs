@@ -20,7 +20,20 @@ static ENABLED: OnceLock<bool> = OnceLock::new();
 /// was not given. Decided once, by the first caller (`diag::init` passes `quiet`).
 pub fn init(quiet: bool) -> bool {
     *ENABLED.get_or_init(|| {
-        !quiet && std::io::stderr().is_terminal() && !std::io::stdout().is_terminal()
+        let on = !quiet && std::io::stderr().is_terminal() && !std::io::stdout().is_terminal();
+        if on {
+            // A panic's message starts on a clean row too.
+            let before = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if let Ok(mut s) = SHOWN.try_lock() {
+                    if s.take().is_some() {
+                        let _ = write!(std::io::stderr().lock(), "{CLEAR}");
+                    }
+                }
+                before(info);
+            }));
+        }
+        on
     })
 }
 
