@@ -166,9 +166,34 @@ struct State {
     download_s: f64,
     /// Time in each phase, all finished jobs.
     times: Times,
+    /// (when, work done then): the ETA follows the pace of the last minutes, not of a run
+    /// that began with many quick records (videos already made).
+    samples: std::collections::VecDeque<(Instant, f64)>,
 }
 
+/// How far back the pace of the ETA is measured.
+const PACE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl State {
+    /// Seconds and work done over the pace window (the whole run while it is shorter).
+    fn recent_rate(&mut self, started: Instant, work: f64) -> (f64, f64) {
+        let now = Instant::now();
+        self.samples.push_back((now, work));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > PACE_WINDOW)
+        {
+            self.samples.pop_front();
+        }
+        match self.samples.front() {
+            Some((t, w)) if now.duration_since(started) > PACE_WINDOW => {
+                (now.duration_since(*t).as_secs_f64(), work - w)
+            }
+            _ => (now.duration_since(started).as_secs_f64(), work),
+        }
+    }
+
     fn download_started(&mut self, now: Instant) {
         if self.downloading == 0 {
             self.download_since = Some(now);
@@ -278,14 +303,14 @@ impl Board {
     /// The status line: records done of those read (`+` while more may come), the ETA
     /// of the run, then each running job's phase.
     pub fn status(&self) -> String {
-        let s = self.lock();
-        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut s = self.lock();
         let more = if s.all_read { "" } else { "+" };
         let mut line = format!("bbb-record: {}/{}{more} done", s.finished, s.read);
         let work: f64 = s.finished as f64 + s.jobs.values().map(JobState::share).sum::<f64>();
         let left = s.read as f64 - work;
-        if work >= 0.05 && elapsed >= 1.0 && left > 0.0 {
-            let eta = elapsed * left / work;
+        let (secs, done) = s.recent_rate(self.started, work);
+        if done >= 0.05 && secs >= 1.0 && left > 0.0 {
+            let eta = secs * left / done;
             let at_least = if s.all_read { "" } else { "≥" };
             line.push_str(&format!(", ETA {at_least}{}", duration(eta)));
         }
