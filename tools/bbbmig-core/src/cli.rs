@@ -73,8 +73,8 @@ pub fn run<A: ToolArgs>(
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);
     let mut out = Out::new(tool);
-    let log = args.common().log.clone();
-    let result = open_log::<A>(tool, log.as_deref(), &matches, &mut out)
+    let result = crate::runlog::Journal::open::<A>(tool, args.common().log.as_deref(), &matches)
+        .map(|j| out.journal = j)
         .and_then(|()| stdout_open())
         .and_then(|()| body(args, &mut out));
     // The reader closed the pipe: a success, without a summary.
@@ -92,31 +92,11 @@ pub fn run<A: ToolArgs>(
     }
     let error = error.flatten();
     let counts = out.summary_counts();
-    if let Some(log) = &mut out.runlog {
-        if let Err(e) = log.end(code, &counts, error.as_deref()) {
-            diag::error(tool, &describe(&e));
-            return ExitCode::from(2);
-        }
+    if let Err(e) = out.journal.end(code, &counts, error.as_deref()) {
+        diag::error(tool, &describe(&e));
+        return ExitCode::from(2);
     }
     ExitCode::from(code)
-}
-
-/// Opens `--log FILE` and writes its start line (the tool's version and settings).
-fn open_log<A: ToolArgs>(
-    tool: &'static str,
-    path: Option<&std::path::Path>,
-    matches: &clap::ArgMatches,
-    out: &mut Out,
-) -> anyhow::Result<()> {
-    let Some(path) = path else {
-        return Ok(());
-    };
-    let mut log = crate::runlog::RunLog::open(path, tool).map_err(crate::error::fatal)?;
-    let cmd = A::command();
-    let version = cmd.get_version().unwrap_or("?").to_string();
-    log.start(&version, &crate::runlog::settings(&cmd, matches))?;
-    out.runlog = Some(log);
-    Ok(())
 }
 
 /// Refuses a closed standard output (`>&-`): Rust's runtime puts /dev/null there (opened
@@ -151,9 +131,8 @@ pub struct Out {
     /// Counts of the record `filter` is working on, kept until its line is written.
     in_flight: Option<Vec<String>>,
     failed: u64,
-    /// `--log FILE`, and the ID and figures of the record written last, for its line.
-    runlog: Option<crate::runlog::RunLog>,
-    logged: Option<crate::runlog::Entry>,
+    /// `--log FILE`: a line per record and outcome.
+    journal: crate::runlog::Journal,
 }
 
 impl Out {
@@ -165,8 +144,7 @@ impl Out {
             counts: BTreeMap::new(),
             in_flight: None,
             failed: 0,
-            runlog: None,
-            logged: None,
+            journal: Default::default(),
         }
     }
 
@@ -221,45 +199,20 @@ impl Out {
     /// Writes one record to stdout. Failing to is fatal ([`output_error`]).
     pub fn emit(&mut self, rec: &Record) -> anyhow::Result<()> {
         self.writer.write(rec).map_err(output_error)?;
-        if self.runlog.is_some() {
-            self.logged = Some(crate::runlog::figures(self.tool, rec));
-        }
+        self.journal.wrote(self.tool, rec);
         Ok(())
     }
 
     /// Adds figures to the `--log` line of the record written last (times, sizes).
     pub fn log_figures(&mut self, figures: impl IntoIterator<Item = (String, String)>) {
-        if let Some(e) = &mut self.logged {
-            e.figures.extend(figures);
-        }
+        self.journal.add(figures);
     }
 
     /// [`Out::count`] for a record that is not written at once (sorted): its `--log` line
     /// names `id`.
     pub fn count_for(&mut self, id: &str, status: &str) {
-        if self.runlog.is_some() {
-            self.logged = Some(crate::runlog::Entry {
-                id: Some(id.to_string()),
-                figures: Vec::new(),
-            });
-        }
+        self.journal.about(Some(id.to_string()));
         self.count(status);
-    }
-
-    /// Writes the `--log` line of the record written last. A log that cannot be written
-    /// any more is said once on stderr and left; the run goes on.
-    fn log_record(&mut self, status: &str, error: Option<&str>) {
-        let Some(log) = &mut self.runlog else {
-            return;
-        };
-        let mut entry = self.logged.take().unwrap_or_default();
-        if let Some(e) = error {
-            entry.figures.push(("error".to_string(), e.to_string()));
-        }
-        if let Err(e) = log.record(entry.id.as_deref(), status, &entry.figures) {
-            diag::error(self.tool, &format!("{}; going on without it", describe(&e)));
-            self.runlog = None;
-        }
     }
 
     /// The summary's counts by status, then `failed` and the total `records`.
@@ -287,7 +240,7 @@ impl Out {
             Some(v) => v.push(status.to_string()),
             None => {
                 *self.counts.entry(status.to_string()).or_insert(0) += 1;
-                self.log_record(status, None);
+                self.journal.outcome(self.tool, status, None);
             }
         }
     }
@@ -296,7 +249,8 @@ impl Out {
     fn commit_counts(&mut self) {
         let statuses = self.in_flight.take().unwrap_or_default();
         if !statuses.is_empty() {
-            self.log_record(&statuses.join(","), None); // one line per record
+            // One line per record.
+            self.journal.outcome(self.tool, &statuses.join(","), None);
         }
         for s in statuses {
             *self.counts.entry(s).or_insert(0) += 1;
@@ -320,13 +274,9 @@ impl Out {
         let id = rec.map_or_else(|| "?".to_string(), Record::id_for_messages);
         let msg = describe(err);
         diag::error(self.tool, &format!("line {line}: record {id}: {msg}"));
-        if self.runlog.is_some() {
-            self.logged = Some(crate::runlog::Entry {
-                id: rec.map(Record::id_for_messages),
-                figures: vec![("line".to_string(), line.to_string())],
-            });
-            self.log_record("failed", Some(&msg));
-        }
+        self.journal.about(rec.map(Record::id_for_messages));
+        self.journal.add([("line".to_string(), line.to_string())]);
+        self.journal.outcome(self.tool, "failed", Some(&msg));
         if let Some((path, f)) = &mut self.rejects {
             let mut r = rec.cloned().unwrap_or_default();
             r.set(
@@ -365,13 +315,7 @@ impl Out {
             };
             let keep = rec.clone();
             self.in_flight = Some(Vec::new());
-            if self.runlog.is_some() {
-                // A dropped record's line still names it.
-                self.logged = Some(crate::runlog::Entry {
-                    id: Some(keep.id_for_messages()),
-                    figures: Vec::new(),
-                });
-            }
+            self.journal.about(Some(keep.id_for_messages())); // a dropped record's too
             let res = match f(self, rec) {
                 Ok(Some(r)) => self.emit(&r).map(|()| None),
                 other => other,

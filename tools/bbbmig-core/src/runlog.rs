@@ -141,6 +141,87 @@ fn quoted(v: &str) -> String {
     }
 }
 
+/// The `--log` of one run as `cli::Out` feeds it; does nothing without a file. The ID and
+/// figures of the record at hand wait for its outcome, which writes its line.
+#[derive(Default)]
+pub struct Journal {
+    log: Option<RunLog>,
+    at_hand: Option<Entry>,
+}
+
+impl Journal {
+    /// Opens `path` (when given) and writes the start line: the version and the settings
+    /// of `A`'s command line. Failing is fatal.
+    pub fn open<A: clap::CommandFactory>(
+        tool: &str,
+        path: Option<&Path>,
+        matches: &clap::ArgMatches,
+    ) -> anyhow::Result<Journal> {
+        let Some(path) = path else {
+            return Ok(Journal::default());
+        };
+        let mut log = RunLog::open(path, tool).map_err(crate::error::fatal)?;
+        let cmd = A::command();
+        log.start(cmd.get_version().unwrap_or("?"), &settings(&cmd, matches))?;
+        Ok(Journal {
+            log: Some(log),
+            at_hand: None,
+        })
+    }
+
+    /// The record at hand is `id` (read, or failed), without figures yet.
+    pub fn about(&mut self, id: Option<String>) {
+        if self.log.is_some() {
+            self.at_hand = Some(Entry {
+                id,
+                figures: Vec::new(),
+            });
+        }
+    }
+
+    /// The record at hand is `rec`, as `tool` wrote it: its ID and key figures.
+    pub fn wrote(&mut self, tool: &str, rec: &crate::Record) {
+        if self.log.is_some() {
+            self.at_hand = Some(figures(tool, rec));
+        }
+    }
+
+    /// More figures for the record at hand (times, sizes).
+    pub fn add(&mut self, more: impl IntoIterator<Item = (String, String)>) {
+        if let Some(e) = &mut self.at_hand {
+            e.figures.extend(more);
+        }
+    }
+
+    /// Writes the line of the record at hand with its `status` (and `error`). A log that
+    /// cannot be written any more is said once on stderr and left; the run goes on.
+    pub fn outcome(&mut self, tool: &str, status: &str, error: Option<&str>) {
+        let Some(log) = &mut self.log else { return };
+        let mut entry = self.at_hand.take().unwrap_or_default();
+        if let Some(e) = error {
+            entry.figures.push(("error".to_string(), e.to_string()));
+        }
+        if let Err(e) = log.record(entry.id.as_deref(), status, &entry.figures) {
+            let msg = crate::error::describe(&e);
+            crate::diag::error(tool, &format!("{msg}; going on without it"));
+            self.log = None;
+        }
+    }
+
+    /// The end line (see [`RunLog::end`]).
+    pub fn end(
+        &mut self,
+        exit: u8,
+        counts: &[(String, u64)],
+        error: Option<&str>,
+    ) -> anyhow::Result<()> {
+        match &mut self.log {
+            Some(log) => log.end(exit, counts, error),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Names whose values are secrets: shown as `***`.
 fn secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
