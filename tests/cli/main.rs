@@ -7,6 +7,7 @@ mod support;
 mod bbb_csv;
 mod bbb_list;
 mod cluster;
+mod db_seam;
 mod db_tls;
 mod greenlight;
 mod man_pages;
