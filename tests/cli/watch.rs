@@ -358,4 +358,15 @@ fn watch_log_file_is_shared_by_tools_appended_whole_and_never_shows_secrets() {
     run(c, "{\"record_id\":\"x\"}\n")
         .fails_with(2)
         .stderr_has("cannot open the log file /nonexistent-dir/run.log");
+    // Nor through a link planted at its name: the file it points to stays untouched.
+    let target = dir.path().join("target");
+    std::fs::write(&target, "").unwrap();
+    let link = dir.path().join("link.log");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut c = cmd("bbb-csv");
+    c.arg("--log").arg(&link);
+    run(c, "{\"record_id\":\"x\"}\n")
+        .fails_with(2)
+        .stderr_has("is a symbolic link");
+    assert_eq!(std::fs::read(&target).unwrap().len(), 0);
 }

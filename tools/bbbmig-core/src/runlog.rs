@@ -24,8 +24,18 @@ pub struct RunLog {
 }
 
 impl RunLog {
-    /// Opens `path` to append (created mode 640 if missing); an error names the file.
+    /// Opens `path` to append (created mode 640 if missing; never through a symbolic
+    /// link, which anyone able to write the folder could plant); an error names the file.
     pub fn open(path: &Path, tool: &str) -> anyhow::Result<RunLog> {
+        if path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            anyhow::bail!(
+                "the log file {} (--log, {ENV}) is a symbolic link: give the file itself",
+                path.display()
+            );
+        }
         let file = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
