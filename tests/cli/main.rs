@@ -22,3 +22,4 @@ mod pod;
 mod record;
 mod render;
 mod resume;
+mod watch;

@@ -42,6 +42,7 @@ pub fn cmd(name: &str) -> Command {
         "POD_DATABASE_URL",
         "POD_SECRET_KEY",
         "BBBMIG_LOG",
+        "BBBMIG_LOG_FILE",
         "BBBMIG_RENDER_SPAN",
         "BBBMIG_RENDER_KEEP",
         "PGPASSWORD",

@@ -7,10 +7,12 @@ use bbbmig_core::bbb::list::{self, Query, Strategy};
 use bbbmig_core::bbb::recording::{PlaybackForm, State};
 use bbbmig_core::cli::{self, Common};
 use bbbmig_core::http::HttpOptions;
-use bbbmig_core::secret;
+use bbbmig_core::{secret, statusline};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 const EXAMPLES: &str = "Examples:
   export BBB_URL=https://bbb.example.org/bigbluebutton/  BBB_SECRET=…
@@ -85,6 +87,20 @@ fn parse_meta(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The status line while listing: requests sent, recordings found, time.
+fn status_line(strategy: &Strategy, found: &Arc<AtomicU64>) -> statusline::Ticker {
+    let (sent, found) = (strategy.sent.clone(), found.clone());
+    let started = Instant::now();
+    statusline::Ticker::start(move || {
+        format!(
+            "bbb-list: {} requests, {} recordings found, {} s",
+            sent.load(Ordering::Relaxed),
+            found.load(Ordering::Relaxed),
+            started.elapsed().as_secs()
+        )
+    })
+}
+
 fn main() -> ExitCode {
     cli::run("bbb-list", |args: Args, out| {
         let filter = Filter {
@@ -115,6 +131,8 @@ fn main() -> ExitCode {
             concurrency: args.concurrency,
             ..Default::default()
         };
+        let found = Arc::new(AtomicU64::new(0));
+        let ticker = status_line(&strategy, &found);
         let base = Some(bbbmig_core::http::redact(api.base()));
         let save = args.save_xml.as_deref();
         let mut c = Collector::new(filter, base, args.playback, sort, save)?;
@@ -127,8 +145,12 @@ fn main() -> ExitCode {
             &http,
             &query,
             &strategy,
-            |rec, page, span| c.add(rec, page, span, out),
+            |rec, page, span| {
+                found.fetch_add(1, Ordering::Relaxed);
+                c.add(rec, page, span, out)
+            },
         ))?;
+        drop(ticker);
         log::info!("{stats}");
         c.finish(out)
     })

@@ -143,7 +143,7 @@ fn main() -> std::process::ExitCode {
             dry_run: a.dry_run,
             ffprobe,
             fetcher,
-            board: progress::Board::new(!a.common.quiet),
+            board: progress::Board::new(),
             claimed: Default::default(),
             wait_busy: a.wait_busy,
         });

@@ -13,15 +13,19 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Flags of every tool: verbosity.
+/// Flags of every tool: verbosity, the log file.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
-    /// Say more on stderr (-v info, -vv debug).
+    /// Say more on stderr (-v info, -vv debug), each line after its time (UTC).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only errors on stderr, no summary line.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Append a timestamped line per record and outcome to FILE, with start and end lines
+    /// (settings, counts): for cron and systemd runs.
+    #[arg(long, value_name = "FILE", env = crate::runlog::ENV)]
+    pub log: Option<PathBuf>,
 }
 
 /// Flags of every tool that reads records: the input file and the rejects file.
@@ -63,31 +67,36 @@ pub fn run<A: ToolArgs>(
     if let Some(code) = crate::completions::requested::<A>(tool) {
         return code;
     }
-    let args = A::parse(); // clap exits 2 on usage errors, 0 on --help
+    // clap exits 2 on usage errors, 0 on --help
+    let matches = A::command().get_matches();
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);
     let mut out = Out::new(tool);
-    let result = stdout_open().and_then(|()| body(args, &mut out));
-    match result {
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+    let result = crate::runlog::Journal::open::<A>(tool, args.common().log.as_deref(), &matches)
+        .map(|j| out.journal = j)
+        .and_then(|()| stdout_open())
+        .and_then(|()| body(args, &mut out));
+    // The reader closed the pipe: a success, without a summary.
+    let (code, error) = match result {
+        Err(e) if is_broken_pipe(&e) => (0, Some(None)),
         Err(e) => {
-            diag::error(tool, &describe(&e));
-            if !quiet {
-                out.print_summary();
-            }
-            ExitCode::from(2)
+            let msg = describe(&e);
+            diag::error(tool, &msg);
+            (2, Some(Some(msg)))
         }
-        Ok(()) => {
-            if !quiet {
-                out.print_summary();
-            }
-            if out.failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
+        Ok(()) => (u8::from(out.failed > 0), None),
+    };
+    if !quiet && !matches!(error, Some(None)) {
+        out.print_summary();
     }
+    let error = error.flatten();
+    let counts = out.summary_counts();
+    if let Err(e) = out.journal.end(code, &counts, error.as_deref()) {
+        diag::error(tool, &describe(&e));
+        return ExitCode::from(2);
+    }
+    ExitCode::from(code)
 }
 
 /// Refuses a closed standard output (`>&-`): Rust's runtime puts /dev/null there (opened
@@ -122,6 +131,8 @@ pub struct Out {
     /// Counts of the record `filter` is working on, kept until its line is written.
     in_flight: Option<Vec<String>>,
     failed: u64,
+    /// `--log FILE`: a line per record and outcome.
+    journal: crate::runlog::Journal,
 }
 
 impl Out {
@@ -133,6 +144,7 @@ impl Out {
             counts: BTreeMap::new(),
             in_flight: None,
             failed: 0,
+            journal: Default::default(),
         }
     }
 
@@ -186,7 +198,32 @@ impl Out {
 
     /// Writes one record to stdout. Failing to is fatal ([`output_error`]).
     pub fn emit(&mut self, rec: &Record) -> anyhow::Result<()> {
-        self.writer.write(rec).map_err(output_error)
+        self.writer.write(rec).map_err(output_error)?;
+        self.journal.wrote(self.tool, rec);
+        Ok(())
+    }
+
+    /// Adds figures to the `--log` line of the record written last (times, sizes).
+    pub fn log_figures(&mut self, figures: impl IntoIterator<Item = (String, String)>) {
+        self.journal.add(figures);
+    }
+
+    /// [`Out::count`] for a record that is not written at once (sorted): its `--log` line
+    /// names `id`.
+    pub fn count_for(&mut self, id: &str, status: &str) {
+        self.journal.about(Some(id.to_string()));
+        self.count(status);
+    }
+
+    /// The summary's counts by status, then `failed` and the total `records`.
+    fn summary_counts(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self.counts.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.push(("failed".to_string(), self.failed));
+        v.push((
+            "records".to_string(),
+            self.counts.values().sum::<u64>() + self.failed,
+        ));
+        v
     }
 
     /// Writes bytes already formatted (whole lines: NDJSON, CSV) to stdout. Failing to is
@@ -201,13 +238,21 @@ impl Out {
     pub fn count(&mut self, status: &str) {
         match &mut self.in_flight {
             Some(v) => v.push(status.to_string()),
-            None => *self.counts.entry(status.to_string()).or_insert(0) += 1,
+            None => {
+                *self.counts.entry(status.to_string()).or_insert(0) += 1;
+                self.journal.outcome(self.tool, status, None);
+            }
         }
     }
 
     /// Counts what the record in flight was counted under.
     fn commit_counts(&mut self) {
-        for s in self.in_flight.take().unwrap_or_default() {
+        let statuses = self.in_flight.take().unwrap_or_default();
+        if !statuses.is_empty() {
+            // One line per record.
+            self.journal.outcome(self.tool, &statuses.join(","), None);
+        }
+        for s in statuses {
             *self.counts.entry(s).or_insert(0) += 1;
         }
     }
@@ -229,6 +274,9 @@ impl Out {
         let id = rec.map_or_else(|| "?".to_string(), Record::id_for_messages);
         let msg = describe(err);
         diag::error(self.tool, &format!("line {line}: record {id}: {msg}"));
+        self.journal.about(rec.map(Record::id_for_messages));
+        self.journal.add([("line".to_string(), line.to_string())]);
+        self.journal.outcome(self.tool, "failed", Some(&msg));
         if let Some((path, f)) = &mut self.rejects {
             let mut r = rec.cloned().unwrap_or_default();
             r.set(
@@ -267,6 +315,7 @@ impl Out {
             };
             let keep = rec.clone();
             self.in_flight = Some(Vec::new());
+            self.journal.about(Some(keep.id_for_messages())); // a dropped record's too
             let res = match f(self, rec) {
                 Ok(Some(r)) => self.emit(&r).map(|()| None),
                 other => other,

@@ -1,16 +1,20 @@
 //! Diagnostics on stderr: `tool: level: message`, with -q/-v and `BBBMIG_LOG`; every
-//! line goes through [`escape`], so that no record's text can drive the terminal.
+//! line goes through [`escape`], so that no record's text can drive the terminal, and
+//! through [`crate::statusline`], so that it never mixes with the status line. At `-v`
+//! and above each line starts with its time (RFC 3339, UTC, milliseconds).
 
 use log::{Level, LevelFilter, Log, Metadata, Record as LogRecord};
 use std::borrow::Cow;
-use std::io::Write;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 struct Logger {
     tool: &'static str,
 }
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
+/// `-v` or more: lines carry their time.
+static TIMESTAMPS: AtomicBool = AtomicBool::new(false);
 
 impl Log for Logger {
     fn enabled(&self, m: &Metadata<'_>) -> bool {
@@ -36,8 +40,10 @@ impl Log for Logger {
 }
 
 /// Installs the logger: warnings by default, `-q` errors only, `-v` info, `-vv` debug;
-/// `BBBMIG_LOG=error|warn|info|debug|trace` overrides.
+/// `BBBMIG_LOG=error|warn|info|debug|trace` overrides. Lines carry their time from `-v` on
+/// (or `BBBMIG_LOG=info` and more); the status line is enabled unless `quiet`.
 pub fn init(tool: &'static str, verbose: u8, quiet: bool) {
+    crate::statusline::init(quiet);
     let mut level = match (quiet, verbose) {
         (true, _) => LevelFilter::Error,
         (false, 0) => LevelFilter::Warn,
@@ -50,6 +56,7 @@ pub fn init(tool: &'static str, verbose: u8, quiet: bool) {
             level = l;
         }
     }
+    TIMESTAMPS.store(level >= LevelFilter::Info, Ordering::Relaxed);
     let logger = LOGGER.get_or_init(|| Logger { tool });
     if log::set_logger(logger).is_ok() {
         log::set_max_level(level);
@@ -62,9 +69,15 @@ pub fn error(tool: &str, msg: &str) {
 }
 
 /// Prints one diagnostic line on stderr whatever the log level (a summary, a dry-run
-/// note), escaped. A closed stderr must not kill the tool: write errors are ignored.
+/// note), escaped, after its time at `-v`. A closed stderr must not kill the tool: write
+/// errors are ignored.
 pub fn line(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", escape(text));
+    let text = escape(text);
+    if TIMESTAMPS.load(Ordering::Relaxed) {
+        crate::statusline::write_line(&format!("{} {text}", crate::timefmt::now()));
+    } else {
+        crate::statusline::write_line(&text);
+    }
 }
 
 /// `text` with every control character (C0 with newline and tab, DEL, C1) and every

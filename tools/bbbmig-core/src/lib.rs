@@ -11,7 +11,8 @@
 //!   `filter`: one record at a time).
 //! - [`batch`]: the same loop a batch of records at a time (database stages).
 //! - [`error`]: per-record failure versus [`Fatal`]; which I/O errors doom every write.
-//! - [`diag`]: messages on stderr.
+//! - [`diag`]: messages on stderr; [`statusline`]: the one status line of a terminal;
+//!   [`runlog`]: the `--log FILE` of unattended runs.
 //! - [`columns`]: CSV columns of `bbb-csv`.
 //! - [`completions`]: shell completions (`--generate-completions SHELL`, hidden).
 //! - [`timefmt`], [`secret`], [`spool`], [`stale`]: dates, secrets, sorting on disk,
@@ -49,9 +50,11 @@ pub mod outcome;
 pub mod pod;
 pub mod record;
 pub mod render;
+pub mod runlog;
 pub mod secret;
 pub mod spool;
 pub mod stale;
+pub mod statusline;
 pub mod timefmt;
 pub mod values;
 

@@ -1,10 +1,17 @@
-//! Epoch milliseconds to RFC 3339 UTC strings, as the record contract writes dates.
+//! Epoch milliseconds to RFC 3339 UTC strings, as the record contract writes dates; the
+//! time of diagnostics and log lines.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// `1530718721124` → `2018-07-04T15:38:41Z` (milliseconds are kept in the `*_ms` keys).
 pub fn rfc3339_from_ms(ms: i64) -> Option<String> {
     DateTime::<Utc>::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// The time now, RFC 3339 in UTC with milliseconds (`2026-12-05T00:31:02.123Z`): the
+/// time of `-v` lines and `--log` lines.
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Parses an RFC 3339 date back into a UTC date.

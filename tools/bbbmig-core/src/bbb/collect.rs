@@ -125,7 +125,7 @@ impl Collector {
             return Ok(());
         }
         self.kept += 1;
-        out.count("listed");
+        out.count_for(&rec.record_id, "listed");
         self.line.clear();
         write_json(&rec, self.server.as_deref(), self.form, &mut self.line)?;
         match &mut self.sort {

@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Seek};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
@@ -52,6 +54,8 @@ pub struct Strategy {
     pub concurrency: usize,
     /// IDs per request when listing given recordIDs or meetingIDs.
     pub ids_per_request: usize,
+    /// Requests sent so far, read by bbb-list's status line while it lists.
+    pub sent: Arc<AtomicU64>,
 }
 
 impl Default for Strategy {
@@ -61,6 +65,7 @@ impl Default for Strategy {
             max_prefix_len: 4,
             concurrency: 4,
             ids_per_request: 25,
+            sent: Arc::default(),
         }
     }
 }
@@ -178,6 +183,7 @@ pub async fn list(
     let probe_job = Job::new(Scope::RecordIds(vec![super::probe::PROBE_RECORD_ID.into()]));
     let probe_params = params(query, &probe_job, 1);
     stats.requests += 2;
+    strategy.sent.fetch_add(2, Ordering::Relaxed);
     super::probe::probe(api, &client, http_opts, &probe_params).await?;
     let mut queue: VecDeque<Job> = initial_jobs(query, strategy);
     let mut groups: Vec<Group> = Vec::new();
@@ -205,6 +211,7 @@ pub async fn list(
             let shown = redact(&url);
             log::debug!("GET {shown}");
             stats.requests += 1;
+            strategy.sent.fetch_add(1, Ordering::Relaxed);
             let client = client.clone();
             let delay = if job.attempt > 0 {
                 http::backoff(http_opts.backoff, job.attempt)

@@ -1,6 +1,8 @@
-//! The job runner: records read on a thread, `--jobs N` of them worked on at once
-//! (tokio), results written as they complete or in input order (`--keep-order`).
+//! The job runner: records read ahead on a thread (so that the status line knows how many
+//! there are), `--jobs N` of them worked on at once (tokio), results written as they
+//! complete or in input order (`--keep-order`).
 
+use super::progress::{Board, Times};
 use super::work::{Ctx, process};
 use crate::cli::{Input, Out};
 use crate::error::{fatal, is_fatal};
@@ -17,8 +19,12 @@ struct Done {
     seq: u64,
     line: u64,
     original: Record,
-    result: anyhow::Result<(Record, &'static str)>,
+    result: anyhow::Result<(Record, &'static str, Times)>,
 }
+
+/// Records read ahead of the jobs: enough for the status line to know the whole count of
+/// most runs (records are small).
+const READ_AHEAD: usize = 4096;
 
 /// Reads `input` and works on up to `jobs` records at once. Per-record failures go to
 /// `out.fail`; a fatal one (or a garbled input line) stops the run once the running
@@ -30,41 +36,44 @@ pub async fn run(
     input: &Input,
     out: &mut Out,
 ) -> anyhow::Result<()> {
-    let items = read_on_a_thread(out.records(input)?);
-    let ticker = ctx.board.spawn_ticker();
+    let items = read_on_a_thread(out.records(input)?, ctx.board.clone());
+    let ticker = ctx.board.ticker();
     let result = Runner::new(ctx.clone(), jobs, keep_order)
         .drive(items, out)
         .await;
-    if let Some(t) = ticker {
-        t.abort();
-    }
-    ctx.board.clear();
-    log_speed(&ctx);
+    drop(ticker); // the status line is cleared before the summary
+    log_times(&ctx.board);
     result
 }
 
-/// Reading stdin blocks: the records come from a thread of their own, one at a time.
-fn read_on_a_thread(records: Reader) -> mpsc::Receiver<anyhow::Result<Item>> {
-    let (tx, rx) = mpsc::channel(1);
+/// Reading stdin blocks: the records come from a thread of their own, read ahead.
+fn read_on_a_thread(records: Reader, board: Arc<Board>) -> mpsc::Receiver<anyhow::Result<Item>> {
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
     std::thread::spawn(move || {
         for item in records {
+            board.record_read();
             if tx.blocking_send(item).is_err() {
                 return;
             }
         }
+        board.all_read();
     });
     rx
 }
 
-fn log_speed(ctx: &Ctx) {
-    let secs = ctx.board.elapsed();
-    let bytes = ctx.board.bytes();
+/// `-v`: the download rate over the time downloads ran, and the time of each phase.
+fn log_times(board: &Board) {
+    let (bytes, secs) = board.received();
     if bytes > 0 {
         log::info!(
-            "received {:.1} MB in {secs:.1} s ({:.1} MB/s)",
+            "downloaded {:.1} MB in {secs:.1} s of downloading ({:.1} MB/s)",
             bytes as f64 / 1e6,
             bytes as f64 / 1e6 / secs.max(0.001)
         );
+    }
+    let times = board.times();
+    if !times.spent().is_empty() {
+        log::info!("time in each phase, all jobs: {}", times.describe());
     }
 }
 
@@ -232,8 +241,21 @@ impl Signals {
 
 fn emit(out: &mut Out, done: Done) -> anyhow::Result<()> {
     match done.result {
-        Ok((rec, status)) => {
+        Ok((rec, status, times)) => {
+            if !times.spent().is_empty() {
+                log::info!(
+                    "record {}: {status}: {}",
+                    rec.id_for_messages(),
+                    times.describe()
+                );
+            }
             out.emit(&rec)?;
+            out.log_figures(
+                times
+                    .spent()
+                    .into_iter()
+                    .map(|(n, s)| (format!("{n}_s"), format!("{s:.1}"))),
+            );
             out.count(status);
             Ok(())
         }

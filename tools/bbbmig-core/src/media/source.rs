@@ -4,7 +4,7 @@
 
 use super::download::{Fetcher, Space, is_not_found};
 use super::plan::Presentation;
-use super::progress::Job;
+use super::progress::{Job, Phase};
 use crate::http::redact;
 use crate::render::Source;
 use anyhow::Context;
@@ -106,11 +106,15 @@ impl HttpSource {
             .dir
             .path()
             .join(format!(".{}.part", rel.replace('/', "__")));
-        let found = match self
+        // Fetching is download time, also in the middle of a render.
+        let before = self.job.current();
+        self.job.phase(Phase::Download);
+        let fetched = self
             .fetcher
             .download(&url, &part, &self.space, &self.job)
-            .await
-        {
+            .await;
+        self.job.phase(before);
+        let found = match fetched {
             Ok(_) => {
                 std::fs::rename(&part, &dest)?;
                 Some(dest)
@@ -221,8 +225,8 @@ mod tests {
             let url =
                 format!("http://{addr}/playback/presentation/2.0/playback.html?meetingId=abc-1");
             let pres = super::super::plan::presentation(&url, None).unwrap();
-            let board = super::super::progress::Board::new(false);
-            let src = HttpSource::open(&fetcher, &pres, work.path(), 0, board.job("t"))
+            let board = super::super::progress::Board::new();
+            let src = HttpSource::open(&fetcher, &pres, work.path(), 0, board.job("t").clone())
                 .await
                 .unwrap();
             let (meta, again, missing, bad) = tokio::task::spawn_blocking(move || {

@@ -7,7 +7,7 @@ use super::naming::Template;
 use super::output::{Target, ensure_space, is_disk_full};
 use super::plan::{Plan, Presentation, choose};
 use super::probe::{Probe, duration_matches, extension, probe};
-use super::progress::Board;
+use super::progress::{Board, Job, Phase, Times};
 use super::recorder::Recorder;
 use super::source::{HttpSource, metadata_duration};
 use super::{Method, Prefer};
@@ -60,9 +60,16 @@ impl Drop for Claim<'_> {
     }
 }
 
-/// Produces the video of `rec`; returns the record with `video` added and the status
-/// (`created`, `exists`, `dry-run`, or `busy` when another job holds its lease).
-pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'static str)> {
+/// Produces the video of `rec`; returns the record with `video` added, the status
+/// (`created`, `exists`, `dry-run`, or `busy` when another job holds its lease) and the
+/// time spent in each phase.
+pub async fn process(ctx: &Ctx, rec: Record) -> anyhow::Result<(Record, &'static str, Times)> {
+    let job = ctx.board.job(&progress_label(&rec));
+    let (rec, status) = make(ctx, &job, rec).await?;
+    Ok((rec, status, job.times()))
+}
+
+async fn make(ctx: &Ctx, job: &Job, mut rec: Record) -> anyhow::Result<(Record, &'static str)> {
     let base = ctx.template.render(&rec)?;
     let plan = choose(&rec, ctx.method, ctx.prefer, ctx.recorder.is_some())?;
     let target = Target {
@@ -107,6 +114,7 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
         },
     };
     if let Some(path) = target.existing() {
+        job.phase(Phase::Probe);
         let p = probe(&ctx.ffprobe, &path).await.with_context(|| {
             format!(
                 "{} exists but is not a complete video; remove it to record again",
@@ -146,13 +154,10 @@ pub async fn process(ctx: &Ctx, mut rec: Record) -> anyhow::Result<(Record, &'st
         return Ok((rec, Status::DryRun.as_str()));
     }
     ensure_space(&ctx.out, 0, ctx.keep_free)?;
-    let label = progress_label(&rec);
     let (path, p) = match &plan {
-        Plan::Download { url, length_min } => {
-            download(ctx, &target, &label, url, *length_min).await?
-        }
-        Plan::Render(pres) => rendered(ctx, &target, &label, pres).await?,
-        Plan::Recorder(pres) => recorded(ctx, &target, pres).await?,
+        Plan::Download { url, length_min } => download(ctx, &target, job, url, *length_min).await?,
+        Plan::Render(pres) => rendered(ctx, &target, job, pres).await?,
+        Plan::Recorder(pres) => recorded(ctx, &target, job, pres).await?,
     };
     let bytes = std::fs::metadata(&path)?.len();
     rec.set("video", video(&path, bytes, &p, method, Status::Created));
@@ -172,7 +177,8 @@ fn video(path: &Path, bytes: u64, p: &Probe, method: Method, status: Status) -> 
 
 /// Probes a finished temporary file; a file that is not a video is removed (a rerun
 /// starts again) and reported.
-async fn checked(ctx: &Ctx, part: &Path) -> anyhow::Result<Probe> {
+async fn checked(ctx: &Ctx, job: &Job, part: &Path) -> anyhow::Result<Probe> {
+    job.phase(Phase::Probe);
     match probe(&ctx.ffprobe, part).await {
         Ok(p) => Ok(p),
         Err(e) => {
@@ -201,20 +207,20 @@ fn progress_label(rec: &Record) -> String {
 async fn download(
     ctx: &Ctx,
     target: &Target,
-    label: &str,
+    job: &Job,
     url: &url::Url,
     length_min: Option<u64>,
 ) -> anyhow::Result<(PathBuf, Probe)> {
+    job.phase(Phase::Download);
     let media = ctx.fetcher.resolve(url).await?;
     log::info!("downloading {}", redact(&media));
     let part = target.part();
-    let job = ctx.board.job(label);
     let space = Space {
         dir: ctx.out.clone(),
         keep_free: ctx.keep_free,
     };
-    ctx.fetcher.download(&media, &part, &space, &job).await?;
-    let p = checked(ctx, &part).await?;
+    ctx.fetcher.download(&media, &part, &space, job).await?;
+    let p = checked(ctx, job, &part).await?;
     if let Some(min) = length_min.filter(|m| *m >= 2) {
         let least = (min - 1) as f64 * 60.0 * 0.9;
         if p.duration_s < least {
@@ -228,15 +234,18 @@ async fn download(
     let ext = media_extension(&media)
         .filter(|e| super::output::EXTENSIONS.contains(e))
         .unwrap_or_else(|| extension(&p.container));
+    job.phase(Phase::Move);
     Ok((target.finish(&part, ext)?, p))
 }
 
 async fn rendered(
     ctx: &Ctx,
     target: &Target,
-    label: &str,
+    job: &Job,
     pres: &Presentation,
 ) -> anyhow::Result<(PathBuf, Probe)> {
+    let mut opts = ctx.render.clone();
+    opts.progress = job.render();
     let src: Box<dyn Source> = match &ctx.from_dir {
         Some(dir) => {
             let d = dir.join(&pres.id);
@@ -246,8 +255,8 @@ async fn rendered(
             Box::new(DirSource(d))
         }
         None => {
-            let job = ctx.board.job(label);
-            let s = HttpSource::open(&ctx.fetcher, pres, &ctx.out, ctx.keep_free, job).await?;
+            let s =
+                HttpSource::open(&ctx.fetcher, pres, &ctx.out, ctx.keep_free, job.clone()).await?;
             if s.get("metadata.xml").await?.is_none() {
                 anyhow::bail!(
                     "no metadata.xml at {}: the published files are missing",
@@ -263,7 +272,6 @@ async fn rendered(
     let private = crate::stale::tempdir_in(&ctx.out, super::source::FILES_PREFIX)
         .with_context(|| format!("cannot create a folder in {}", ctx.out.display()))?;
     let part = private.path().join(format!("{}.mp4", target.base));
-    let opts = ctx.render.clone();
     let part2 = part.clone();
     let res = tokio::task::spawn_blocking(move || {
         let r = render(src.as_ref(), &opts, &part2);
@@ -283,7 +291,8 @@ async fn rendered(
             return Err(e.context(format!("cannot render {from}")));
         }
     };
-    let p = checked(ctx, &part).await?;
+    job.encode_took(summary.encode_s);
+    let p = checked(ctx, job, &part).await?;
     if summary.duration_s > 0.0 && !duration_matches(p.duration_s, summary.duration_s) {
         let _ = std::fs::remove_file(&part);
         anyhow::bail!(
@@ -292,12 +301,14 @@ async fn rendered(
             summary.duration_s
         );
     }
+    job.phase(Phase::Move);
     Ok((target.finish(&part, "mp4")?, p))
 }
 
 async fn recorded(
     ctx: &Ctx,
     target: &Target,
+    job: &Job,
     pres: &Presentation,
 ) -> anyhow::Result<(PathBuf, Probe)> {
     let Some(rec) = &ctx.recorder else {
@@ -311,7 +322,9 @@ async fn recorded(
     let expected = presentation_length(ctx, pres).await?;
     let export = format!("bbbmig-{}.webm", target.base);
     let log = ctx.log_dir.join(format!("{}.log", target.base));
+    job.record(expected);
     let produced = rec.run(pres.url.as_str(), &export, expected, &log).await?;
+    job.phase(Phase::Move);
     let part = target.part_with("webm");
     // Same file system: a rename. Otherwise a copy, after checking the space it needs.
     if std::fs::rename(&produced, &part).is_err() {
@@ -340,7 +353,7 @@ async fn recorded(
             return Err(e);
         }
     }
-    let p = checked(ctx, &part).await?;
+    let p = checked(ctx, job, &part).await?;
     if !duration_matches(p.duration_s, expected) {
         let _ = std::fs::remove_file(&part);
         anyhow::bail!(
@@ -350,6 +363,7 @@ async fn recorded(
             log.display()
         );
     }
+    job.phase(Phase::Move);
     Ok((target.finish(&part, "webm")?, p))
 }
 

@@ -3,7 +3,7 @@
 //! into the MP4 (faststart).
 
 use super::compose::{FfmpegArgs, Inputs, Span, span_args};
-use super::options::{Cancel, RenderOptions};
+use super::options::{Cancel, Progress, RenderOptions};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -61,6 +61,8 @@ struct Job {
     what: String,
     args: Vec<String>,
     log: PathBuf,
+    /// Frames of the video it encodes (counted in the progress when it ends).
+    frames: u64,
 }
 
 /// A running ffmpeg, killed if dropped before it ends (an error elsewhere, a panic).
@@ -94,7 +96,7 @@ fn run_pool(
     ffmpeg: &Path,
     jobs: &[Job],
     parallel: usize,
-    cancel: &Cancel,
+    (cancel, progress): (&Cancel, &Progress),
     may_fail: impl Fn(usize, &str) -> bool,
 ) -> Result<Vec<bool>> {
     let mut ok = vec![false; jobs.len()];
@@ -149,6 +151,7 @@ fn run_pool(
         );
         if status.success() {
             ok[r.job] = true;
+            progress.frames_done(j.frames);
             continue;
         }
         // Kept in memory: the log itself may be on the disk that filled up.
@@ -213,10 +216,13 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
             what: format!("the video from {a:.1} s to {b:.1} s"),
             args: span_args(inp, opts, *span, &name, threads, &part)?,
             log: work.join(format!("{name}.log")),
+            frames: span.frames,
         });
         parts.push(part);
     }
-    let ok = run_pool(&opts.ffmpeg, &jobs, parallel, &opts.cancel, |job, tail| {
+    opts.progress.frames(frames);
+    let watch = (&opts.cancel, &opts.progress);
+    let ok = run_pool(&opts.ffmpeg, &jobs, parallel, watch, |job, tail| {
         // A sound file without a sound stream: the video is silent, as in BBB's player.
         job < first_span_job && tail.contains("matches no streams")
     })?;
@@ -225,8 +231,9 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
         what: "the final mux".into(),
         args: mux_args(inp, &parts, audio, out)?,
         log: work.join("mux.log"),
+        frames: 0,
     }];
-    run_pool(&opts.ffmpeg, &mux, 1, &opts.cancel, |_, _| false)?;
+    run_pool(&opts.ffmpeg, &mux, 1, watch, |_, _| false)?;
     Ok(())
 }
 
@@ -261,6 +268,7 @@ fn audio_job(src: &Path, duration: f64, out: &Path, work: &Path) -> Job {
         what: "the sound".into(),
         args,
         log: work.join("audio.log"),
+        frames: 0,
     }
 }
 

@@ -32,7 +32,7 @@ mod svg;
 mod timeline;
 mod tldraw;
 
-pub use options::{Cancel, Layout, Preset, Quality, RenderOptions};
+pub use options::{Cancel, Layout, Preset, Progress, Quality, RenderOptions, Step};
 pub use source::{DirSource, Source};
 
 /// The parsers of the published files, reachable for the fuzz targets (fuzz/) only.
@@ -83,7 +83,8 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
 
     let t0 = std::time::Instant::now();
     let (states, segs) = timeline::segments(&p);
-    let files = raster::render_states(&p, &states, aw, ah, dir, &opts.cancel)?;
+    opts.progress.states(states.len() as u64);
+    let files = raster::render_states(&p, &states, aw, ah, dir, &opts.cancel, &opts.progress)?;
     let slides: Vec<(PathBuf, f64)> = segs
         .iter()
         .map(|s| (files[s.state].clone(), s.end - s.start))

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Screen layout of the video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -89,6 +89,64 @@ impl Cancel {
     }
 }
 
+/// How far the render holding a clone of it got (read by bbb-record's status line):
+/// distinct pictures rasterised, then frames encoded.
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<[AtomicU64; 4]>);
+
+/// What a render is doing, and the share of it done (0 to 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// Drawing the distinct presentation pictures.
+    Raster(f64),
+    /// ffmpeg composing and encoding the video (the share of its frames done).
+    Encode(f64),
+}
+
+impl Progress {
+    const STATES: usize = 0;
+    const STATES_DONE: usize = 1;
+    const FRAMES: usize = 2;
+    const FRAMES_DONE: usize = 3;
+
+    fn get(&self, i: usize) -> u64 {
+        self.0[i].load(Ordering::Relaxed)
+    }
+
+    /// The render's step now.
+    pub fn step(&self) -> Step {
+        let share = |done: usize, all: usize| {
+            let all = self.get(all);
+            if all == 0 {
+                0.0
+            } else {
+                (self.get(done) as f64 / all as f64).min(1.0)
+            }
+        };
+        if self.get(Self::FRAMES) == 0 {
+            Step::Raster(share(Self::STATES_DONE, Self::STATES))
+        } else {
+            Step::Encode(share(Self::FRAMES_DONE, Self::FRAMES))
+        }
+    }
+
+    pub(crate) fn states(&self, n: u64) {
+        self.0[Self::STATES].store(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn state_done(&self) {
+        self.0[Self::STATES_DONE].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn frames(&self, n: u64) {
+        self.0[Self::FRAMES].store(n.max(1), Ordering::Relaxed);
+    }
+
+    pub(crate) fn frames_done(&self, n: u64) {
+        self.0[Self::FRAMES_DONE].fetch_add(n, Ordering::Relaxed);
+    }
+}
+
 /// How to render.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -111,6 +169,8 @@ pub struct RenderOptions {
     pub keep_work: bool,
     /// Stops the render when set.
     pub cancel: Cancel,
+    /// Where the render says how far it got.
+    pub progress: Progress,
 }
 
 impl Default for RenderOptions {
@@ -130,6 +190,7 @@ impl Default for RenderOptions {
             span: None,
             keep_work: false,
             cancel: Cancel::default(),
+            progress: Progress::default(),
         }
     }
 }

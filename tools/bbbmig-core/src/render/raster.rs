@@ -2,7 +2,7 @@
 //! into a PNG, in parallel.
 
 use super::model::Published;
-use super::options::Cancel;
+use super::options::{Cancel, Progress};
 use super::svg::{BACKGROUND, background, svg_options, write_png};
 use super::timeline::{Fit, State};
 use anyhow::{Context, Result, anyhow, bail};
@@ -125,7 +125,7 @@ fn draw(
 }
 
 /// Renders every state to `dir/sN.png`; returns the paths in state order. Stops with an
-/// error once `cancel` is set.
+/// error once `cancel` is set; counts each picture done in `progress`.
 pub fn render_states(
     p: &Published,
     states: &[State],
@@ -133,6 +133,7 @@ pub fn render_states(
     ah: u32,
     dir: &Path,
     cancel: &Cancel,
+    progress: &Progress,
 ) -> Result<Vec<PathBuf>> {
     let opt = svg_options();
     let threads = std::thread::available_parallelism()
@@ -164,6 +165,7 @@ pub fn render_states(
                     };
                     let pm = draw(p, st, img.unwrap_or(&SlideImage::Blank), aw, ah, opt)?;
                     write_png(&pm, &paths[ci * chunk + j])?;
+                    progress.state_done();
                 }
                 Ok(())
             }));
