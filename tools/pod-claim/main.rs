@@ -2,8 +2,10 @@
 //! claim it at once. See pod-claim(1).
 
 use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::db::probe;
 use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
+use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,12 +37,22 @@ struct Args {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
+    check: settings::Check,
+    #[command(flatten)]
     input: Input,
     #[command(flatten)]
     common: Common,
 }
 
 bbbmig_core::tool_args!(Args);
+
+/// The tables pod-claim writes or reads, and the privileges it needs (see pod-claim(1)).
+const PRIVILEGES: &[(&str, &str)] = &[
+    ("recorder_recorder", "SELECT"),
+    ("recorder_recorder_sites", "SELECT"),
+    ("recorder_recordingfiletreatment", "SELECT, INSERT"),
+    ("recorder_recording", "SELECT"),
+];
 
 fn main() -> ExitCode {
     cli::run("pod-claim", |args: Args, out| {
@@ -51,9 +63,36 @@ fn main() -> ExitCode {
             copy: args.copy,
             dry_run: args.dry_run,
         };
-        let mut client = args.db.connect()?;
+        let mut cfg = Missing::new(out.tool());
+        let conninfo = cfg.take(args.db.conninfo());
+        if !args.recorder_root.is_absolute() {
+            cfg.add("--recorder-root must be absolute, spelled as Pod's DEFAULT_RECORDER_PATH");
+        }
+        let conninfo = cfg.finish_with(conninfo)?;
+        let mut client = args.db.connect(&conninfo)?;
         let recorder = claim::check_recorder(&mut client, &opts)?;
         let mut claimer = Claimer::new(&mut client, opts, recorder)?;
+        if args.check.check {
+            let needed: Vec<(String, &str)> = PRIVILEGES
+                .iter()
+                .map(|(t, p)| (t.to_string(), *p))
+                .collect();
+            let missing = probe::missing_privileges(&mut client, &needed)?;
+            let privileges = settings::refuse_missing("Pod database", missing)?;
+            return settings::ready(
+                out,
+                &[
+                    "the Pod database is reachable and holds Pod's tables".to_string(),
+                    privileges,
+                    format!(
+                        "recorder {} (no manager, linked to site {}) and its folder under {}, writable",
+                        args.recorder,
+                        args.site,
+                        args.recorder_root.display()
+                    ),
+                ],
+            );
+        }
         out.filter(&args.input, |out, mut rec| {
             let result = claimer.handle(&mut client, &rec)?;
             out.count(result.status.as_str());

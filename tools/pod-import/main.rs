@@ -2,10 +2,12 @@
 //! the missing users as Pod does. See pod-import(1).
 
 use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::db::probe;
 use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
 use bbbmig_core::pod::users::{self, AuthType, UserOptions, Users};
 use bbbmig_core::secret;
+use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,12 +64,25 @@ struct Args {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
+    check: settings::Check,
+    #[command(flatten)]
     input: Input,
     #[command(flatten)]
     common: Common,
 }
 
 bbbmig_core::tool_args!(Args);
+
+/// The tables pod-import writes, and the privileges it needs on them (see pod-import(1)).
+const PRIVILEGES: &[(&str, &str)] = &[
+    ("auth_user", "SELECT, INSERT"),
+    ("authentication_owner", "SELECT, INSERT"),
+    ("authentication_owner_sites", "SELECT, INSERT"),
+    ("podfile_userfolder", "SELECT, INSERT"),
+    ("playlist_playlist", "SELECT, INSERT"),
+    ("import_video_externalrecording", "SELECT, INSERT, DELETE"),
+    ("django_site", "SELECT"),
+];
 
 fn main() -> ExitCode {
     cli::run("pod-import", |args: Args, out| {
@@ -77,14 +92,18 @@ fn main() -> ExitCode {
             (false, true) => Mode::DryRun,
             _ => Mode::Import,
         };
+        let mut cfg = Missing::new(out.tool());
+        let conninfo = cfg.take(args.db.conninfo());
         let secret = match mode {
             Mode::Remove | Mode::RemoveDryRun => None,
-            _ => Some(secret::load(
+            _ => cfg.take(secret::load(
                 "POD_SECRET_KEY",
+                "--secret-key-file",
                 args.secret_key_file.as_deref(),
-            )?),
+            )),
         };
-        let mut client = args.db.connect()?;
+        let conninfo = cfg.finish_with(conninfo)?;
+        let mut client = args.db.connect(&conninfo)?;
         if let Some(s) = &secret {
             users::check_secret(&mut client, s, args.admin)?;
         }
@@ -105,6 +124,22 @@ fn main() -> ExitCode {
             mode,
         };
         let mut importer = Importer::new(&mut client, opts, users)?;
+        if args.check.check {
+            let needed: Vec<(String, &str)> = PRIVILEGES
+                .iter()
+                .map(|(t, p)| (t.to_string(), *p))
+                .collect();
+            let missing = probe::missing_privileges(&mut client, &needed)?;
+            let privileges = settings::refuse_missing("Pod database", missing)?;
+            return settings::ready(
+                out,
+                &[
+                    "the Pod database is reachable and holds Pod's tables".to_string(),
+                    privileges,
+                    "the site, the admin and the secret key match the database".to_string(),
+                ],
+            );
+        }
         out.filter(&args.input, |out, mut rec| {
             let result = importer.handle(&mut client, &rec)?;
             out.count(result.status.as_str());

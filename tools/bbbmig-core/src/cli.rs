@@ -63,13 +63,22 @@ pub fn run<A: ToolArgs>(
     if let Some(code) = crate::completions::requested::<A>(tool) {
         return code;
     }
-    let args = A::parse(); // clap exits 2 on usage errors, 0 on --help
+    let args = parse_args::<A>(); // clap exits 2 on usage errors, 0 on --help
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);
     let mut out = Out::new(tool);
     let result = stdout_open().and_then(|()| body(args, &mut out));
     match result {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // The next stage left while work was in flight: said, with the summary; exit 0
+        // like any reader that closed the pipe (the next stage reports its own failure).
+        Err(e) if crate::watch::is_reader_left(&e) => {
+            log::warn!("{}", describe(&e));
+            if !quiet {
+                out.print_summary();
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             diag::error(tool, &describe(&e));
             if !quiet {
@@ -88,6 +97,27 @@ pub fn run<A: ToolArgs>(
             }
         }
     }
+}
+
+/// Parses the arguments. `--help` prints the examples (`after_help`) as written, after
+/// clap's help: clap would re-wrap them to the terminal's width, and a wrapped command
+/// line no longer copies and pastes.
+fn parse_args<A: ToolArgs>() -> A {
+    let cmd = A::command();
+    let examples = cmd.get_after_help().map(ToString::to_string);
+    let mut cmd = cmd.after_help(None::<&str>);
+    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(m) => m,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let _ = e.print();
+            if let Some(x) = examples {
+                println!("\n{}", x.trim_end());
+            }
+            std::process::exit(0);
+        }
+        Err(e) => e.exit(),
+    };
+    A::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
 /// Refuses a closed standard output (`>&-`): Rust's runtime puts /dev/null there (opened
@@ -122,6 +152,8 @@ pub struct Out {
     /// Counts of the record `filter` is working on, kept until its line is written.
     in_flight: Option<Vec<String>>,
     failed: u64,
+    /// Replaces the counts in the summary line (`--check`: `ready: …`).
+    summary_text: Option<String>,
 }
 
 impl Out {
@@ -133,6 +165,7 @@ impl Out {
             counts: BTreeMap::new(),
             in_flight: None,
             failed: 0,
+            summary_text: None,
         }
     }
 
@@ -290,7 +323,15 @@ impl Out {
         Ok(())
     }
 
+    /// Says `text` in the summary line instead of the counts (a `--check` run).
+    pub fn set_summary(&mut self, text: String) {
+        self.summary_text = Some(text);
+    }
+
     fn print_summary(&self) {
+        if let Some(t) = &self.summary_text {
+            return diag::line(&format!("{}: {t}", self.tool));
+        }
         diag::line(&format!("{}: {}", self.tool, self.summary()));
     }
 

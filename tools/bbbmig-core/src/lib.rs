@@ -14,6 +14,8 @@
 //! - [`diag`]: messages on stderr.
 //! - [`columns`]: CSV columns of `bbb-csv`.
 //! - [`completions`]: shell completions (`--generate-completions SHELL`, hidden).
+//! - [`settings`]: every missing setting reported at once, the `--check` pre-flight;
+//!   [`watch`]: the reader of standard output gone.
 //! - [`timefmt`], [`secret`], [`spool`], [`stale`]: dates, secrets, sorting on disk,
 //!   temporary folders of dead processes; [`orphan`]: children that die with their parent.
 //!
@@ -50,10 +52,12 @@ pub mod pod;
 pub mod record;
 pub mod render;
 pub mod secret;
+pub mod settings;
 pub mod spool;
 pub mod stale;
 pub mod timefmt;
 pub mod values;
+pub mod watch;
 
 pub use db::pg;
 pub use error::Fatal;

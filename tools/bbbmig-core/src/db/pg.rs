@@ -144,6 +144,47 @@ pub fn tls_words(mode: TlsMode, ca: Option<&Path>) -> String {
     }
 }
 
+/// The connection parameters understood (libpq's that the driver knows, plus `sslrootcert`).
+const KNOWN_KEYS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslrootcert",
+    "sslnegotiation",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// Whether `word` is a connection parameter (`host`, `dbname`…).
+pub fn is_conninfo_key(word: &str) -> bool {
+    KNOWN_KEYS.contains(&word)
+}
+
+/// Refuses a misspelled parameter (`dbnmae=`) with the nearest known one.
+fn check_key(key: &str) -> anyhow::Result<()> {
+    if KNOWN_KEYS.contains(&key) {
+        return Ok(());
+    }
+    let hint = match crate::columns::nearest(key, KNOWN_KEYS.iter().copied()) {
+        Some(k) => format!("did you mean {k}?"),
+        None => "known: host, port, dbname, user, sslmode, sslrootcert…".to_string(),
+    };
+    bail!("bad connection string: unknown parameter {key:?} ({hint})")
+}
+
 /// Takes `sslmode` and `sslrootcert` out of a conninfo (the driver knows neither
 /// verify-ca/verify-full nor root certificates): the rest, the mode, the CA file.
 fn split_tls(conninfo: &str) -> anyhow::Result<(String, Option<String>, Option<String>)> {
@@ -158,6 +199,7 @@ fn split_tls(conninfo: &str) -> anyhow::Result<(String, Option<String>, Option<S
             .split('&')
             .zip(url::form_urlencoded::parse(query.as_bytes()))
         {
+            check_key(&k)?;
             match k.as_ref() {
                 "sslmode" => mode = Some(v.into_owned()),
                 "sslrootcert" => ca = Some(v.into_owned()),
@@ -173,6 +215,7 @@ fn split_tls(conninfo: &str) -> anyhow::Result<(String, Option<String>, Option<S
     }
     let mut kept = Vec::new();
     for (k, v) in conninfo_pairs(t)? {
+        check_key(&k)?;
         match k.as_str() {
             "sslmode" => mode = Some(v),
             "sslrootcert" => ca = Some(v),
@@ -200,7 +243,10 @@ fn conninfo_pairs(s: &str) -> anyhow::Result<Vec<(String, String)>> {
         }
         while it.next_if(|c| c.is_whitespace()).is_some() {}
         if it.next() != Some('=') {
-            bail!("bad connection string: expected key=value after {key:?}");
+            bail!(
+                "bad connection string: {key:?} has no =value (a connection string is key=value \
+                 pairs such as host=db1 dbname=moodle user=reader, or postgresql://user@host/db)"
+            );
         }
         while it.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
@@ -255,7 +301,7 @@ fn password_from_file(cfg: &Config) -> anyhow::Result<(Option<String>, String)> 
     let Some(text) = super::read_password_file(&path)? else {
         return Ok((
             None,
-            format!("nowhere ({} absent or ignored)", path.display()),
+            format!("nowhere ({})", super::password_file_unused(&path)),
         ));
     };
     let host = match cfg.get_hosts().first() {

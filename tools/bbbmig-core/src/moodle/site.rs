@@ -63,6 +63,13 @@ impl Site {
         let mut client = pg::connect(&entry.conninfo)
             .with_context(|| format!("Moodle database {}", entry.name))
             .map_err(fatal)?;
+        crate::db::probe::expect(
+            &mut client,
+            crate::db::probe::App::Moodle,
+            &format!("the Moodle database {} (--db, --db-file)", entry.name),
+            false,
+        )
+        .map_err(fatal)?;
         let mut setup = format!("SET application_name = '{tool}'");
         if read_only {
             setup.push_str("; SET default_transaction_read_only = on");

@@ -26,10 +26,11 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    /// Opens the connection; every failure here is fatal.
-    pub fn connect(&self) -> anyhow::Result<postgres::Client> {
+    /// The connection string, from the first of `--pod-db`, `--pod-db-file`,
+    /// `POD_DATABASE_URL` that is given (a setting: checked before any record is read).
+    pub fn conninfo(&self) -> anyhow::Result<String> {
         let conninfo = if let Some(c) = &self.pod_db {
-            pg::refuse_password_in_argv(c)?;
+            pg::refuse_password_in_argv(c).context("--pod-db")?;
             c.clone()
         } else if let Some(p) = &self.pod_db_file {
             pg::check_private(p)?;
@@ -46,10 +47,38 @@ impl DbArgs {
         } else {
             match std::env::var("POD_DATABASE_URL") {
                 Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
-                _ => bail!("no Pod database: give --pod-db, --pod-db-file or set POD_DATABASE_URL"),
+                _ => bail!(
+                    "no Pod database: give --pod-db CONNINFO or --pod-db-file FILE, or set POD_DATABASE_URL"
+                ),
             }
         };
-        pg::connect(&conninfo).map_err(fatal)
+        crate::db::check_syntax(&conninfo).context(self.setting())?;
+        Ok(conninfo)
+    }
+
+    /// Which setting gave the connection string, for messages.
+    fn setting(&self) -> &'static str {
+        if self.pod_db.is_some() {
+            "--pod-db"
+        } else if self.pod_db_file.is_some() {
+            "--pod-db-file"
+        } else {
+            "POD_DATABASE_URL"
+        }
+    }
+
+    /// Opens the connection to `conninfo` (from [`DbArgs::conninfo`]) and makes sure it
+    /// is Pod's database; every failure here is fatal.
+    pub fn connect(&self, conninfo: &str) -> anyhow::Result<postgres::Client> {
+        let mut client = pg::connect(conninfo).map_err(fatal)?;
+        crate::db::probe::expect(
+            &mut client,
+            crate::db::probe::App::Pod,
+            self.setting(),
+            true,
+        )
+        .map_err(fatal)?;
+        Ok(client)
     }
 }
 
