@@ -102,6 +102,13 @@ fn main() -> ExitCode {
                 args.secret_key_file.as_deref(),
             )),
         };
+        let opts = ImportOptions {
+            admin: args.admin,
+            site_id: args.site,
+            moderators_only: args.moderators_only,
+            mode,
+        };
+        cfg.take(opts.check());
         let conninfo = cfg.finish_with(conninfo)?;
         let mut client = args.db.connect(&conninfo)?;
         if let Some(s) = &secret {
@@ -117,12 +124,6 @@ fn main() -> ExitCode {
             match_email: args.match_email,
         };
         let users = Users::new(&mut client, user_opts, secret)?;
-        let opts = ImportOptions {
-            admin: args.admin,
-            site_id: args.site,
-            moderators_only: args.moderators_only,
-            mode,
-        };
         let mut importer = Importer::new(&mut client, opts, users)?;
         if args.check.check {
             let needed: Vec<(String, &str)> = PRIVILEGES

@@ -131,7 +131,7 @@ pub fn split_named(entry: &str) -> anyhow::Result<(String, String)> {
 /// Checks that `conninfo` is a connection string one of the engines understands.
 pub fn check_syntax(conninfo: &str) -> anyhow::Result<()> {
     match Engine::of(conninfo) {
-        Engine::Postgres => pg::config(conninfo).map(|_| ()),
+        Engine::Postgres => pg::check_syntax(conninfo),
         Engine::MySql => mysql::Target::parse(conninfo).map(|_| ()),
     }
 }

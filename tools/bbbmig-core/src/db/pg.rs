@@ -85,6 +85,16 @@ pub fn config(conninfo: &str) -> anyhow::Result<Config> {
     target(conninfo).map(|t| t.config)
 }
 
+/// Checks the syntax of `conninfo` (keys, TLS mode) without reading any password file.
+pub fn check_syntax(conninfo: &str) -> anyhow::Result<()> {
+    let (rest, mode, _) = split_tls(conninfo)?;
+    if let Some(m) = mode {
+        TlsMode::parse(&m).context("sslmode")?;
+    }
+    Config::from_str(&rest).map_err(|e| anyhow::anyhow!("bad connection string: {e}"))?;
+    Ok(())
+}
+
 /// Whether `conninfo` itself holds a password.
 pub fn has_password(conninfo: &str) -> anyhow::Result<bool> {
     let (rest, _, _) = split_tls(conninfo)?;

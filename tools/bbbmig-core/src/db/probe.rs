@@ -68,36 +68,48 @@ pub fn expect(client: &mut Client, want: App, setting: &str, strict: bool) -> an
 }
 
 /// The privileges the account lacks among `needed` (`(table, "SELECT, INSERT")`), and
-/// the tables missing, in words; each inserting table also needs its id sequence.
+/// the tables missing, in words (`GRANT INSERT ON t`); each inserting table also needs
+/// its id sequence. Each privilege is asked alone: PostgreSQL answers true for a list
+/// when any one of them is held.
 pub fn missing_privileges(
     client: &mut Client,
     needed: &[(String, &str)],
 ) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for (table, privs) in needed {
-        let row = client.query_one(
-            "SELECT to_regclass($1) IS NOT NULL, \
-                    to_regclass($1) IS NOT NULL AND has_table_privilege(to_regclass($1), $2), \
-                    pg_get_serial_sequence($1, 'id') \
-               FROM (SELECT 1) x WHERE to_regclass($1) IS NOT NULL \
-             UNION ALL SELECT false, false, NULL WHERE to_regclass($1) IS NULL",
-            &[table, privs],
-        )?;
-        let (exists, granted, seq): (bool, bool, Option<String>) =
-            (row.get(0), row.get(1), row.get(2));
+        let exists: bool = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[table])?
+            .get(0);
         if !exists {
             out.push(format!("table {table} is missing"));
             continue;
         }
-        if !granted {
-            out.push(format!("GRANT {privs} ON {table}"));
-        }
-        if let (true, Some(seq)) = (privs.contains("INSERT"), seq) {
+        let mut lacking = Vec::new();
+        for p in privs.split(',').map(str::trim) {
             let ok: bool = client
-                .query_one("SELECT has_sequence_privilege($1, 'USAGE')", &[&seq])?
+                .query_one(
+                    "SELECT has_table_privilege($1::text::regclass, $2)",
+                    &[table, &p],
+                )?
                 .get(0);
             if !ok {
-                out.push(format!("GRANT USAGE ON SEQUENCE {seq}"));
+                lacking.push(p);
+            }
+        }
+        if !lacking.is_empty() {
+            out.push(format!("GRANT {} ON {table}", lacking.join(", ")));
+        }
+        if privs.contains("INSERT") {
+            let seq: Option<String> = client
+                .query_one("SELECT pg_get_serial_sequence($1, 'id')", &[table])?
+                .get(0);
+            if let Some(seq) = seq {
+                let ok: bool = client
+                    .query_one("SELECT has_sequence_privilege($1, 'USAGE')", &[&seq])?
+                    .get(0);
+                if !ok {
+                    out.push(format!("GRANT USAGE ON SEQUENCE {seq}"));
+                }
             }
         }
     }
