@@ -138,10 +138,14 @@ fn main() -> ExitCode {
         let listing = list::list(&api, &http, &query, &strategy, |rec, page, span| {
             c.add(rec, page, span, out)
         });
+        // Sorted, nothing is written before the listing is done: a reader that leaves
+        // meanwhile (the next stage died at start) is noticed here, not at the end.
         let stats = rt.block_on(async {
             tokio::select! {
                 r = listing => r,
-                () = watch::reader_left() => Err(watch::stopped("the listing was not finished")),
+                () = watch::reader_left(), if sort => {
+                    Err(watch::stopped("the listing was not finished"))
+                }
             }
         })?;
         log::info!("{stats}");

@@ -14,7 +14,8 @@ const EXAMPLES: &str = "Examples:
   bbb-list | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
   bbb-list | head -n 2 | bbb-record --out /tmp/v --dry-run
   bbb-record --out /data/v --jobs 4 --keep-order recordings.ndjson > done.ndjson
-  bbb-record --out /data/v --method bbb-recorder --bbb-recorder /opt/bbb-recorder < r.ndjson";
+  bbb-record --out /data/v --method bbb-recorder --bbb-recorder /opt/bbb-recorder < r.ndjson
+  bbb-record --out /data/v --check       pre-flight: folder writable, ffmpeg found?";
 
 /// Turn every BigBlueButton recording into a local video file (download, render, bbb-recorder).
 #[derive(clap::Parser)]

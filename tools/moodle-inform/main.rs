@@ -16,7 +16,8 @@ const EXAMPLES: &str = "Examples:
   bbb-list | moodle-moderators --db-file moodle.dbs | pod-import --admin 1 | moodle-inform --db-file moodle.dbs
   moodle-inform --db-file moodle.dbs --message-file notice.html --pod-url https://pod.example.org/import_video/ recs.ndjson
   moodle-inform --db-file moodle.dbs --dry-run recs.ndjson     show what would change
-  moodle-inform --db-file moodle.dbs --remove recs.ndjson      take the notices out again";
+  moodle-inform --db-file moodle.dbs --remove recs.ndjson      take the notices out again
+  moodle-inform --db-file moodle.dbs --check                   pre-flight: ready to write?";
 
 /// Append a notice about each recording to the description of its Moodle activity (one
 /// notice per activity, listing its recordings), or take it out again.

@@ -12,7 +12,8 @@ use std::process::ExitCode;
 const EXAMPLES: &str = "Examples:
   export POD_DATABASE_URL='host=pod-db dbname=pod user=pod'
   bbb-list | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
-  pod-claim --recorder 2 --recorder-root /srv/pod/ftp/ --copy --dry-run videos.ndjson";
+  pod-claim --recorder 2 --recorder-root /srv/pod/ftp/ --copy --dry-run videos.ndjson
+  pod-claim --recorder 1 --check      pre-flight: folder and database ready?";
 
 /// Place each BigBlueButton recording's video (video.path, from bbb-record) in a Pod
 /// recorder folder and make it claimable at once (manual claim).

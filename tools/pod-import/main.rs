@@ -17,7 +17,8 @@ const EXAMPLES: &str = "Examples:
   pod-import --admin 1 --dry-run saved.ndjson | jq -c .pod_import
   pod-import --moderators-only --auth-type CAS --match-email saved.ndjson
   pod-import --admin 1 --remove --dry-run saved.ndjson   what an undo would remove
-  pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)";
+  pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)
+  pod-import --admin 1 --check                     pre-flight: ready to write?";
 
 /// Give each BigBlueButton recording's owners an "external recording" in Pod (My external
 /// recordings), creating the missing Pod users with every row Pod makes for one.

@@ -111,7 +111,7 @@ fn parse_args<A: ToolArgs>() -> A {
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             let _ = e.print();
             if let Some(x) = examples {
-                println!("\n{}", x.trim_end());
+                let _ = writeln!(std::io::stdout(), "\n{}", x.trim_end());
             }
             std::process::exit(0);
         }
