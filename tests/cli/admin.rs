@@ -56,6 +56,12 @@ fn every_missing_setting_is_reported_at_once_before_any_record() {
         .stderr_has("--recorder-root must be absolute")
         .stderr_has("set POD_DATABASE_URL")
         .stderr_has("2 settings are missing");
+    let mut c = cmd("pod-claim");
+    c.args(["--recorder", "1", "--recorder-root", "/nonexistent/ftp/"]);
+    run(c, UNREAD)
+        .fails_with(2)
+        .stderr_has("--recorder-root /nonexistent/ftp/ does not exist or is not a folder")
+        .stderr_has("2 settings are missing");
 
     for tool in ["moodle-moderators", "greenlight-owners"] {
         run(cmd(tool), "{garbled\n")
@@ -198,8 +204,12 @@ fn a_database_of_the_wrong_application_is_named() {
 
     let empty = fresh_db("admin_wrong_e");
     let mut c = cmd("pod-claim");
-    c.env("POD_DATABASE_URL", &empty.conninfo)
-        .args(["--recorder", "1"]);
+    c.env("POD_DATABASE_URL", &empty.conninfo).args([
+        "--recorder",
+        "1",
+        "--recorder-root",
+        "/tmp/",
+    ]);
     run(c, UNREAD)
         .fails_with(2)
         .stderr_has("this database has none of Pod's tables");
@@ -336,7 +346,7 @@ fn upstream_stages_stop_when_the_next_one_dies_at_start() {
     let videos = d.path().join("videos");
     let script = format!(
         "set -o pipefail; {list} --server {url} 2>{d}/list.err | {record} --out {videos} --jobs 2 2>{d}/record.err \
-         | {claim} --recorder 1 --recorder-root {d}/missing/ 2>{d}/claim.err",
+         | {claim} --recorder 1 --recorder-root {d}/ 2>{d}/claim.err",
         list = bin("bbb-list").display(),
         url = si.url,
         record = bin("bbb-record").display(),

@@ -68,6 +68,11 @@ fn main() -> ExitCode {
         let conninfo = cfg.take(args.db.conninfo());
         if !args.recorder_root.is_absolute() {
             cfg.add("--recorder-root must be absolute, spelled as Pod's DEFAULT_RECORDER_PATH");
+        } else if !args.recorder_root.is_dir() {
+            cfg.add(&format!(
+                "--recorder-root {} does not exist or is not a folder (Pod's DEFAULT_RECORDER_PATH)",
+                args.recorder_root.display()
+            ));
         }
         let conninfo = cfg.finish_with(conninfo)?;
         let mut client = args.db.connect(&conninfo)?;

@@ -240,4 +240,21 @@ mod tests {
         assert!(refuse_password_in_argv("mysql://u:secret@h/db").is_err());
         assert!(refuse_password_in_argv("mysql://u@h/db").is_ok());
     }
+
+    #[test]
+    fn named_entries_say_what_is_wrong() {
+        let e = |s: &str| format!("{:#}", split_named(s).unwrap_err());
+        assert!(e("host=db1 dbname=m").contains("without NAME= in front"));
+        assert!(e("postgresql://u@h/db?sslmode=require").contains("without NAME= in front"));
+        assert!(e("moodle.example.org").contains("no '='"));
+        assert!(e("=dbname=m").contains("empty NAME"));
+        assert_eq!(
+            split_named(" m1 = postgresql://u@h/db ").unwrap(),
+            ("m1".to_string(), "postgresql://u@h/db".to_string())
+        );
+        let typo = format!("{:#}", check_syntax("host=h dbnmae=m").unwrap_err());
+        assert!(typo.contains("did you mean dbname?"), "{typo}");
+        assert!(check_syntax("host=h dbname=m sslmode=verify-full").is_ok());
+        assert!(check_syntax("host=h sslmode=maybe").is_err());
+    }
 }

@@ -381,10 +381,12 @@ mod tests {
         assert_eq!(rest, "host='h' dbname='m'");
         assert_eq!(mode.as_deref(), Some("verify-full"));
         assert_eq!(ca.as_deref(), Some("/a b/ca.pem"));
-        let (rest, mode, ca) =
-            split_tls("postgresql://u@h/db?sslmode=verify-ca&sslrootcert=%2Ftmp%2Fca.pem&x=1")
-                .unwrap();
-        assert_eq!(rest, "postgresql://u@h/db?x=1");
+        let (rest, mode, ca) = split_tls(
+            "postgresql://u@h/db?sslmode=verify-ca&sslrootcert=%2Ftmp%2Fca.pem&application_name=t",
+        )
+        .unwrap();
+        assert_eq!(rest, "postgresql://u@h/db?application_name=t");
+        assert!(split_tls("postgresql://u@h/db?dbnmae=x").is_err());
         assert_eq!(mode.as_deref(), Some("verify-ca"));
         assert_eq!(ca.as_deref(), Some("/tmp/ca.pem"));
         assert!(has_password("host=h password=x").unwrap());
