@@ -8,6 +8,7 @@ mod admin;
 mod bbb_csv;
 mod bbb_list;
 mod cluster;
+mod db_seam;
 mod db_tls;
 mod greenlight;
 mod man_pages;

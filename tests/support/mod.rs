@@ -183,3 +183,11 @@ pub fn moderator_names(r: &serde_json::Map<String, serde_json::Value>, strip: &s
         })
         .collect()
 }
+
+/// The database engines every database test runs on: the same test body, once per engine.
+pub fn engines() -> [bbbmig_core::db::Engine; 2] {
+    [
+        bbbmig_core::db::Engine::Postgres,
+        bbbmig_core::db::Engine::MySql,
+    ]
+}

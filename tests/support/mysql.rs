@@ -58,6 +58,48 @@ pub fn server() -> Server {
     }
 }
 
+/// Which fixture a fresh MariaDB database gets (scripts/mariadb-fixtures).
+#[derive(Clone, Copy, Debug)]
+pub enum Fixture {
+    /// Pod 4.1's schema as its migrations make it on MariaDB, with the seed data.
+    Pod,
+    /// Moodle 4's schema as its MySQL installer makes it, with the sample data.
+    Moodle,
+}
+
+/// A fresh MariaDB database loaded with a fixture; its URL holds the admin account's
+/// password (give it through the environment or a database file).
+pub fn fresh_db(hint: &str, fixture: Fixture) -> super::pg::TestDb {
+    let name = super::pg::unique_name(hint);
+    let kind = match fixture {
+        Fixture::Pod => "pod",
+        Fixture::Moodle => "moodle",
+    };
+    let st = Command::new(super::root().join("scripts/mariadb-fixtures"))
+        .args([kind, &name])
+        .env("MARIADB_SOCKET", var("SOCKET"))
+        .env("MARIADB_BBBMIG_USER", var("BBBMIG_USER"))
+        .env("MARIADB_BBBMIG_PASSWORD", var("BBBMIG_PASSWORD"))
+        .status()
+        .expect("run scripts/mariadb-fixtures");
+    assert!(
+        st.success(),
+        "scripts/mariadb-fixtures {kind} {name} failed"
+    );
+    let s = server();
+    super::pg::TestDb {
+        conninfo: format!(
+            "mysql://{}:{}@{}:{}/{name}?ssl-mode=DISABLED",
+            var("BBBMIG_USER"),
+            var("BBBMIG_PASSWORD"),
+            s.host,
+            s.port
+        ),
+        name,
+        engine: bbbmig_core::db::Engine::MySql,
+    }
+}
+
 /// What one client run left.
 pub struct Answer {
     pub ok: bool,

@@ -4,11 +4,13 @@
 //!
 //! - [`pg`]: PostgreSQL (Moodle, Pod, Greenlight), libpq's rules for defaults and `~/.pgpass`.
 //! - [`mysql`]: MariaDB and MySQL (Moodle, Pod), the MySQL client's rules and `~/.my.cnf`.
+//! - [`sql`]: one connection type for both engines: the seam every tool's queries use.
 //! - [`tls`]: the rustls settings both engines share (CA file or the system store).
 
 pub mod mysql;
 pub mod pg;
 pub mod probe;
+pub mod sql;
 pub mod tls;
 
 use anyhow::{Context, bail};

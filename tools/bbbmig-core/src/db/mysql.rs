@@ -179,6 +179,8 @@ pub fn connect(conninfo: &str) -> anyhow::Result<Conn> {
         .pass(t.password.clone())
         .db_name(Some(t.database.clone()))
         .tcp_connect_timeout(Some(std::time::Duration::from_secs(30)))
+        // UPDATE reports the rows it matched, as PostgreSQL does, not only those it changed.
+        .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
         .init(vec![
             "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci",
             "SET time_zone = '+00:00'",
