@@ -5,6 +5,8 @@
 //! - [`pg`]: PostgreSQL (Moodle, Pod, Greenlight), libpq's rules for defaults and `~/.pgpass`.
 //! - [`mysql`]: MariaDB and MySQL (Moodle, Pod), the MySQL client's rules and `~/.my.cnf`.
 //! - [`sql`]: one connection type for both engines: the seam every tool's queries use.
+//! - [`probe`]: which application a PostgreSQL database holds (Moodle, Pod, Greenlight) and
+//!   the privileges a tool lacks (`--check`).
 //! - [`tls`]: the rustls settings both engines share (CA file or the system store).
 
 pub mod mysql;
