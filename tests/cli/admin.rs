@@ -250,10 +250,10 @@ fn connection_string_mistakes_each_get_their_own_words() {
     let mut c = pod::import(&db);
     c.env("PGPASSFILE", &pgpass)
         .args(["--check", "--admin", "1"]);
-    run(c, "")
-        .ok()
-        .stderr_has("ignoring the password file")
-        .stderr_has("(mode 644)");
+    run(c, "").ok().stderr_has(&format!(
+        "ignoring {}: it is readable by others (mode 644), chmod 600 it",
+        pgpass.display()
+    ));
 }
 
 #[test]

@@ -162,8 +162,12 @@ pub fn read_password_file(path: &Path) -> anyhow::Result<Option<String>> {
     if !path.is_file() {
         return Ok(None);
     }
-    if let Err(e) = check_private(path) {
-        log::warn!("ignoring the password file: {e:#}");
+    if check_private(path).is_err() {
+        let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777);
+        log::warn!(
+            "ignoring {}: it is readable by others (mode {mode:o}), chmod 600 it",
+            path.display()
+        );
         return Ok(None);
     }
     std::fs::read_to_string(path)
