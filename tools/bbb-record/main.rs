@@ -137,8 +137,13 @@ fn main() -> std::process::ExitCode {
         let (template, (out_dir, (ffprobe, ffmpeg))) =
             cfg.finish_with(template.zip(out_dir.zip(ffprobe.zip(ffmpeg))))?;
         if a.check.check {
+            let folder = if a.dry_run {
+                "not checked (--dry-run writes nothing there)"
+            } else {
+                "is writable"
+            };
             let mut done = vec![
-                format!("--out {} is writable", out_dir.display()),
+                format!("--out {} {folder}", out_dir.display()),
                 format!("{} and {}", ffmpeg.display(), ffprobe.display()),
             ];
             if let Some(d) = &a.bbb_recorder {

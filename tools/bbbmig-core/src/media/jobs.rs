@@ -127,7 +127,7 @@ impl Runner {
                     return Err(crate::watch::stopped(format!(
                         "{} running job(s) cancelled{}; partial downloads are kept for the next run",
                         self.running.len(),
-                        if self.reading { ", the rest of the input not read" } else { "" }
+                        if self.reading { ", the input left unread" } else { "" }
                     )));
                 },
                 item = items.recv(), if take => match item {
