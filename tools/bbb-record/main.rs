@@ -1,6 +1,5 @@
 //! `bbb-record`: turns every recording into a local video file; adds `video`. See bbb-record(1).
 
-use anyhow::Context;
 use bbbmig_core::cli;
 use bbbmig_core::media::{
     Method, Prefer, download, jobs, lease, naming, output, progress, recorder, render_args, work,
@@ -94,22 +93,6 @@ fn tool(name: &str) -> anyhow::Result<PathBuf> {
         .map_err(|_| anyhow::anyhow!("{name} is not installed (apt-get install ffmpeg)"))
 }
 
-/// The video folder of `--out`, created and checked unless `--dry-run`.
-fn out_dir(a: &Args) -> anyhow::Result<PathBuf> {
-    let Some(out) = &a.out else {
-        anyhow::bail!("no video folder: give --out DIR");
-    };
-    if !a.dry_run {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("cannot create --out {}", out.display()))?;
-    }
-    let dir = std::path::absolute(out)?;
-    if !a.dry_run {
-        output::ensure_writable(&dir)?;
-    }
-    Ok(dir)
-}
-
 /// bbb-recorder, when asked for.
 fn bbb_recorder(a: &Args) -> anyhow::Result<Option<recorder::Recorder>> {
     let grace = Duration::from_secs(a.recorder_grace);
@@ -130,7 +113,7 @@ fn main() -> std::process::ExitCode {
     cli::run("bbb-record", |a: Args, out| {
         let mut cfg = Missing::new(out.tool());
         let template = cfg.take(naming::Template::parse(&a.name));
-        let out_dir = cfg.take(out_dir(&a));
+        let out_dir = cfg.take(output::prepare(a.out.as_deref(), a.dry_run));
         let ffprobe = cfg.take(tool("ffprobe"));
         let ffmpeg = cfg.take(tool("ffmpeg"));
         let recorder = cfg.take(bbb_recorder(&a)).flatten();
