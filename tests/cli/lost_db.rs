@@ -8,6 +8,7 @@ use crate::support::pg::TestDb;
 use crate::support::pod::{claim, count, import, ndjson, pod_db, record};
 use crate::support::proxy::Proxy;
 use crate::support::{cmd, moodle};
+use bbbmig_core::db::Engine;
 use serde_json::{Map, Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -157,7 +158,7 @@ fn lost_db_moodle_inform_exits_2_and_leaves_the_next_activity_untouched() {
 
 #[test]
 fn lost_db_pod_import_exits_2_and_rolls_back_the_record_in_flight() {
-    let db = pod_db("lost_import");
+    let db = pod_db(Engine::Postgres, "lost_import");
     let proxy = Proxy::start();
     let mut c = import(&through(&proxy, &db));
     c.args(["--admin", "1"]);
@@ -184,7 +185,7 @@ fn lost_db_pod_import_exits_2_and_rolls_back_the_record_in_flight() {
 
 #[test]
 fn lost_db_pod_claim_exits_2_and_leaves_no_file_for_the_record_in_flight() {
-    let db = pod_db("lost_claim");
+    let db = pod_db(Engine::Postgres, "lost_claim");
     let root = tempfile::tempdir().unwrap();
     let folder = root.path().join("bbb");
     std::fs::create_dir(&folder).unwrap();

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod admin;
 mod bbb_csv;
 mod bbb_list;
 mod cluster;

@@ -64,7 +64,7 @@ fn moodle_a_pod_database_is_not_a_moodle_database() {
     for engine in engines() {
         eprintln!("engine {engine:?}");
         let pod = match engine {
-            Engine::Postgres => pod::pod_db("podnotmoodle"),
+            Engine::Postgres => pod::pod_db(Engine::Postgres, "podnotmoodle"),
             Engine::MySql => mysql::fresh_db("podnotmoodle", Fixture::Pod),
         };
         let out = moderators(

@@ -16,7 +16,7 @@ use std::path::Path;
 /// A fresh Pod database (schema and seed) on `engine`.
 fn pod_on(engine: Engine, hint: &str) -> TestDb {
     match engine {
-        Engine::Postgres => pod_db(hint),
+        Engine::Postgres => pod_db(Engine::Postgres, hint),
         Engine::MySql => mysql::fresh_db(hint, Fixture::Pod),
     }
 }
@@ -207,7 +207,7 @@ fn counts(db: &TestDb) -> Vec<i64> {
 
 #[test]
 fn mark_done_fails_records_it_cannot_recognise_and_refuses_claim_options() {
-    let db = pod_db("mark_done_bad");
+    let db = pod_db(Engine::Postgres, "mark_done_bad");
     let mut no_start = rec(1, "aaaaaaa1");
     no_start.as_object_mut().unwrap().remove("start_time");
     let input = pod::ndjson(&[no_start, rec(2, "bbbbbbb2")]);
@@ -288,7 +288,7 @@ fn a_rerun_with_mark_done_makes_only_what_pod_lacks() {
             .map(|l| format!("{l}\n"))
             .unwrap()
     };
-    let db = pod_db("resume");
+    let db = pod_db(Engine::Postgres, "resume");
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("bbb")).unwrap();
     let videos = tempfile::tempdir().unwrap();
@@ -399,7 +399,7 @@ fn bbb_record_passes_marked_records_on_as_they_came_and_fails_a_garbled_mark() {
 
 #[test]
 fn pod_claim_reports_marked_records_without_touching_files() {
-    let db = pod_db("claim_marked");
+    let db = pod_db(Engine::Postgres, "claim_marked");
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("bbb")).unwrap();
     let claimed = |recording: Option<i64>| {
@@ -417,7 +417,8 @@ fn pod_claim_reports_marked_records_without_touching_files() {
     c.args(["--recorder", "1"]);
     // None has a video: a record to claim would fail for want of one.
     let r = run(c, &pod::ndjson(&[waiting, taken, imported]));
-    r.ok().stderr_has("3 records: 1 claimed, 1 exists, 1 skipped");
+    r.ok()
+        .stderr_has("3 records: 1 claimed, 1 exists, 1 skipped");
     let out = r.records();
     let status: Vec<&Value> = out.iter().map(|r| &r["pod_claim"]["status"]).collect();
     assert_eq!(status, ["exists", "claimed", "skipped"]);

@@ -1,8 +1,9 @@
 //! `bbb-csv`: format a stream of recordings as CSV (the old `--use_export_csv`). See bbb-csv(1).
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::columns::{self, Column};
+use bbbmig_core::settings::Missing;
 use std::process::ExitCode;
 
 const EXAMPLES: &str = "Examples:
@@ -54,17 +55,22 @@ fn parse_delimiter(s: &str) -> Result<char, String> {
 
 fn main() -> ExitCode {
     cli::run("bbb-csv", |args: Args, out| {
-        let cols: Vec<Column> = columns::parse(if args.pod_export {
-            columns::POD_EXPORT
-        } else {
-            &args.columns
-        })?;
+        let mut cfg = Missing::new(out.tool());
+        let cols = cfg.take(
+            columns::parse(if args.pod_export {
+                columns::POD_EXPORT
+            } else {
+                &args.columns
+            })
+            .context("--columns"),
+        );
         let delim = args
             .delimiter
             .unwrap_or(if args.pod_export { ';' } else { ',' });
         if !delim.is_ascii() || delim == '"' || delim == '\n' {
-            bail!("the delimiter must be one ASCII character other than a quote or a newline");
+            cfg.add("--delimiter must be one ASCII character other than a quote or a newline");
         }
+        let cols: Vec<Column> = cfg.finish_with(cols)?;
         // Rows are formatted here and written by `out`, which makes a failed write fatal.
         let mut format = csv::WriterBuilder::new();
         format.delimiter(delim as u8);

@@ -1,13 +1,14 @@
 //! `bbb-list`: list every recording of a BBB server or Scalelite cluster as NDJSON. See bbb-list(1).
 
-use anyhow::bail;
+use anyhow::Context;
 use bbbmig_core::bbb::api::{Api, Checksum};
 use bbbmig_core::bbb::collect::{Collector, Filter};
 use bbbmig_core::bbb::list::{self, Query, Strategy};
 use bbbmig_core::bbb::recording::{PlaybackForm, State};
 use bbbmig_core::cli::{self, Common};
 use bbbmig_core::http::HttpOptions;
-use bbbmig_core::{secret, statusline};
+use bbbmig_core::settings::Missing;
+use bbbmig_core::{secret, statusline, watch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -116,11 +117,22 @@ fn main() -> ExitCode {
             list::from_xml(path, &mut c, out)?;
             return c.finish(out);
         }
-        let Some(server) = &args.server else {
-            bail!("no server: give --server URL or set BBB_URL")
+        let mut cfg = Missing::new(out.tool());
+        if args.server.is_none() {
+            cfg.add("no server: give --server URL or set BBB_URL");
+        }
+        let secret = cfg.take(secret::load(
+            "BBB_SECRET",
+            "--secret-file",
+            args.secret_file.as_deref(),
+        ));
+        let api = match (&args.server, secret) {
+            (Some(server), Some(secret)) => {
+                cfg.take(Api::new(server, secret, args.checksum).context("--server (BBB_URL)"))
+            }
+            _ => None,
         };
-        let secret = secret::load("BBB_SECRET", args.secret_file.as_deref())?;
-        let api = Api::new(server, secret, args.checksum)?;
+        let api = cfg.finish_with(api)?;
         let http = HttpOptions {
             timeout: Duration::from_secs(args.timeout),
             retries: args.retries,
@@ -140,16 +152,20 @@ fn main() -> ExitCode {
             .worker_threads(2)
             .enable_all()
             .build()?;
-        let stats = rt.block_on(list::list(
-            &api,
-            &http,
-            &query,
-            &strategy,
-            |rec, page, span| {
-                found.fetch_add(1, Ordering::Relaxed);
-                c.add(rec, page, span, out)
-            },
-        ))?;
+        let listing = list::list(&api, &http, &query, &strategy, |rec, page, span| {
+            found.fetch_add(1, Ordering::Relaxed);
+            c.add(rec, page, span, out)
+        });
+        // Sorted, nothing is written before the listing is done: a reader that leaves
+        // meanwhile (the next stage died at start) is noticed here, not at the end.
+        let stats = rt.block_on(async {
+            tokio::select! {
+                r = listing => r,
+                () = watch::reader_left(), if sort => {
+                    Err(watch::stopped("the listing was not finished"))
+                }
+            }
+        })?;
         drop(ticker);
         log::info!("{stats}");
         c.finish(out)

@@ -1,10 +1,10 @@
 //! `bbb-record`: turns every recording into a local video file; adds `video`. See bbb-record(1).
 
-use anyhow::Context;
 use bbbmig_core::cli;
 use bbbmig_core::media::{
     Method, Prefer, download, jobs, lease, naming, output, progress, recorder, render_args, work,
 };
+use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,8 @@ const EXAMPLES: &str = "Examples:
   bbb-list | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
   bbb-list | head -n 2 | bbb-record --out /tmp/v --dry-run
   bbb-record --out /data/v --jobs 4 --keep-order recordings.ndjson > done.ndjson
-  bbb-record --out /data/v --method bbb-recorder --bbb-recorder /opt/bbb-recorder < r.ndjson";
+  bbb-record --out /data/v --method bbb-recorder --bbb-recorder /opt/bbb-recorder < r.ndjson
+  bbb-record --out /data/v --check       pre-flight: folder writable, ffmpeg found?";
 
 /// Turn every BigBlueButton recording into a local video file (download, render, bbb-recorder).
 #[derive(clap::Parser)]
@@ -23,9 +24,9 @@ struct Args {
     common: cli::Common,
     #[command(flatten)]
     input: cli::Input,
-    /// Folder of the videos (created if missing).
+    /// Folder of the videos (created if missing). Required.
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    out: Option<PathBuf>,
     /// File name template: {start_date} {start_time} {name} {record_id} {meeting_id} {origin}.
     #[arg(long, value_name = "TEMPLATE", default_value = naming::DEFAULT_TEMPLATE)]
     name: String,
@@ -80,6 +81,8 @@ struct Args {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
+    check: settings::Check,
+    #[command(flatten)]
     render: render_args::RenderArgs,
 }
 
@@ -90,32 +93,51 @@ fn tool(name: &str) -> anyhow::Result<PathBuf> {
         .map_err(|_| anyhow::anyhow!("{name} is not installed (apt-get install ffmpeg)"))
 }
 
+/// bbb-recorder, when asked for.
+fn bbb_recorder(a: &Args) -> anyhow::Result<Option<recorder::Recorder>> {
+    let grace = Duration::from_secs(a.recorder_grace);
+    match &a.bbb_recorder {
+        Some(d) => Ok(Some(recorder::Recorder::new(
+            d,
+            a.recorder_copy_to.as_deref(),
+            grace,
+        )?)),
+        None if a.method == Method::BbbRecorder => {
+            anyhow::bail!("--method bbb-recorder needs --bbb-recorder DIR");
+        }
+        None => Ok(None),
+    }
+}
+
 fn main() -> std::process::ExitCode {
     cli::run("bbb-record", |a: Args, out| {
-        let template = naming::Template::parse(&a.name)?;
-        if !a.dry_run {
-            std::fs::create_dir_all(&a.out)
-                .with_context(|| format!("cannot create --out {}", a.out.display()))?;
+        let mut cfg = Missing::new(out.tool());
+        let template = cfg.take(naming::Template::parse(&a.name));
+        let out_dir = cfg.take(output::prepare(a.out.as_deref(), a.dry_run));
+        let ffprobe = cfg.take(tool("ffprobe"));
+        let ffmpeg = cfg.take(tool("ffmpeg"));
+        let recorder = cfg.take(bbb_recorder(&a)).flatten();
+        let (template, (out_dir, (ffprobe, ffmpeg))) =
+            cfg.finish_with(template.zip(out_dir.zip(ffprobe.zip(ffmpeg))))?;
+        if a.check.check {
+            let folder = if a.dry_run {
+                "not checked (--dry-run writes nothing there)"
+            } else {
+                "is writable"
+            };
+            let mut done = vec![
+                format!("--out {} {folder}", out_dir.display()),
+                format!("{} and {}", ffmpeg.display(), ffprobe.display()),
+            ];
+            if let Some(d) = &a.bbb_recorder {
+                done.push(format!("bbb-recorder in {}", d.display()));
+            }
+            return settings::ready(out, &done);
         }
-        let out_dir = std::path::absolute(&a.out)?;
         if !a.dry_run {
-            output::ensure_writable(&out_dir)?;
             // Published files fetched by a bbb-record that was killed: nothing else removes them.
             bbbmig_core::stale::sweep(&out_dir, bbbmig_core::media::source::FILES_PREFIX);
         }
-        let (ffprobe, ffmpeg) = (tool("ffprobe")?, tool("ffmpeg")?);
-        let grace = Duration::from_secs(a.recorder_grace);
-        let recorder = match &a.bbb_recorder {
-            Some(d) => Some(recorder::Recorder::new(
-                d,
-                a.recorder_copy_to.as_deref(),
-                grace,
-            )?),
-            None if a.method == Method::BbbRecorder => {
-                anyhow::bail!("--method bbb-recorder needs --bbb-recorder DIR");
-            }
-            None => None,
-        };
         let fetcher = download::Fetcher {
             client: bbbmig_core::http::download_client(Duration::from_secs(a.read_timeout))?,
             retries: a.retries,

@@ -4,6 +4,7 @@ use bbbmig_core::batch::for_each_batch;
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::greenlight::config;
 use bbbmig_core::greenlight::stage::{Options, Owners};
+use bbbmig_core::settings::Missing;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,8 +43,10 @@ bbbmig_core::tool_args!(Args);
 
 fn main() -> ExitCode {
     cli::run("greenlight-owners", |args: Args, out| {
+        let mut cfg = Missing::new(out.tool());
+        let dbs = cfg.take(config::collect(&args.db, &args.db_file));
         let mut stage = Owners::new(Options {
-            dbs: config::collect(&args.db, &args.db_file)?,
+            dbs: cfg.finish_with(dbs)?,
             owner_only: args.owner_only,
         });
         let res = for_each_batch(out, &args.input, args.batch, |out, batch| {

@@ -4,6 +4,7 @@ use bbbmig_core::batch::for_each_batch;
 use bbbmig_core::cli::{self, Common, Input};
 use bbbmig_core::moodle::config::{self, Tables};
 use bbbmig_core::moodle::enrich::{Enricher, Options};
+use bbbmig_core::settings::Missing;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,9 +55,13 @@ bbbmig_core::tool_args!(Args);
 
 fn main() -> ExitCode {
     cli::run("moodle-moderators", |args: Args, out| {
+        let mut cfg = Missing::new(out.tool());
+        let dbs = cfg.take(config::collect(&args.db, &args.db_file));
+        let tables = cfg.take(Tables::new(args.schema.as_deref(), &args.prefix));
+        let (dbs, tables) = cfg.finish_with(dbs.zip(tables))?;
         let mut stage = Enricher::new(Options {
-            dbs: config::collect(&args.db, &args.db_file)?,
-            tables: Tables::new(args.schema.as_deref(), &args.prefix)?,
+            dbs,
+            tables,
             ignore: args.ignore_origin_server.clone(),
             site_admins: args.site_admins,
         });

@@ -2,10 +2,12 @@
 //! claim it at once. See pod-claim(1).
 
 use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::db::probe;
 use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
 use bbbmig_core::pod::commit::for_each_record;
 use bbbmig_core::pod::{done, recorders};
+use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,7 +17,8 @@ const EXAMPLES: &str = "Examples:
   pod-claim --recorder 2 --recorder-root /srv/pod/ftp/ --copy --dry-run videos.ndjson
   # resume: skip what Pod already has
   bbb-list | pod-claim --mark-done | bbb-record --out /data/bbb-videos | pod-claim --recorder 1
-  pod-claim --list-recorders";
+  pod-claim --list-recorders
+  pod-claim --recorder 1 --check      pre-flight: folder and database ready?";
 
 /// Place each BigBlueButton recording's video (video.path, from bbb-record) in a Pod
 /// recorder folder and make it claimable at once (manual claim).
@@ -53,6 +56,8 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
     batch: usize,
     #[command(flatten)]
+    check: settings::Check,
+    #[command(flatten)]
     input: Input,
     #[command(flatten)]
     common: Common,
@@ -60,15 +65,23 @@ struct Args {
 
 bbbmig_core::tool_args!(Args);
 
+/// The tables pod-claim writes or reads, and the privileges it needs (see pod-claim(1)).
+const PRIVILEGES: &[(&str, &str)] = &[
+    ("recorder_recorder", "SELECT"),
+    ("recorder_recorder_sites", "SELECT"),
+    ("recorder_recordingfiletreatment", "SELECT, INSERT"),
+    ("recorder_recording", "SELECT"),
+];
+
 fn main() -> ExitCode {
     cli::run("pod-claim", |args: Args, out| {
         if args.list_recorders {
-            let mut db = args.db.connect()?;
+            let mut db = args.db.connect(&args.db.conninfo()?)?;
             let text = recorders::list(&mut db, &args.recorder_root)?;
             return out.emit_raw(text.as_bytes());
         }
         if let Some(look) = args.mark_done {
-            let mut db = args.db.connect()?;
+            let mut db = args.db.connect(&args.db.conninfo()?)?;
             return done::mark(&mut db, look, out, &args.input);
         }
         let recorder_id = args.recorder.unwrap_or_default(); // required by clap here
@@ -79,9 +92,40 @@ fn main() -> ExitCode {
             copy: args.copy,
             dry_run: args.dry_run,
         };
-        let mut db = args.db.connect()?;
+        let mut cfg = Missing::new(out.tool());
+        let conninfo = cfg.take(args.db.conninfo());
+        if !args.recorder_root.is_absolute() {
+            cfg.add("--recorder-root must be absolute, spelled as Pod's DEFAULT_RECORDER_PATH");
+        } else if !args.recorder_root.is_dir() {
+            cfg.add(&format!(
+                "--recorder-root {} does not exist or is not a folder (Pod's DEFAULT_RECORDER_PATH)",
+                args.recorder_root.display()
+            ));
+        }
+        let conninfo = cfg.finish_with(conninfo)?;
+        let mut db = args.db.connect(&conninfo)?;
         let recorder = claim::check_recorder(&mut db, &opts)?;
         let mut claimer = Claimer::new(&mut db, opts, recorder)?;
+        if args.check.check {
+            let needed: Vec<(String, &str)> = PRIVILEGES
+                .iter()
+                .map(|(t, p)| (t.to_string(), *p))
+                .collect();
+            let missing = probe::missing_privileges(&mut db, &needed)?;
+            let privileges = settings::refuse_missing("Pod database", missing)?;
+            return settings::ready(
+                out,
+                &[
+                    "the Pod database is reachable and holds Pod's tables".to_string(),
+                    privileges,
+                    format!(
+                        "recorder {recorder_id} (no manager, linked to site {}) and its folder under {}, writable",
+                        args.site,
+                        args.recorder_root.display()
+                    ),
+                ],
+            );
+        }
         for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
             let result = match done::claim_of(rec, recorder_id)? {
                 Some(passed) => passed, // already in Pod: no file touched

@@ -2,11 +2,13 @@
 //! the missing users as Pod does. See pod-import(1).
 
 use bbbmig_core::cli::{self, Common, Input};
+use bbbmig_core::db::probe;
 use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::commit::for_each_record;
 use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
 use bbbmig_core::pod::users::{self, AuthType, UserOptions, Users};
 use bbbmig_core::secret;
+use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,7 +18,8 @@ const EXAMPLES: &str = "Examples:
   pod-import --admin 1 --dry-run saved.ndjson | jq -c .pod_import
   pod-import --moderators-only --auth-type CAS --match-email saved.ndjson
   pod-import --admin 1 --remove --dry-run saved.ndjson   what an undo would remove
-  pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)";
+  pod-import --admin 1 --remove saved.ndjson       undo an import (users stay)
+  pod-import --admin 1 --check                     pre-flight: ready to write?";
 
 /// Give each BigBlueButton recording's owners an "external recording" in Pod (My external
 /// recordings), creating the missing Pod users with every row Pod makes for one.
@@ -67,12 +70,25 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = bbbmig_core::values::at_least_one::<usize>, default_value_t = 500)]
     batch: usize,
     #[command(flatten)]
+    check: settings::Check,
+    #[command(flatten)]
     input: Input,
     #[command(flatten)]
     common: Common,
 }
 
 bbbmig_core::tool_args!(Args);
+
+/// The tables pod-import writes, and the privileges it needs on them (see pod-import(1)).
+const PRIVILEGES: &[(&str, &str)] = &[
+    ("auth_user", "SELECT, INSERT"),
+    ("authentication_owner", "SELECT, INSERT"),
+    ("authentication_owner_sites", "SELECT, INSERT"),
+    ("podfile_userfolder", "SELECT, INSERT"),
+    ("playlist_playlist", "SELECT, INSERT"),
+    ("import_video_externalrecording", "SELECT, INSERT, DELETE"),
+    ("django_site", "SELECT"),
+];
 
 fn main() -> ExitCode {
     cli::run("pod-import", |args: Args, out| {
@@ -82,14 +98,25 @@ fn main() -> ExitCode {
             (false, true) => Mode::DryRun,
             _ => Mode::Import,
         };
+        let mut cfg = Missing::new(out.tool());
+        let conninfo = cfg.take(args.db.conninfo());
         let secret = match mode {
             Mode::Remove | Mode::RemoveDryRun => None,
-            _ => Some(secret::load(
+            _ => cfg.take(secret::load(
                 "POD_SECRET_KEY",
+                "--secret-key-file",
                 args.secret_key_file.as_deref(),
-            )?),
+            )),
         };
-        let mut db = args.db.connect()?;
+        let opts = ImportOptions {
+            admin: args.admin,
+            site_id: args.site,
+            moderators_only: args.moderators_only,
+            mode,
+        };
+        cfg.take(opts.check());
+        let conninfo = cfg.finish_with(conninfo)?;
+        let mut db = args.db.connect(&conninfo)?;
         if let Some(s) = &secret {
             users::check_secret(&mut db, s, args.admin)?;
         }
@@ -103,13 +130,23 @@ fn main() -> ExitCode {
             match_email: args.match_email,
         };
         let users = Users::new(&mut db, user_opts, secret)?;
-        let opts = ImportOptions {
-            admin: args.admin,
-            site_id: args.site,
-            moderators_only: args.moderators_only,
-            mode,
-        };
         let mut importer = Importer::new(&mut db, opts, users)?;
+        if args.check.check {
+            let needed: Vec<(String, &str)> = PRIVILEGES
+                .iter()
+                .map(|(t, p)| (t.to_string(), *p))
+                .collect();
+            let missing = probe::missing_privileges(&mut db, &needed)?;
+            let privileges = settings::refuse_missing("Pod database", missing)?;
+            return settings::ready(
+                out,
+                &[
+                    "the Pod database is reachable and holds Pod's tables".to_string(),
+                    privileges,
+                    "the site, the admin and the secret key match the database".to_string(),
+                ],
+            );
+        }
         for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
             let result = importer.handle(db, tx, rec)?;
             let mut rec = rec.clone();

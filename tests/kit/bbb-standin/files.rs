@@ -33,6 +33,8 @@ enum Kind {
 
 struct Files {
     dir: PathBuf,
+    /// The ID of the one recording when `dir` is a recording itself (`bbb-synth --out`).
+    single: Option<String>,
     scalelite: bool,
     protected: bool,
     faults: Faults<Kind>,
@@ -55,6 +57,14 @@ fn parse_faults(specs: &[String]) -> anyhow::Result<Faults<Kind>> {
 }
 
 impl Files {
+    /// The folder of recording `id`.
+    fn rec_dir(&self, id: &str) -> PathBuf {
+        match &self.single {
+            Some(one) if one == id => self.dir.clone(),
+            _ => self.dir.join(id),
+        }
+    }
+
     fn has_cookie(&self, headers: &HeaderMap, format: &str, id: &str) -> bool {
         if !self.protected {
             return true;
@@ -76,6 +86,7 @@ pub fn routes(state: Arc<State>) -> anyhow::Result<Router> {
     };
     let scalelite = state.store.mode == Mode::Scalelite;
     let files = Arc::new(Files {
+        single: crate::store::single_recording(&dir),
         dir,
         scalelite,
         protected: scalelite && state.opts.protected,
@@ -125,7 +136,7 @@ async fn presentation(
     if !safe(&id) || !safe(&rel) || !fs.has_cookie(&headers, "presentation", &id) {
         return not_found();
     }
-    let path = fs.dir.join(&id).join(&rel);
+    let path = fs.rec_dir(&id).join(&rel);
     serve(&fs, &path, uri.path(), &headers).await
 }
 
@@ -135,7 +146,7 @@ async fn video_dir(fs: &Files, id: &str, rel: &str, headers: &HeaderMap, uri: &U
     if !safe(id) || !fs.has_cookie(headers, "video", id) {
         return not_found();
     }
-    let dir = fs.dir.join(id).join("video");
+    let dir = fs.rec_dir(id).join("video");
     if !dir.join("video-0.m4v").is_file() {
         return not_found();
     }

@@ -229,18 +229,31 @@ fn load_xml(path: &Path, recs: &mut Vec<Rec>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each `DIR/<recordID>/metadata.xml` becomes a published presentation recording; a
-/// `video/video-0.m4v` adds the video format, else a `meeting.mp4` a direct-MP4 one.
+/// The record ID of `DIR` when it is one published recording itself (`DIR/metadata.xml`
+/// with its `<id>`, as `bbb-synth --out DIR` writes), not a folder of recordings.
+pub fn single_recording(dir: &Path) -> Option<String> {
+    let meta = std::fs::read_to_string(dir.join("metadata.xml")).ok()?;
+    let a = meta.find("<id>")? + 4;
+    let b = meta[a..].find("</id>")? + a;
+    Some(meta[a..b].trim().to_string()).filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// Each `DIR/<recordID>/metadata.xml` (or `DIR/metadata.xml`, see [`single_recording`])
+/// becomes a published presentation recording; a `video/video-0.m4v` adds the video
+/// format, else a `meeting.mp4` a direct-MP4 one.
 fn load_published(dir: &Path, recs: &mut Vec<Rec>) -> anyhow::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(Result::ok)
-        .filter(|e| e.path().join("metadata.xml").is_file())
-        .collect();
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for e in entries {
-        let id = e.file_name().to_string_lossy().into_owned();
-        let meta = std::fs::read_to_string(e.path().join("metadata.xml"))?;
+    let mut entries: Vec<(String, std::path::PathBuf)> = match single_recording(dir) {
+        Some(id) => vec![(id, dir.to_path_buf())],
+        None => std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("metadata.xml").is_file())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+            .collect(),
+    };
+    entries.sort();
+    for (id, path) in entries {
+        let meta = std::fs::read_to_string(path.join("metadata.xml"))?;
         let tag = |t: &str| -> Option<String> {
             let a = meta.find(&format!("<{t}>"))? + t.len() + 2;
             let b = meta[a..].find(&format!("</{t}>"))? + a;
@@ -260,13 +273,13 @@ fn load_published(dir: &Path, recs: &mut Vec<Rec>) -> anyhow::Result<()> {
             format!("/playback/presentation/2.3/{id}"),
             (duration / 60000) as u32,
         )];
-        if e.path().join("video").join("video-0.m4v").is_file() {
+        if path.join("video").join("video-0.m4v").is_file() {
             formats.push((
                 "video".to_string(),
                 format!("/playback/video/{id}/"),
                 (duration / 60000) as u32,
             ));
-        } else if e.path().join("meeting.mp4").is_file() {
+        } else if path.join("meeting.mp4").is_file() {
             // bbb-recording-exporter's "video" format: a direct MP4 URL.
             formats.push((
                 "video".to_string(),

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(about)]
 struct Args {
-    /// Write a recording into DIR (created).
+    /// Write a recording into DIR (created); `bbb-standin --published DIR` serves it.
     #[arg(long, value_name = "DIR", required_unless_present = "render")]
     out: Option<PathBuf>,
     /// Length in seconds.

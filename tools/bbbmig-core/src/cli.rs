@@ -67,9 +67,7 @@ pub fn run<A: ToolArgs>(
     if let Some(code) = crate::completions::requested::<A>(tool) {
         return code;
     }
-    // clap exits 2 on usage errors, 0 on --help
-    let matches = A::command().get_matches();
-    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (args, matches) = parse_args::<A>(); // clap exits 2 on usage errors, 0 on --help
     let quiet = args.common().quiet;
     diag::init(tool, args.common().verbose, quiet);
     let mut out = Out::new(tool);
@@ -80,6 +78,12 @@ pub fn run<A: ToolArgs>(
     // The reader closed the pipe: a success, without a summary.
     let (code, error) = match result {
         Err(e) if is_broken_pipe(&e) => (0, Some(None)),
+        // The next stage left while work was in flight: said, with the summary; exit 0
+        // like any reader that closed the pipe (the next stage reports its own failure).
+        Err(e) if crate::watch::is_reader_left(&e) => {
+            log::warn!("{}", describe(&e));
+            (0, None)
+        }
         Err(e) => {
             let msg = describe(&e);
             diag::error(tool, &msg);
@@ -97,6 +101,28 @@ pub fn run<A: ToolArgs>(
         return ExitCode::from(2);
     }
     ExitCode::from(code)
+}
+
+/// Parses the arguments. `--help` prints the examples (`after_help`) as written, after
+/// clap's help: clap would re-wrap them to the terminal's width, and a wrapped command
+/// line no longer copies and pastes.
+fn parse_args<A: ToolArgs>() -> (A, clap::ArgMatches) {
+    let cmd = A::command();
+    let examples = cmd.get_after_help().map(ToString::to_string);
+    let mut cmd = cmd.after_help(None::<&str>);
+    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(m) => m,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let _ = e.print();
+            if let Some(x) = examples {
+                let _ = writeln!(std::io::stdout(), "\n{}", x.trim_end());
+            }
+            std::process::exit(0);
+        }
+        Err(e) => e.exit(),
+    };
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    (args, matches)
 }
 
 /// Refuses a closed standard output (`>&-`): Rust's runtime puts /dev/null there (opened
@@ -133,6 +159,8 @@ pub struct Out {
     failed: u64,
     /// `--log FILE`: a line per record and outcome.
     journal: crate::runlog::Journal,
+    /// Replaces the counts in the summary line (`--check`: `ready: …`).
+    summary_text: Option<String>,
 }
 
 impl Out {
@@ -145,6 +173,7 @@ impl Out {
             in_flight: None,
             failed: 0,
             journal: Default::default(),
+            summary_text: None,
         }
     }
 
@@ -339,7 +368,15 @@ impl Out {
         Ok(())
     }
 
+    /// Says `text` in the summary line instead of the counts (a `--check` run).
+    pub fn set_summary(&mut self, text: String) {
+        self.summary_text = Some(text);
+    }
+
     fn print_summary(&self) {
+        if let Some(t) = &self.summary_text {
+            return diag::line(&format!("{}: {t}", self.tool));
+        }
         diag::line(&format!("{}: {}", self.tool, self.summary()));
     }
 

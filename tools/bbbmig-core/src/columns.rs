@@ -94,13 +94,8 @@ impl Found {
             .filter(|(_, seen)| !**seen)
             .map(|(c, _)| {
                 let top = c.path.split('.').next().unwrap_or_default();
-                let near = self
-                    .keys
-                    .iter()
-                    .map(|k| (distance(k, top), k))
-                    .filter(|(d, _)| *d <= 2)
-                    .min();
-                let hint = near.map_or(String::new(), |(_, k)| format!(" (did you mean {k}?)"));
+                let near = nearest(top, self.keys.iter().map(String::as_str));
+                let hint = near.map_or(String::new(), |k| format!(" (did you mean {k}?)"));
                 format!(
                     "column {:?}: no record has {}: the column is empty{hint}",
                     c.header, c.path
@@ -108,6 +103,19 @@ impl Found {
             })
             .collect()
     }
+}
+
+/// The word of `candidates` nearest to `word` (at most 2 edits away), for "did you mean".
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|k| (distance(k, word), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// Edit distance of two short words (insertions, deletions, substitutions, swaps as 2).

@@ -15,6 +15,8 @@
 //!   [`runlog`]: the `--log FILE` of unattended runs.
 //! - [`columns`]: CSV columns of `bbb-csv`.
 //! - [`completions`]: shell completions (`--generate-completions SHELL`, hidden).
+//! - [`settings`]: every missing setting reported at once, the `--check` pre-flight;
+//!   [`watch`]: the reader of standard output gone.
 //! - [`timefmt`], [`secret`], [`spool`], [`stale`]: dates, secrets, sorting on disk,
 //!   temporary folders of dead processes; [`orphan`]: children that die with their parent.
 //!
@@ -52,11 +54,13 @@ pub mod record;
 pub mod render;
 pub mod runlog;
 pub mod secret;
+pub mod settings;
 pub mod spool;
 pub mod stale;
 pub mod statusline;
 pub mod timefmt;
 pub mod values;
+pub mod watch;
 
 pub use db::pg;
 pub use error::Fatal;

@@ -49,6 +49,31 @@ pub struct Reader {
     line: u64,
     at_start: bool,
     at_end: bool,
+    /// The first bytes of the input, to say what it looks like when it is not NDJSON.
+    head: Vec<u8>,
+}
+
+/// Bytes of the input's start kept for [`wrong_format_hint`].
+const HEAD: usize = 256;
+
+/// What a non-NDJSON input looks like and how to turn it into NDJSON (the one place that
+/// knows the usual wrong formats): XML (a saved getRecordings answer), pretty-printed
+/// JSON (a record over several lines, as `jq .` prints), a JSON array. `line` is the
+/// first line that failed.
+pub fn wrong_format_hint(head: &[u8], line: u64) -> &'static str {
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start();
+    let first = t.lines().next().unwrap_or_default().trim();
+    if t.starts_with('<') {
+        "; this looks like XML: bbb-list --from-xml FILE reads a saved getRecordings answer"
+    } else if line <= 2 && matches!(first, "{" | "[" | "[{" | "[ {") {
+        "; this looks like pretty-printed JSON (one record over several lines): put one \
+         record per line with jq -c . FILE (jq -c '.[]' FILE for an array)"
+    } else if t.starts_with('[') {
+        "; this looks like a JSON array: put one record per line with jq -c '.[]' FILE"
+    } else {
+        ""
+    }
 }
 
 impl Reader {
@@ -76,6 +101,7 @@ impl Reader {
             line: 0,
             at_start: true,
             at_end: false,
+            head: Vec::new(),
         }
     }
 
@@ -108,6 +134,9 @@ impl Reader {
             0
         };
         let data = &self.chunk[skip..n];
+        if first {
+            self.head = data[..data.len().min(HEAD)].to_vec();
+        }
         let mut fed_len = data.len();
         for (i, &b) in data.iter().enumerate() {
             if b == b'\n' {
@@ -166,8 +195,9 @@ impl Reader {
                 _ if blank => {}
                 Ok(v) => return Ok(Some((self.line, v))),
                 Err(e) => anyhow::bail!(
-                    "line {}: not a JSON record ({e}); the input stream is garbled",
-                    self.line
+                    "line {}: not a JSON record ({e}); the input stream is garbled{}",
+                    self.line,
+                    wrong_format_hint(&self.head, self.line)
                 ),
             }
         }
@@ -196,8 +226,9 @@ impl Iterator for Reader {
         let record = match value {
             Value::Object(map) => Ok(strip_old_error(Record(map))),
             other => Err(anyhow::anyhow!(
-                "a record must be a JSON object, not {}",
-                kind(&other)
+                "a record must be a JSON object, not {}{}",
+                kind(&other),
+                wrong_format_hint(&self.head, line)
             )),
         };
         Some(Ok(Item { line, record }))
@@ -344,6 +375,14 @@ mod tests {
         let e = r.next().unwrap().err().unwrap().to_string();
         assert!(e.starts_with("line 3: longer than 16 MiB"), "{e}");
         assert!(r.next().is_none());
+    }
+
+    #[test]
+    fn wrong_formats_get_a_hint() {
+        assert!(wrong_format_hint(b"<?xml version", 1).contains("--from-xml"));
+        assert!(wrong_format_hint(b"{\n  \"record_id\": 1", 1).contains("jq -c ."));
+        assert!(wrong_format_hint(b"[{\"a\":1},{\"a\":2}]\n", 1).contains("jq -c '.[]'"));
+        assert_eq!(wrong_format_hint(b"{\"a\":1}\n", 5), "");
     }
 
     #[test]

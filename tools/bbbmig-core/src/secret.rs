@@ -31,10 +31,11 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Reads a secret from `file` when given, else from the environment variable `var`.
+/// Reads a secret from `file` (given with the option `option`) when given, else from the
+/// environment variable `var`.
 /// A file's first line is used, without its line end; an empty secret is an error. The
 /// file must not be readable by group or others (like database files).
-pub fn load(var: &str, file: Option<&Path>) -> anyhow::Result<Secret> {
+pub fn load(var: &str, option: &str, file: Option<&Path>) -> anyhow::Result<Secret> {
     let value = match file {
         Some(p) => {
             crate::pg::check_private(p)?;
@@ -44,7 +45,7 @@ pub fn load(var: &str, file: Option<&Path>) -> anyhow::Result<Secret> {
         }
         None => match std::env::var(var) {
             Ok(v) => v.trim().to_string(),
-            Err(_) => bail!("no secret: set {var} or give a secret file"),
+            Err(_) => bail!("no secret: set {var} or give {option} FILE"),
         },
     };
     if value.is_empty() {
@@ -74,11 +75,16 @@ mod tests {
         std::fs::write(&p, "abc \nrest\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let e = load("BBBMIG_TEST_UNSET", Some(&p)).unwrap_err();
+        let e = load("BBBMIG_TEST_UNSET", "--secret-file", Some(&p)).unwrap_err();
         assert!(format!("{e}").contains("chmod 600"), "{e}");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(load("BBBMIG_TEST_UNSET", Some(&p)).unwrap().expose(), "abc");
+        assert_eq!(
+            load("BBBMIG_TEST_UNSET", "--secret-file", Some(&p))
+                .unwrap()
+                .expose(),
+            "abc"
+        );
         std::fs::write(&p, "\n").unwrap();
-        assert!(load("BBBMIG_TEST_UNSET", Some(&p)).is_err());
+        assert!(load("BBBMIG_TEST_UNSET", "--secret-file", Some(&p)).is_err());
     }
 }

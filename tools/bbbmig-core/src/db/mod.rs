@@ -5,10 +5,13 @@
 //! - [`pg`]: PostgreSQL (Moodle, Pod, Greenlight), libpq's rules for defaults and `~/.pgpass`.
 //! - [`mysql`]: MariaDB and MySQL (Moodle, Pod), the MySQL client's rules and `~/.my.cnf`.
 //! - [`sql`]: one connection type for both engines: the seam every tool's queries use.
+//! - [`probe`]: which application a PostgreSQL database holds (Moodle, Pod, Greenlight) and
+//!   the privileges a tool lacks (`--check`).
 //! - [`tls`]: the rustls settings both engines share (CA file or the system store).
 
 pub mod mysql;
 pub mod pg;
+pub mod probe;
 pub mod sql;
 pub mod tls;
 
@@ -98,10 +101,41 @@ pub fn refuse_password_in_argv(conninfo: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Splits a `NAME=CONNINFO` entry (`--db` values, database file lines) with a message of
+/// its own for each usual mistake: no `=` at all, a bare connection string (the name
+/// forgotten: `host=db1 dbname=moodle`, `postgresql://…`), an empty name or connection.
+pub fn split_named(entry: &str) -> anyhow::Result<(String, String)> {
+    const EXAMPLE: &str = "moodle.example.org=host=db1 dbname=moodle user=reader; NAME is the \
+        recordings' bbb-origin-server-name, or default";
+    let entry = entry.trim();
+    let bare_url = ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .any(|p| entry.to_ascii_lowercase().starts_with(p));
+    let Some((name, conninfo)) = entry.split_once('=').filter(|_| !bare_url) else {
+        if bare_url || entry.contains("://") {
+            bail!(
+                "this is a connection string without NAME= in front: write NAME={entry} ({EXAMPLE})"
+            );
+        }
+        bail!("no '=' in {entry:?}: expected NAME=CONNINFO ({EXAMPLE})");
+    };
+    let (name, conninfo) = (name.trim(), conninfo.trim());
+    if pg::is_conninfo_key(name) {
+        bail!(
+            "this looks like a connection string without NAME= in front ({name}= is one of its \
+             keys): write NAME={entry} ({EXAMPLE})"
+        );
+    }
+    if name.is_empty() || conninfo.is_empty() {
+        bail!("empty NAME or CONNINFO in {entry:?}: expected NAME=CONNINFO ({EXAMPLE})");
+    }
+    Ok((name.to_string(), conninfo.to_string()))
+}
+
 /// Checks that `conninfo` is a connection string one of the engines understands.
 pub fn check_syntax(conninfo: &str) -> anyhow::Result<()> {
     match Engine::of(conninfo) {
-        Engine::Postgres => pg::config(conninfo).map(|_| ()),
+        Engine::Postgres => pg::check_syntax(conninfo),
         Engine::MySql => mysql::Target::parse(conninfo).map(|_| ()),
     }
 }
@@ -129,8 +163,9 @@ pub fn read_password_file(path: &Path) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     if check_private(path).is_err() {
+        let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777);
         log::warn!(
-            "ignoring {}: it is readable by others (chmod 600 it)",
+            "ignoring {}: it is readable by others (mode {mode:o}), chmod 600 it",
             path.display()
         );
         return Ok(None);
@@ -138,6 +173,18 @@ pub fn read_password_file(path: &Path) -> anyhow::Result<Option<String>> {
     std::fs::read_to_string(path)
         .map(Some)
         .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Why a password file gave no password, for messages: absent, or ignored with its mode.
+pub fn password_file_unused(path: &Path) -> String {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => format!(
+            "{} ignored: readable by others (mode {:o}), chmod 600 it",
+            path.display(),
+            m.permissions().mode() & 0o777
+        ),
+        _ => format!("{} absent", path.display()),
+    }
 }
 
 /// Reads a database file: `NAME=CONNINFO` lines, `#` comments and blank lines ignored.
@@ -152,15 +199,10 @@ pub fn read_db_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((name, conninfo)) = line.split_once('=') else {
-            bail!("{}:{}: expected NAME=CONNINFO", path.display(), i + 1);
-        };
-        let (name, conninfo) = (name.trim(), conninfo.trim());
-        if name.is_empty() || conninfo.is_empty() {
-            bail!("{}:{}: expected NAME=CONNINFO", path.display(), i + 1);
-        }
-        check_syntax(conninfo).with_context(|| format!("{}:{}", path.display(), i + 1))?;
-        out.push((name.to_string(), conninfo.to_string()));
+        let at = || format!("{}:{}", path.display(), i + 1);
+        let (name, conninfo) = split_named(line).with_context(at)?;
+        check_syntax(&conninfo).with_context(at)?;
+        out.push((name, conninfo));
     }
     Ok(out)
 }
@@ -205,5 +247,22 @@ mod tests {
         assert!(refuse_password_in_argv("host=/tmp dbname=m").is_ok());
         assert!(refuse_password_in_argv("mysql://u:secret@h/db").is_err());
         assert!(refuse_password_in_argv("mysql://u@h/db").is_ok());
+    }
+
+    #[test]
+    fn named_entries_say_what_is_wrong() {
+        let e = |s: &str| format!("{:#}", split_named(s).unwrap_err());
+        assert!(e("host=db1 dbname=m").contains("without NAME= in front"));
+        assert!(e("postgresql://u@h/db?sslmode=require").contains("without NAME= in front"));
+        assert!(e("moodle.example.org").contains("no '='"));
+        assert!(e("=dbname=m").contains("empty NAME"));
+        assert_eq!(
+            split_named(" m1 = postgresql://u@h/db ").unwrap(),
+            ("m1".to_string(), "postgresql://u@h/db".to_string())
+        );
+        let typo = format!("{:#}", check_syntax("host=h dbnmae=m").unwrap_err());
+        assert!(typo.contains("did you mean dbname?"), "{typo}");
+        assert!(check_syntax("host=h dbname=m sslmode=verify-full").is_ok());
+        assert!(check_syntax("host=h sslmode=maybe").is_err());
     }
 }

@@ -85,6 +85,16 @@ pub fn config(conninfo: &str) -> anyhow::Result<Config> {
     target(conninfo).map(|t| t.config)
 }
 
+/// Checks the syntax of `conninfo` (keys, TLS mode) without reading any password file.
+pub fn check_syntax(conninfo: &str) -> anyhow::Result<()> {
+    let (rest, mode, _) = split_tls(conninfo)?;
+    if let Some(m) = mode {
+        TlsMode::parse(&m).context("sslmode")?;
+    }
+    Config::from_str(&rest).map_err(|e| anyhow::anyhow!("bad connection string: {e}"))?;
+    Ok(())
+}
+
 /// Whether `conninfo` itself holds a password.
 pub fn has_password(conninfo: &str) -> anyhow::Result<bool> {
     let (rest, _, _) = split_tls(conninfo)?;
@@ -144,6 +154,47 @@ pub fn tls_words(mode: TlsMode, ca: Option<&Path>) -> String {
     }
 }
 
+/// The connection parameters understood (libpq's that the driver knows, plus `sslrootcert`).
+const KNOWN_KEYS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslrootcert",
+    "sslnegotiation",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// Whether `word` is a connection parameter (`host`, `dbname`…).
+pub fn is_conninfo_key(word: &str) -> bool {
+    KNOWN_KEYS.contains(&word)
+}
+
+/// Refuses a misspelled parameter (`dbnmae=`) with the nearest known one.
+fn check_key(key: &str) -> anyhow::Result<()> {
+    if KNOWN_KEYS.contains(&key) {
+        return Ok(());
+    }
+    let hint = match crate::columns::nearest(key, KNOWN_KEYS.iter().copied()) {
+        Some(k) => format!("did you mean {k}?"),
+        None => "known: host, port, dbname, user, sslmode, sslrootcert…".to_string(),
+    };
+    bail!("bad connection string: unknown parameter {key:?} ({hint})")
+}
+
 /// Takes `sslmode` and `sslrootcert` out of a conninfo (the driver knows neither
 /// verify-ca/verify-full nor root certificates): the rest, the mode, the CA file.
 fn split_tls(conninfo: &str) -> anyhow::Result<(String, Option<String>, Option<String>)> {
@@ -158,6 +209,7 @@ fn split_tls(conninfo: &str) -> anyhow::Result<(String, Option<String>, Option<S
             .split('&')
             .zip(url::form_urlencoded::parse(query.as_bytes()))
         {
+            check_key(&k)?;
             match k.as_ref() {
                 "sslmode" => mode = Some(v.into_owned()),
                 "sslrootcert" => ca = Some(v.into_owned()),
@@ -173,6 +225,7 @@ fn split_tls(conninfo: &str) -> anyhow::Result<(String, Option<String>, Option<S
     }
     let mut kept = Vec::new();
     for (k, v) in conninfo_pairs(t)? {
+        check_key(&k)?;
         match k.as_str() {
             "sslmode" => mode = Some(v),
             "sslrootcert" => ca = Some(v),
@@ -200,7 +253,10 @@ fn conninfo_pairs(s: &str) -> anyhow::Result<Vec<(String, String)>> {
         }
         while it.next_if(|c| c.is_whitespace()).is_some() {}
         if it.next() != Some('=') {
-            bail!("bad connection string: expected key=value after {key:?}");
+            bail!(
+                "bad connection string: {key:?} has no =value (a connection string is key=value \
+                 pairs such as host=db1 dbname=moodle user=reader, or postgresql://user@host/db)"
+            );
         }
         while it.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
@@ -255,7 +311,7 @@ fn password_from_file(cfg: &Config) -> anyhow::Result<(Option<String>, String)> 
     let Some(text) = super::read_password_file(&path)? else {
         return Ok((
             None,
-            format!("nowhere ({} absent or ignored)", path.display()),
+            format!("nowhere ({})", super::password_file_unused(&path)),
         ));
     };
     let host = match cfg.get_hosts().first() {
@@ -325,10 +381,12 @@ mod tests {
         assert_eq!(rest, "host='h' dbname='m'");
         assert_eq!(mode.as_deref(), Some("verify-full"));
         assert_eq!(ca.as_deref(), Some("/a b/ca.pem"));
-        let (rest, mode, ca) =
-            split_tls("postgresql://u@h/db?sslmode=verify-ca&sslrootcert=%2Ftmp%2Fca.pem&x=1")
-                .unwrap();
-        assert_eq!(rest, "postgresql://u@h/db?x=1");
+        let (rest, mode, ca) = split_tls(
+            "postgresql://u@h/db?sslmode=verify-ca&sslrootcert=%2Ftmp%2Fca.pem&application_name=t",
+        )
+        .unwrap();
+        assert_eq!(rest, "postgresql://u@h/db?application_name=t");
+        assert!(split_tls("postgresql://u@h/db?dbnmae=x").is_err());
         assert_eq!(mode.as_deref(), Some("verify-ca"));
         assert_eq!(ca.as_deref(), Some("/tmp/ca.pem"));
         assert!(has_password("host=h password=x").unwrap());

@@ -117,6 +117,8 @@ impl Runner {
         out: &mut Out,
     ) -> anyhow::Result<()> {
         let mut signals = Signals::new()?;
+        let gone = crate::watch::reader_left();
+        tokio::pin!(gone);
         loop {
             let open = (self.running.len() + self.waiting.len()) < self.window;
             let take = self.reading && open && self.stop.is_none();
@@ -127,6 +129,15 @@ impl Runner {
                     self.ctx.render.cancel.set();
                     return Err(fatal(anyhow::anyhow!(
                         "interrupted by {sig}; partial downloads are kept for the next run"
+                    )));
+                },
+                () = &mut gone => {
+                    // Nobody would read the videos' records: stop as on a signal.
+                    self.ctx.render.cancel.set();
+                    return Err(crate::watch::stopped(format!(
+                        "{} running job(s) cancelled{}; partial downloads are kept for the next run",
+                        self.running.len(),
+                        if self.reading { ", the input left unread" } else { "" }
                     )));
                 },
                 item = items.recv(), if take => match item {
@@ -187,7 +198,7 @@ impl Runner {
                             "record {}: already in Pod (pod_done); skipped",
                             rec.id_for_messages()
                         );
-                        (rec.clone(), Status::Skipped.as_str())
+                        (rec.clone(), Status::Skipped.as_str(), Times::default())
                     });
                     let done = Done {
                         seq,

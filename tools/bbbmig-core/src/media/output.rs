@@ -85,6 +85,23 @@ impl Target {
     }
 }
 
+/// The folder of `--out` (a setting, checked before any record is read), made absolute;
+/// created and checked writable unless `dry_run`.
+pub fn prepare(out: Option<&Path>, dry_run: bool) -> anyhow::Result<std::path::PathBuf> {
+    let Some(out) = out else {
+        anyhow::bail!("no video folder: give --out DIR");
+    };
+    if !dry_run {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create --out {}", out.display()))?;
+    }
+    let dir = std::path::absolute(out)?;
+    if !dry_run {
+        ensure_writable(&dir)?;
+    }
+    Ok(dir)
+}
+
 /// Fails (at start) unless a file can be created in `dir`: a read-only or unwritable
 /// `--out` would fail every record otherwise.
 pub fn ensure_writable(dir: &Path) -> anyhow::Result<()> {

@@ -20,18 +20,9 @@ pub struct DbEntry {
 
 /// Parses a `--db NAME=CONNINFO` value; a password in it is refused (argv shows in `ps`).
 pub fn parse_db_arg(s: &str) -> anyhow::Result<DbEntry> {
-    let Some((name, conninfo)) = s.split_once('=') else {
-        bail!("--db expects NAME=CONNINFO");
-    };
-    let (name, conninfo) = (name.trim(), conninfo.trim());
-    if name.is_empty() || conninfo.is_empty() {
-        bail!("--db expects NAME=CONNINFO");
-    }
-    pg::refuse_password_in_argv(conninfo).context("--db")?;
-    Ok(DbEntry {
-        name: name.to_string(),
-        conninfo: conninfo.to_string(),
-    })
+    let (name, conninfo) = crate::db::split_named(s).context("--db")?;
+    pg::refuse_password_in_argv(&conninfo).context("--db")?;
+    Ok(DbEntry { name, conninfo })
 }
 
 /// Every database of `--db` values and `--db-file` files; a name given twice is an error.

@@ -110,10 +110,13 @@ impl Site {
         )?;
         let found: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
         if !found.contains(&wanted[0]) {
+            let what = crate::db::probe::wrong_app(&mut self.db, crate::db::probe::App::Moodle)
+                .with_context(|| format!("Moodle database {}", self.name))
+                .map_err(fatal)?;
             return Err(fatal(anyhow::anyhow!(
-                "Moodle database {}: this is not a Moodle database with the BigBlueButton \
-                 plugin: no table {} in {} (another kind of database, another --prefix{}, or \
-                 an account without privileges on it)",
+                "Moodle database {}: {what}; this is not a Moodle database with the \
+                 BigBlueButton plugin: no table {} in {} (another kind of database, another \
+                 --prefix{}, or an account without privileges on it; check --db, --db-file)",
                 self.name,
                 wanted[0],
                 t.place(),

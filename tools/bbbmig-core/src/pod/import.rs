@@ -161,6 +161,25 @@ pub struct Importer {
     url_len: usize,
 }
 
+impl ImportOptions {
+    /// Refuses options that leave some records without an owner (a setting, checked
+    /// before anything is read). Owners are resolved for removal exactly as for import:
+    /// without the admin, `--remove` would leave the rows the import gave them.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.admin.is_none() && !self.moderators_only {
+            bail!(
+                "give --admin ID (receives recordings with no known owner{}) or --moderators-only",
+                if self.mode.removes() {
+                    "; its rows are removed too"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Importer {
     /// Checks the set-up (site and admin exist) and prepares the statements; errors
     /// here are fatal.
@@ -195,18 +214,7 @@ impl Importer {
                 })
             }
         };
-        // Owners are resolved for removal exactly as for import: without the admin,
-        // `--remove` would leave the rows the import gave them.
-        if admin.is_none() && !opts.moderators_only {
-            bail!(
-                "give --admin ID (receives recordings with no known owner{}) or --moderators-only",
-                if opts.mode.removes() {
-                    "; its rows are removed too"
-                } else {
-                    ""
-                }
-            );
-        }
+        opts.check()?;
         let has_meeting =
             db.table_exists("meeting")? && db.table_exists("meeting_additional_owners")?;
         if !has_meeting {

@@ -32,11 +32,11 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    /// Opens the connection and checks that it is a Pod database; every failure here is
-    /// fatal.
-    pub fn connect(&self) -> anyhow::Result<Db> {
+    /// The connection string, from the first of `--pod-db`, `--pod-db-file`,
+    /// `POD_DATABASE_URL` that is given (a setting: checked before any record is read).
+    pub fn conninfo(&self) -> anyhow::Result<String> {
         let conninfo = if let Some(c) = &self.pod_db {
-            db::refuse_password_in_argv(c)?;
+            db::refuse_password_in_argv(c).context("--pod-db")?;
             c.clone()
         } else if let Some(p) = &self.pod_db_file {
             db::check_private(p)?;
@@ -53,10 +53,30 @@ impl DbArgs {
         } else {
             match std::env::var("POD_DATABASE_URL") {
                 Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
-                _ => bail!("no Pod database: give --pod-db, --pod-db-file or set POD_DATABASE_URL"),
+                _ => bail!(
+                    "no Pod database: give --pod-db CONNINFO or --pod-db-file FILE, or set POD_DATABASE_URL"
+                ),
             }
         };
-        let mut db = Db::connect(&conninfo).map_err(fatal)?;
+        db::check_syntax(&conninfo).context(self.setting())?;
+        Ok(conninfo)
+    }
+
+    /// Which setting gave the connection string, for messages.
+    fn setting(&self) -> &'static str {
+        if self.pod_db.is_some() {
+            "--pod-db"
+        } else if self.pod_db_file.is_some() {
+            "--pod-db-file"
+        } else {
+            "POD_DATABASE_URL"
+        }
+    }
+
+    /// Opens the connection to `conninfo` (from [`DbArgs::conninfo`]) and makes sure it
+    /// is Pod's database; every failure here is fatal.
+    pub fn connect(&self, conninfo: &str) -> anyhow::Result<Db> {
+        let mut db = Db::connect(conninfo).map_err(fatal)?;
         if db.engine() == Engine::MySql {
             // As Pod's own sessions (its init_command): a value too long for its column
             // is an error, never a silent cut. And each statement sees what others
@@ -71,9 +91,12 @@ impl DbArgs {
         }
         for t in ["auth_user", "authentication_owner"] {
             if !db.table_exists(t).map_err(fatal)? {
+                let what = crate::db::probe::wrong_app(&mut db, crate::db::probe::App::Pod)
+                    .map_err(fatal)?;
                 return Err(fatal(anyhow::anyhow!(
-                    "this {} database is not Pod's: it has no {t} table (check --pod-db / POD_DATABASE_URL)",
-                    db.engine().name()
+                    "{what}: this {} database is not Pod's, it has no {t} table (check {})",
+                    db.engine().name(),
+                    self.setting()
                 )));
             }
         }
