@@ -949,6 +949,18 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
     let (l, r) = ink_x(&fr, (x0, 990.0), (y0, y0 + 50.0), hex("#1d1d1d")).expect("text missing");
     let width = r - l;
     assert!((150..215).contains(&width), "text {width} px wide");
+    // The dashed rectangle (small: lines 1 + 1.618 x 2 page px): tldraw's perfect dashes,
+    // 2 x 1.618 x 2 page px long, fitted to each side: 22 along the top (page y 522), not
+    // the 9 of dashes four line widths long.
+    let y = (522.0 * k) as usize;
+    let reds: Vec<bool> = (48..330)
+        .map(|x| {
+            let [r, g, b] = px(&fr, W, x as f64, y as f64);
+            r as i32 > g as i32 + 60 && r as i32 > b as i32 + 20
+        })
+        .collect();
+    let dashes = reds.windows(2).filter(|w| w[1] && !w[0]).count() + usize::from(reds[0]);
+    assert!((19..=24).contains(&dashes), "{dashes} dashes along the top");
     // Undo: the dashed rectangle from 10 s is gone at 16 s.
     let (x, y) = at(210.0, 520.0);
     assert!(near(&fr, W, H, x, y, 6, red), "dashed rectangle missing");

@@ -64,6 +64,27 @@ fn font_v1(font: &str) -> &'static str {
     }
 }
 
+/// Whether a `dash` style is drawn with dashes (dashed, dotted).
+fn dashes(style: &str) -> bool {
+    matches!(style, "dashed" | "dotted")
+}
+
+/// tldraw v1's dashes fitted to a line of `len`: dashes `width` x 2 long (dotted: dots), at
+/// least four, spread evenly (their count a multiple of `snap`), the first centred on the
+/// start when `outset`; the attributes with a leading space, empty for other styles.
+fn perfect_dash(len: f64, width: f64, style: &str, snap: u32, outset: bool) -> String {
+    let (dash, ratio, offset) = match style {
+        "dashed" => (width * 2.0, 1.0, if outset { width } else { 0.0 }),
+        "dotted" => (width / 100.0, 100.0, 0.0),
+        _ => return String::new(),
+    };
+    let mut n = (len / dash / (2.0 * ratio)).floor() as u32;
+    n -= n % snap.max(1);
+    let n = n.max(4) as f64;
+    let gap = dash.max((len - n * dash) / if outset { n } else { n - 1.0 });
+    format!(" stroke-dasharray=\"{dash} {gap}\" stroke-dashoffset=\"{offset}\"")
+}
+
 /// tldraw v1 `TDShape` (BBB 2.6/2.7).
 #[derive(Deserialize)]
 #[serde(default)]
@@ -208,10 +229,36 @@ impl V1Shape {
                         h - inset
                     )
                 };
-                format!(
-                    "<path d=\"{d}\" {fill} {}/>",
-                    stroke_attrs(&color, width, if drawn { "solid" } else { &st.dash })
-                )
+                if drawn || !dashes(&st.dash) {
+                    format!(
+                        "<path d=\"{d}\" {fill} {}/>",
+                        stroke_attrs(&color, width, "solid")
+                    )
+                } else {
+                    // Dashed and dotted outlines: one line per side, each with its own
+                    // dashes fitted to its length (tldraw's perfect dashes).
+                    let corners: Vec<(f64, f64)> = if kind == "rectangle" {
+                        let (x2, y2) = (w - inset, h - inset);
+                        vec![(inset, inset), (x2, inset), (x2, y2), (inset, y2)]
+                    } else {
+                        vec![(w / 2.0, 0.0), (w, h), (0.0, h)]
+                    };
+                    let mut out = format!("<path d=\"{d}\" {fill} stroke=\"none\"/>");
+                    for (i, a) in corners.iter().enumerate() {
+                        let b = corners[(i + 1) % corners.len()];
+                        let len = (b.0 - a.0).hypot(b.1 - a.1);
+                        out.push_str(&format!(
+                            "<path d=\"M{} {}L{} {}\" fill=\"none\" {}{}/>",
+                            a.0,
+                            a.1,
+                            b.0,
+                            b.1,
+                            stroke_attrs(&color, width, "solid"),
+                            perfect_dash(len, sw * 1.618, &st.dash, 1, true)
+                        ));
+                    }
+                    out
+                }
             }
             "ellipse" => {
                 let (inset, width) = if drawn {
@@ -219,11 +266,20 @@ impl V1Shape {
                 } else {
                     (plain / 2.0, plain)
                 };
+                let (rx, ry) = ((cx - inset).max(0.0), (cy - inset).max(0.0));
+                let dashed = if drawn {
+                    String::new()
+                } else {
+                    // Ramanujan's perimeter, as tldraw measures it for its dashes.
+                    let h3 = 3.0 * ((rx - ry) / (rx + ry).max(1e-9)).powi(2);
+                    let p =
+                        std::f64::consts::PI * (rx + ry) * (1.0 + h3 / (10.0 + (4.0 - h3).sqrt()));
+                    let p = if p < 64.0 { p * 2.0 } else { p };
+                    perfect_dash(p, sw * 1.618, &st.dash, 4, true)
+                };
                 format!(
-                    "<ellipse cx=\"{cx}\" cy=\"{cy}\" rx=\"{}\" ry=\"{}\" {fill} {}/>",
-                    (cx - inset).max(0.0),
-                    (cy - inset).max(0.0),
-                    stroke_attrs(&color, width, if drawn { "solid" } else { &st.dash })
+                    "<ellipse cx=\"{cx}\" cy=\"{cy}\" rx=\"{rx}\" ry=\"{ry}\" {fill} {}{dashed}/>",
+                    stroke_attrs(&color, width, "solid")
                 )
             }
             "arrow" => {
@@ -232,7 +288,9 @@ impl V1Shape {
                 let a = point(&hd.start).unwrap_or((0.0, 0.0));
                 let b = point(&hd.end).unwrap_or((0.0, 0.0));
                 let dash = if drawn { "solid" } else { st.dash.as_str() };
-                let stroke = stroke_attrs(&color, plain, dash);
+                let len = (b.0 - a.0).hypot(b.1 - a.1);
+                let stroke = stroke_attrs(&color, plain, "solid")
+                    + &perfect_dash(len, sw * 1.618, dash, 2, false);
                 arrow(a, b, point(&hd.bend), plain, &stroke)
             }
             "text" => {
@@ -383,5 +441,18 @@ mod tests {
         .unwrap();
         let s = d.svg().unwrap();
         assert!(s.contains("Q") && s.contains("fill=\"#1d1d1d\""), "{s}");
+    }
+
+    #[test]
+    fn dashes_fit_the_line_like_tldraws() {
+        // 100 px, dashes 2 x 2 = 4 px: 12 of them, the gaps share the rest, the first
+        // centred on the start.
+        assert_eq!(
+            perfect_dash(100.0, 2.0, "dashed", 1, true),
+            " stroke-dasharray=\"4 4.333333333333333\" stroke-dashoffset=\"2\""
+        );
+        // Short lines keep four dashes; solid lines none.
+        assert!(perfect_dash(10.0, 2.0, "dashed", 2, false).contains("\"4 4\""));
+        assert_eq!(perfect_dash(100.0, 2.0, "solid", 1, true), "");
     }
 }
