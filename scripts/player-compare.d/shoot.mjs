@@ -4,7 +4,8 @@
 //   PLAYER_DIR: the player build (index.html, static/...), served at /playback/presentation/2.3/
 //   SITE_DIR:   holds presentation/RECORD_ID/ (a published recording), served at /presentation/
 // Writes OUT_DIR/player-TIME.png (the slide/whiteboard area only) and prints one JSON line per time:
-// {"t":…, "png":…, "aspect": width/height of the content shown, "css": [x,y,w,h]}.
+// {"t":…, "png":…, "aspect": width/height of the content shown, "css": [x,y,w,h] (the clip shot, whole CSS
+// pixels), "rect": [x,y,w,h] (the content's own rectangle, fractional: the clip is it rounded)}.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -139,7 +140,10 @@ for (const arg of timeArgs) {
     x: Math.round(rect.x), y: Math.round(rect.y), width: Math.round(rect.w), height: Math.round(rect.h),
   };
   await page.screenshot({ path: png, clip });
-  console.log(JSON.stringify({ t, now, png, aspect: rect.aspect, kind: rect.kind, css: [clip.x, clip.y, clip.width, clip.height] }));
+  console.log(JSON.stringify({
+    t, now, png, aspect: rect.aspect, kind: rect.kind, css: [clip.x, clip.y, clip.width, clip.height],
+    rect: [rect.x, rect.y, rect.w, rect.h],
+  }));
 }
 await context.close();
 server.close();

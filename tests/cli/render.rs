@@ -35,6 +35,19 @@ fn render_ok(dir: &Path, out: &Path, args: &[&str]) {
     r.ok();
 }
 
+/// Renders the fixture `name` at 5 fps in the presentation layout; returns the temporary
+/// folder (removed when dropped) and the MP4 in it.
+fn render_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.mp4");
+    render_ok(
+        &support::fixture(name),
+        &out,
+        &["--fps", "5", "--layout", "presentation"],
+    );
+    (dir, out)
+}
+
 /// The full RGB frame shown at `t` seconds.
 fn frame(mp4: &Path, t: f64) -> Vec<u8> {
     let out = Command::new("ffmpeg")
@@ -773,10 +786,7 @@ fn render_real_published_recordings_with_polls() {
 
 #[test]
 fn render_tldraw_shapes_zoom_and_cursor() {
-    let src = support::fixture("render/tldraw-2.7-synthetic");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("t.mp4");
-    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    let (_dir, out) = render_fixture("render/tldraw-2.7-synthetic");
     // 1600x900 slide in 1280x720: scale 0.8. Page space 1440x1080 → s = 0.9.
     // Rectangle r1 (page 720,405 + 360x202.5 → slide 800,450-1200,675) drawn at 10 s, undone at 30 s.
     let blue = [0x1c, 0x7e, 0xd6];
@@ -839,10 +849,7 @@ fn render_text_boxes_like_the_player() {
     // Grabación Zoom"; the player shows "Test de refuerzo hasta" / "el 23" / "" /
     // "Clase de refuerzo" / "" / the top of "Grabación Zoom" cut by the box's bottom edge
     // (slide y 667.7), above box 2 ("Asuntos varios" from slide y 681.5).
-    let src = support::fixture("render/text-boxes-2.0");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("t.mp4");
-    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    let (_dir, out) = render_fixture("render/text-boxes-2.0");
     let fr = frame(&out, 2.0);
     let (x0, x1) = (489, 690);
     // "hasta" ends the first line (the layout whitespace before <p> is not counted).
@@ -880,10 +887,7 @@ fn run_x(f: &[u8], y: usize, x0: usize, x1: usize, c: [u8; 3]) -> Option<(usize,
 fn render_tldraw_v1_every_shape_like_tldraw() {
     // tldraw 2.7 (v1) shapes on a 1600x900 slide: page space 1440x1080, page → screen
     // x 0.8/0.9 at full view. See the fixture's README for each shape.
-    let src = support::fixture("render/tldraw-2.7-every-shape");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("t.mp4");
-    render_ok(&src, &out, &["--fps", "5", "--layout", "presentation"]);
+    let (_dir, out) = render_fixture("render/tldraw-2.7-every-shape");
     let k = 0.8 / 0.9;
     let at = |x: f64, y: f64| (x * k, y * k);
     let fr = frame(&out, 12.0);
@@ -933,11 +937,7 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
     );
     let (x0, y0) = at(1120.0, 316.0);
     let (x1, y1) = at(1320.0, 346.0);
-    let ink: Vec<usize> = (y0 as usize..y1 as usize)
-        .filter_map(|y| run_x(&fr, y, x0 as usize, x1 as usize, hex("#0d0d0d")))
-        .flat_map(|(a, b)| [a, b])
-        .collect();
-    let (l, r) = (ink.iter().min().unwrap(), ink.iter().max().unwrap());
+    let (l, r) = ink_x(&fr, (x0, x1), (y0, y1), hex("#0d0d0d")).expect("sticky text missing");
     let centre = (x0 + x1) / 2.0;
     assert!(
         ((l + r) as f64 / 2.0 - centre).abs() < 6.0,
@@ -946,12 +946,21 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
     // Text in tldraw's script face (Caveat Brush, narrower than a sans-serif): "Hello
     // tldraw" at 48 page px is about 180 screen px wide, about 250 in Liberation Sans.
     let (x0, y0) = at(760.0, 300.0);
-    let ink: Vec<usize> = (y0 as usize..y0 as usize + 50)
-        .filter_map(|y| run_x(&fr, y, x0 as usize, 990, hex("#1d1d1d")))
-        .flat_map(|(a, b)| [a, b])
-        .collect();
-    let width = ink.iter().max().unwrap() - ink.iter().min().unwrap();
+    let (l, r) = ink_x(&fr, (x0, 990.0), (y0, y0 + 50.0), hex("#1d1d1d")).expect("text missing");
+    let width = r - l;
     assert!((150..215).contains(&width), "text {width} px wide");
+    // The dashed rectangle (small: lines 1 + 1.618 x 2 page px): tldraw's perfect dashes,
+    // 2 x 1.618 x 2 page px long, fitted to each side: 22 along the top (page y 522), not
+    // the 9 of dashes four line widths long.
+    let y = (522.0 * k) as usize;
+    let reds: Vec<bool> = (48..330)
+        .map(|x| {
+            let [r, g, b] = px(&fr, W, x as f64, y as f64);
+            r as i32 > g as i32 + 60 && r as i32 > b as i32 + 20
+        })
+        .collect();
+    let dashes = reds.windows(2).filter(|w| w[1] && !w[0]).count() + usize::from(reds[0]);
+    assert!((19..=24).contains(&dashes), "{dashes} dashes along the top");
     // Undo: the dashed rectangle from 10 s is gone at 16 s.
     let (x, y) = at(210.0, 520.0);
     assert!(near(&fr, W, H, x, y, 6, red), "dashed rectangle missing");
@@ -973,6 +982,78 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
     assert!(
         (left.1 + 1).abs_diff(top) <= 2 && top >= 13,
         "left edge {left:?} vs top edge {top} px"
+    );
+}
+
+/// The screen x extent (first, last) of ink close to `c` in the rows y0..y1 between x0 and x1.
+fn ink_x(
+    f: &[u8],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    c: [u8; 3],
+) -> Option<(usize, usize)> {
+    let ink: Vec<usize> = (y0 as usize..y1 as usize)
+        .filter_map(|y| run_x(f, y, x0 as usize, x1 as usize, c))
+        .flat_map(|(a, b)| [a, b])
+        .collect();
+    Some((*ink.iter().min()?, *ink.iter().max()?))
+}
+
+#[test]
+fn render_tldraw_v2_text_in_tldraws_fonts() {
+    // tldraw v2 (BBB 3.0) texts, note and labelled rectangle on a 1600x900 slide: page
+    // space 1440x1080, page → screen x 0.8/0.9. See the fixture's README.
+    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
+    let k = 0.8 / 0.9;
+    let fr = frame(&out, 5.0);
+    let black = hex("#1d1d1d");
+    let width = |x: f64, y: f64, h: f64| {
+        let (a, b) =
+            ink_x(&fr, (x * k, 1100.0 * k), (y * k, (y + h) * k), black).expect("text missing");
+        b - a
+    };
+    // "Hello tldraw" at 24 px in Shantell Sans SemiBold: 156 page px of advances (139 on
+    // screen); Liberation Sans would be 125 page px (111).
+    let w = width(100.0, 80.0, 32.0);
+    assert!((125..=145).contains(&w), "draw-font text {w} px wide");
+    // "Plex Mono" at 36 px in IBM Plex Mono: 9 x 0.6 em = 194 page px (173 on screen);
+    // Liberation Sans 170 (151).
+    let w = width(100.0, 460.0, 48.0);
+    assert!((160..=178).contains(&w), "mono text {w} px wide");
+    // The note: 200 page px square at (800,80), yellow (black notes are) under the page's
+    // 28 % scrim, the text centred, a shadow below its bottom edge.
+    let (x, y) = (900.0 * k, 120.0 * k);
+    assert!(
+        close(px(&fr, W, x, y), hex("#fdd09d"), 10),
+        "note colour {:?}",
+        px(&fr, W, x, y)
+    );
+    let (a, b) = ink_x(&fr, (800.0 * k, 1000.0 * k), (160.0 * k, 200.0 * k), black)
+        .expect("note text missing");
+    assert!(
+        ((a + b) as f64 / 2.0 - 900.0 * k).abs() < 4.0,
+        "note text not centred: {a}-{b}"
+    );
+    // (tldraw's shadow is small: 1 px down, 2-3 px of blur; its darkest row is the one
+    // under the note's edge at page y 280, screen 248.9.)
+    let sum = |c: [u8; 3]| c.iter().map(|v| *v as i32).sum::<i32>();
+    let (below, away) = (px(&fr, W, x, 250.0), px(&fr, W, x, 300.0 * k));
+    assert!(
+        sum(below) < sum(away) - 15,
+        "no shadow under the note: {below:?} vs {away:?}"
+    );
+    // The rectangle's solid fill is the colour's semi tone; its label centred.
+    let (x, y) = (830.0 * k, 530.0 * k);
+    assert!(
+        close(px(&fr, W, x, y), hex("#dce1f8"), 10),
+        "geo fill {:?}",
+        px(&fr, W, x, y)
+    );
+    let (a, b) =
+        ink_x(&fr, (820.0 * k, 1100.0 * k), (560.0 * k, 600.0 * k), black).expect("label missing");
+    assert!(
+        ((a + b) as f64 / 2.0 - 960.0 * k).abs() < 4.0,
+        "label not centred: {a}-{b}"
     );
 }
 

@@ -102,6 +102,21 @@ impl Geometry {
     }
 }
 
+impl Geometry {
+    /// The column right of the presentation area that holds the webcams and the chat, when
+    /// the area is at the screen's top-left corner, full height, and both (when shown) are in
+    /// that column.
+    pub fn column(&self) -> Option<ScreenBox> {
+        let a = self.area;
+        let col = at(a.w, 0, self.w.checked_sub(a.w)?, self.h);
+        let inside = |b: &ScreenBox| b.x >= col.x && b.y + b.h <= col.h && b.x + b.w <= self.w;
+        let boxes: Vec<&ScreenBox> = [&self.cams, &self.chat].into_iter().flatten().collect();
+        (a.x == 0 && a.y == 0 && a.h == self.h && col.w > 0 && !boxes.is_empty())
+            .then_some(col)
+            .filter(|_| boxes.into_iter().all(inside))
+    }
+}
+
 /// Pictures shown one after the other: (PNG file, seconds shown), from time 0.
 pub type Stills = Vec<(PathBuf, f64)>;
 
@@ -315,16 +330,54 @@ pub fn span_args(
     .with_context(|| format!("writing {}", cmds.display()))?;
 
     let mut fg = String::new();
-    base_with_cursor(&mut fg, &g, fps, i_slides, i_cursor, &cmds);
+    // The right column (webcams, chat) beside a presentation area at the top-left corner is
+    // composed apart and put beside the area (xstack: a copy), so that the area's frames are
+    // smaller and nothing is blended over the whole screen.
+    let column = g.column();
+    let canvas = match column {
+        Some(_) => ScreenBox {
+            x: 0,
+            y: 0,
+            ..g.area
+        },
+        None => at(0, 0, g.w, g.h),
+    };
+    base_with_cursor(&mut fg, canvas, g.area, fps, i_slides, i_cursor, &cmds);
     let mut last = "v0".to_string();
     if let Some((f, ivals)) = inp.deskshare.filter(|(_, ivals)| !ivals.is_empty()) {
         let file = media_link(work, "deskshare", f)?;
         last = deskshare_overlays(&mut fg, last, g.area, &file, ivals, (a, b), fps);
     }
+    let bg = background();
+    // What the webcams are drawn over: the screen, or the column.
+    let mut under = match column {
+        Some(col) => {
+            match (i_chat, g.chat) {
+                // The chat panels, padded to the column, are its background.
+                (Some(i), Some(chat)) => {
+                    let _ = writeln!(
+                        fg,
+                        "[{i}:v]format=yuv420p,pad={}:{}:{}:{}:color={bg},fps={fps},tpad=stop=-1:stop_mode=clone[col];",
+                        col.w,
+                        col.h,
+                        chat.x - col.x,
+                        chat.y - col.y
+                    );
+                }
+                _ => {
+                    let _ = writeln!(fg, "color=c={bg}:s={}x{}:r={fps}[col];", col.w, col.h);
+                }
+            }
+            "col".to_string()
+        }
+        None => last.clone(),
+    };
+    let origin = column.map_or((0, 0), |c| (c.x, c.y));
     if let (Some(f), Some(cams)) = (inp.webcams, g.cams) {
         let file = media_link(work, "webcams", f)?;
         let seek = (a - 1.0).max(0.0);
         let ScreenBox { x, y, w, h } = cams;
+        let (x, y) = (x - origin.0, y - origin.1);
         // One decoding thread: ffmpeg's default (one per core, frame threads) costs more in
         // hand-overs than it saves on small webcam frames, and the runs already fill the cores.
         // Scaled before fps, which then only repeats frames.
@@ -334,18 +387,31 @@ pub fn span_args(
         );
         let _ = writeln!(
             fg,
-            "[{last}][cam]overlay=x={x}+({w}-w)/2:y={y}:eof_action=repeat[v2];"
+            "[{under}][cam]overlay=x={x}+({w}-w)/2:y={y}:eof_action=repeat[v2];"
         );
-        last = "v2".into();
+        under = "v2".into();
     }
-    if let (Some(i), Some(chat)) = (i_chat, g.chat) {
-        let _ = writeln!(fg, "[{i}:v]format=yuv420p[chat];");
-        let _ = writeln!(
-            fg,
-            "[{last}][chat]overlay=x={}:y={}:eof_action=repeat[v3];",
-            chat.x, chat.y
-        );
-        last = "v3".into();
+    match column {
+        Some(col) => {
+            let _ = writeln!(
+                fg,
+                "[{last}][{under}]xstack=inputs=2:layout=0_0|{}_{}[v3];",
+                col.x, col.y
+            );
+            last = "v3".into();
+        }
+        None => {
+            last = under;
+            if let (Some(i), Some(chat)) = (i_chat, g.chat) {
+                let _ = writeln!(fg, "[{i}:v]format=yuv420p[chat];");
+                let _ = writeln!(
+                    fg,
+                    "[{last}][chat]overlay=x={}:y={}:eof_action=repeat[v3];",
+                    chat.x, chat.y
+                );
+                last = "v3".into();
+            }
+        }
     }
     let _ = write!(fg, "[{last}]null[vout]");
     let script = work.join(format!("{name}-filter.txt"));
@@ -361,26 +427,33 @@ pub fn span_args(
     Ok(args)
 }
 
-/// The filter graph's start: the slide pictures padded to the screen at `fps` (`[base]`),
-/// with the cursor overlay moved by the sendcmd script `cmds` on top (`[v0]`).
+/// The letterbox colour as ffmpeg writes it.
+fn background() -> String {
+    format!(
+        "0x{:02x}{:02x}{:02x}",
+        BACKGROUND[0], BACKGROUND[1], BACKGROUND[2]
+    )
+}
+
+/// The filter graph's start: the slide pictures placed at `area` on the `canvas` (its size;
+/// the screen, or the area alone) at `fps` (`[base]`), with the cursor overlay moved by the
+/// sendcmd script `cmds` on top (`[v0]`).
 fn base_with_cursor(
     fg: &mut String,
-    g: &Geometry,
+    canvas: ScreenBox,
+    area: ScreenBox,
     fps: u32,
     i_slides: usize,
     i_cursor: usize,
     cmds: &Path,
 ) {
-    let bg = format!(
-        "0x{:02x}{:02x}{:02x}",
-        BACKGROUND[0], BACKGROUND[1], BACKGROUND[2]
-    );
-    let ScreenBox { x, y, .. } = g.area;
+    let bg = background();
+    let (x, y) = (area.x - canvas.x, area.y - canvas.y);
     let _ = writeln!(
         fg,
         "[{i_slides}:v]format=yuv420p,pad={w}:{h}:{x}:{y}:color={bg},fps={fps},tpad=stop=-1:stop_mode=clone[base];",
-        w = g.w,
-        h = g.h
+        w = canvas.w,
+        h = canvas.h
     );
     let cmds = cmds
         .to_string_lossy()
@@ -626,5 +699,33 @@ mod tests {
         let g = Geometry::new(&RenderOptions::default(), true);
         assert_eq!(g.area, at(0, 0, 960, 720));
         assert_eq!(g.cams, Some(at(960, 0, 320, 720)));
+    }
+
+    #[test]
+    fn the_side_column_is_composed_apart_only_beside_the_area() {
+        // Webcams right of the area: the column 320 px wide, full height.
+        let g = Geometry::new(&RenderOptions::default(), true);
+        assert_eq!(g.column(), Some(at(960, 0, 320, 720)));
+        // Nothing beside the area: no column.
+        assert_eq!(
+            Geometry::new(&RenderOptions::default(), false).column(),
+            None
+        );
+        // Webcams over the area (overlay layout): blended there, no column.
+        let o = RenderOptions {
+            layout: Layout::Overlay,
+            ..RenderOptions::default()
+        };
+        assert_eq!(Geometry::new(&o, true).column(), None);
+        // Chat beside it (with or without webcams): the column.
+        let c = RenderOptions {
+            layout: Layout::Overlay,
+            chat: true,
+            ..RenderOptions::default()
+        };
+        assert_eq!(
+            Geometry::new(&c, false).column(),
+            Some(at(960, 0, 320, 720))
+        );
     }
 }

@@ -10,8 +10,24 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const FALLBACKS: &str = "Liberation Sans, DejaVu Sans, sans-serif";
 
 /// The faces bundled with the renderer (tools/bbbmig-core/fonts/README.md): tldraw v1's
-/// script face.
-const BUNDLED: [&[u8]; 1] = [include_bytes!("../../fonts/CaveatBrush-Regular.ttf")];
+/// script face, tldraw v2's draw, sans, serif and mono faces.
+const BUNDLED: [&[u8]; 5] = [
+    include_bytes!("../../fonts/CaveatBrush-Regular.ttf"),
+    include_bytes!("../../fonts/ShantellSans-Normal-SemiBold.ttf"),
+    include_bytes!("../../fonts/IBMPlexSans-Medium.ttf"),
+    include_bytes!("../../fonts/IBMPlexSerif-Medium.ttf"),
+    include_bytes!("../../fonts/IBMPlexMono-Medium.ttf"),
+];
+
+/// The family names of the bundled faces, as tldraw's tables name them here.
+#[cfg(test)]
+const BUNDLED_FAMILIES: [&str; 5] = [
+    "Caveat Brush",
+    "Shantell Sans Normal",
+    "IBM Plex Sans",
+    "IBM Plex Serif",
+    "IBM Plex Mono",
+];
 
 /// Average advance (em) used when no font is installed.
 const ESTIMATE_EM: f64 = 0.52;
@@ -136,5 +152,28 @@ mod tests {
             styled_width("MMMM", "Arial", 10.0, false),
         );
         assert!(i > 0.0 && m > 2.5 * i, "M {m} vs i {i}");
+    }
+
+    #[test]
+    fn bundled_faces_are_found_by_their_family_names() {
+        let db = database();
+        for name in BUNDLED_FAMILIES {
+            let id = face_for(name, false).expect(name);
+            let face = db.face(id).expect(name);
+            assert!(
+                face.families.iter().any(|(f, _)| f == name),
+                "{name}: got {:?}",
+                face.families
+            );
+        }
+        // Each face has its own advances: the same text measures differently in each.
+        let widths: Vec<f64> = BUNDLED_FAMILIES
+            .iter()
+            .map(|f| (styled_width("Hello tldraw", f, 24.0, false) * 100.0).round())
+            .collect();
+        let mut distinct = widths.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert_eq!(distinct.len(), widths.len(), "{widths:?}");
     }
 }
