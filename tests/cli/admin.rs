@@ -138,6 +138,59 @@ fn pod_tools_check_their_database_privileges_and_folder_without_reading() {
         .stderr_has("ready");
 }
 
+/// The MariaDB GRANT statements of a Pod tool's man page (the lines naming `'bbbmig'@'%'`),
+/// for a database named `pod`.
+fn pod_man_grants(page: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(crate::support::root().join("man").join(page)).unwrap();
+    let grants: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("GRANT ") && l.contains("'bbbmig'@'%'"))
+        .map(|l| l.trim_end_matches(';').to_string())
+        .collect();
+    assert!(grants.len() >= 3, "{page}: {grants:?}");
+    grants
+}
+
+#[test]
+fn pod_tools_check_their_privileges_on_mariadb_too() {
+    let db = pod_db(Engine::MySql, "admin_check_my");
+    let mut c = pod::import(&db);
+    c.args(["--admin", "1"]);
+    check(c)
+        .ok()
+        .stderr_has("every privilege needed")
+        .stderr_has("ready");
+
+    // The man page's grants are enough for --check (and the check sees table grants).
+    let page = pod_man_grants("pod-import.1")
+        .iter()
+        .map(|g| {
+            g.replace(" pod.", " moodle.")
+                .replace("'bbbmig'", "'bbbmig_podcheck'")
+        })
+        .collect::<Vec<_>>();
+    let granted = moodle::grantee(&db, "bbbmig_podcheck", &page);
+    let mut c = pod::import(&granted);
+    c.args(["--admin", "1"]);
+    check(c).ok().stderr_has("every privilege needed");
+
+    // The server's read-only account: the GRANTs it lacks, named.
+    let reader = moodle::account(&db, "reader");
+    let mut c = pod::import(&reader);
+    c.args(["--admin", "1"]);
+    check(c)
+        .fails_with(2)
+        .stderr_has("GRANT INSERT ON auth_user;")
+        .stderr_has("GRANT INSERT, DELETE ON import_video_externalrecording");
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("bbb")).unwrap();
+    let mut c = pod::claim(&reader, root.path());
+    c.args(["--recorder", "1"]);
+    check(c)
+        .fails_with(2)
+        .stderr_has("GRANT INSERT ON recorder_recordingfiletreatment");
+}
+
 #[test]
 fn moodle_inform_and_bbb_record_check_without_reading() {
     let m = moodle::moodle4("admin_check_m");

@@ -291,6 +291,20 @@ fn moodle_the_grants_the_man_pages_give_are_enough() {
         inform(&reader, &[], &input)
             .fails_with(2)
             .stderr_has("lacks a privilege");
+        // --check agrees: the man page's grants (UPDATE on some columns) are ready, the
+        // reader's lack UPDATE on both tables, named as statements to run.
+        inform(&writer, &["--check"], "").ok().stderr_has("ready");
+        let (activity, course) = match engine {
+            Engine::Postgres => (
+                "\"public\".\"mdl_bigbluebuttonbn\"",
+                "\"public\".\"mdl_course\"",
+            ),
+            Engine::MySql => ("`mdl_bigbluebuttonbn`", "`mdl_course`"),
+        };
+        inform(&reader, &["--check"], "")
+            .fails_with(2)
+            .stderr_has(&format!("GRANT UPDATE ON {activity}"))
+            .stderr_has(&format!("GRANT UPDATE ON {course}"));
     }
 }
 #[test]
