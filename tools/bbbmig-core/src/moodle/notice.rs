@@ -206,41 +206,73 @@ fn plain_marker(text: &str) -> Option<(usize, Option<String>)> {
     Some((BEGIN_PLAIN.len() + end + 4, plain))
 }
 
+/// Splits a description into its own text and the entries of its notice blocks. Normally
+/// there is one block, ours; a description may hold several (an activity duplicated with
+/// its notice and noticed again, or text pasted from another one) or a garbled one: every
+/// block is taken out and their entries merged (first key wins), so that the next write
+/// leaves exactly one block and removing an entry removes it everywhere.
 fn split(intro: Option<&str>) -> Split {
     let text = intro.unwrap_or("");
-    let found = [BEGIN, BEGIN_NULL, BEGIN_PLAIN]
+    let mut own = String::new();
+    let mut first_marker = None;
+    let mut plain = None;
+    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut pos = 0;
+    while let Some((start, marker)) = [BEGIN, BEGIN_NULL, BEGIN_PLAIN]
         .iter()
-        .filter_map(|m| text.find(m).map(|i| (i, *m)))
-        .min_by_key(|(i, _)| *i);
-    let Some((start, marker)) = found else {
+        .filter_map(|m| text[pos..].find(m).map(|i| (pos + i, *m)))
+        .min_by_key(|(i, _)| *i)
+    {
+        first_marker.get_or_insert(marker);
+        let (marker_len, block_plain) = match marker {
+            BEGIN_PLAIN => match plain_marker(&text[start..]) {
+                Some((n, p)) => (n, Some(p)),
+                None => (BEGIN_PLAIN.len(), None),
+            },
+            m => (m.len(), None),
+        };
+        if plain.is_none() {
+            plain = block_plain;
+        }
+        let after_begin = start + marker_len;
+        let (body, next) = match text[after_begin..].find(END) {
+            Some(e) => (
+                &text[after_begin..after_begin + e],
+                after_begin + e + END.len(),
+            ),
+            None => (&text[after_begin..], text.len()),
+        };
+        let before = &text[pos..start];
+        own.push_str(before.strip_suffix('\n').unwrap_or(before));
+        for (key, html) in block_entries(body) {
+            if !entries.iter().any(|(k, _)| *k == key) {
+                entries.push((key, html));
+            }
+        }
+        pos = next;
+    }
+    let Some(first) = first_marker else {
         return Split {
             original: intro.map(String::from),
             plain: None,
             entries: Vec::new(),
         };
     };
-    let (marker_len, plain) = match marker {
-        BEGIN_PLAIN => match plain_marker(&text[start..]) {
-            Some((n, p)) => (n, Some(p)),
-            None => (BEGIN_PLAIN.len(), None),
-        },
-        m => (m.len(), None),
-    };
-    let after_begin = start + marker_len;
-    let (body, after) = match text[after_begin..].find(END) {
-        Some(e) => (
-            &text[after_begin..after_begin + e],
-            &text[after_begin + e + END.len()..],
-        ),
-        None => (&text[after_begin..], ""),
-    };
-    let before = &text[..start];
-    let before = before.strip_suffix('\n').unwrap_or(before);
-    let original = if marker == BEGIN_NULL && before.is_empty() && after.is_empty() {
+    own.push_str(&text[pos..]);
+    let original = if first == BEGIN_NULL && own.is_empty() {
         None
     } else {
-        Some(format!("{before}{after}"))
+        Some(own)
     };
+    Split {
+        original,
+        plain,
+        entries,
+    }
+}
+
+/// The entries `(key, html)` of one block's body, in order.
+fn block_entries(body: &str) -> Vec<(String, String)> {
     let mut entries = Vec::new();
     let mut rest = body;
     while let Some(i) = rest.find(ENTRY_OPEN) {
@@ -252,11 +284,7 @@ fn split(intro: Option<&str>) -> Split {
         entries.push((key.to_string(), r[..c].to_string()));
         rest = &r[c + ENTRY_CLOSE.len()..];
     }
-    Split {
-        original,
-        plain,
-        entries,
-    }
+    entries
 }
 
 fn join(s: &Split) -> Option<String> {
@@ -438,6 +466,36 @@ mod tests {
         assert!(render("{pod_url}", &js, Some("JavaScript:x")).is_err());
         assert!(render("{pod_url}", &js, None).is_err());
         assert!(render("{name}", &js, None).is_ok());
+    }
+
+    /// Found by `scripts/fuzz notice`: two garbled blocks before ours hid it from removal.
+    #[test]
+    fn garbled_and_repeated_blocks_never_hide_an_entry_from_removal() {
+        let garbled = "<!-- bbbmig-notice:begin plain:--div><!-- bbbmig-notice:end -->";
+        let key = entry_key("rec-1");
+        let add = [(key.clone(), "<a href=\"https://pod/\">v</a>".to_string())];
+        let first = apply(Some("<p>Intro</p>"), &[e("other", "o")], &[]).unwrap();
+        for intro in [
+            format!("m;K\0\0{garbled}[\0\0{garbled}--"),
+            // an activity duplicated with its notice, then noticed again
+            format!("{first}\n{first}"),
+        ] {
+            let added = apply(Some(&intro), &add, &[]).unwrap();
+            assert_eq!(added.matches("bbbmig-notice:begin").count(), 1, "{added}");
+            let back = apply(Some(&added), &[], std::slice::from_ref(&key));
+            assert!(
+                !entries(back.as_deref()).iter().any(|(k, _)| *k == key),
+                "{back:?}"
+            );
+        }
+        // The repeated block's entries are one: removing it leaves the teacher's text, both
+        // copies of it.
+        let twice = format!("{first}\n{first}");
+        assert_eq!(count(Some(&twice)), 1);
+        assert_eq!(
+            apply(Some(&twice), &[], &["other".to_string()]).as_deref(),
+            Some("<p>Intro</p>\n<p>Intro</p>")
+        );
     }
 
     #[test]
