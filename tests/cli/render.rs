@@ -1020,6 +1020,14 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
     // Liberation Sans 170 (151).
     let w = width(100.0, 460.0, 48.0);
     assert!((160..=178).contains(&w), "mono text {w} px wide");
+    // tldraw v2's text outline: page-coloured (#f9fafb) around the glyphs of "Plex Mono" on
+    // the #a0a0f0 quadrant; without it nothing there is lighter than the quadrant.
+    let sum = |c: [u8; 3]| c.iter().map(|v| *v as i32).sum::<i32>();
+    let lighter = (((460.0 * k) as usize)..((510.0 * k) as usize))
+        .flat_map(|y| (((100.0 * k) as usize)..((300.0 * k) as usize)).map(move |x| (x, y)))
+        .filter(|&(x, y)| sum(px(&fr, W, x as f64, y as f64)) > sum(hex("#a0a0f0")) + 60)
+        .count();
+    assert!(lighter >= 40, "no text outline: {lighter} light pixels");
     // The note: 200 page px square at (800,80), yellow (black notes are) under the page's
     // 28 % scrim, the text centred, a shadow below its bottom edge.
     let (x, y) = (900.0 * k, 120.0 * k);
@@ -1036,7 +1044,6 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
     );
     // (tldraw's shadow is small: 1 px down, 2-3 px of blur; its darkest row is the one
     // under the note's edge at page y 280, screen 248.9.)
-    let sum = |c: [u8; 3]| c.iter().map(|v| *v as i32).sum::<i32>();
     let (below, away) = (px(&fr, W, x, 250.0), px(&fr, W, x, 300.0 * k));
     assert!(
         sum(below) < sum(away) - 15,

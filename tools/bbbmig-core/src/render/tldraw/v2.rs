@@ -97,6 +97,20 @@ fn label(text: &str, w: f64, h: f64, b: TextBox, valign: &str) -> String {
     text_lines(&lines, &TextBox { y, ..b })
 }
 
+/// Text drawn with tldraw v2's text outline: its CSS `text-shadow` puts six copies of the
+/// text in the page colour 1 page px around it (`--tl-text-outline`, for text shapes and
+/// geo and arrow labels, not for notes), drawn here as a page-coloured stroke under the fill.
+fn outlined(text_svg: String) -> String {
+    format!(
+        "<g stroke=\"{PAGE}\" stroke-width=\"{}\" stroke-linejoin=\"round\" paint-order=\"stroke\">{text_svg}</g>",
+        2.0 * TEXT_OUTLINE
+    )
+}
+
+/// How far (page px) tldraw v2's text outline reaches around the glyphs
+/// (`min(0.5, 1 / zoom) * 2px` at the player's zooms below 2).
+const TEXT_OUTLINE: f64 = 1.0;
+
 /// The paragraphs of a shape's text.
 fn paragraphs(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
@@ -317,7 +331,7 @@ impl V2Props {
                 align: align_v2(&self.align),
                 ..self.text_box(self.label_size(), color_v2(&self.label_color))
             };
-            s.push_str(&label(&self.text, w, h, b, &self.vertical_align));
+            s.push_str(&outlined(label(&self.text, w, h, b, &self.vertical_align)));
         }
         s
     }
@@ -375,7 +389,7 @@ impl V2Props {
         format!(
             "<g transform=\"scale({})\">{}</g>",
             self.scale,
-            text_lines(&lines, &b)
+            outlined(text_lines(&lines, &b))
         )
     }
 
