@@ -917,9 +917,15 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
         "triangle fill {:?}",
         px(&fr, W, x, y)
     );
-    // The bent arrow passes through its bend point.
-    let (x, y) = at(530.0, 320.0);
+    // The bent arrow passes through its bend point moved as tldraw moves it: by the top-left
+    // corner of its arc's bounds (the handles put the arc's top 20 page px below its point).
+    let (x, y) = at(530.0, 340.0);
     assert!(near(&fr, W, H, x, y, 4, hex("#ff9433")), "bent arrow");
+    let (x, y) = at(530.0, 320.0);
+    assert!(
+        !near(&fr, W, H, x, y, 4, hex("#ff9433")),
+        "bent arrow not moved by its bounds' corner"
+    );
     // Sticky note: tldraw's yellow (45 % towards #fafafa), a shadow below it, the text
     // centred in the note.
     let (x, y) = at(1220.0, 480.0);
