@@ -1071,6 +1071,44 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
 }
 
 #[test]
+fn render_tldraw_v2_every_shape_kind_undo_and_zooms() {
+    // The same fixture from 5.5 s: a pen stroke, ellipse, triangle, straight and bent arrows,
+    // a rectangle undone, zooms 2x and 4x (see its README). Page → screen x 0.8/0.9.
+    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
+    let k = 0.8 / 0.9;
+    let at = |x: f64, y: f64| (x * k, y * k);
+    let fr = frame(&out, 10.0);
+    let shown = |fr: &[u8], (x, y): (f64, f64), c: &str| near(fr, W, H, x, y, 3, hex(c));
+    assert!(shown(&fr, at(500.0, 170.0), "#e03131"), "pen stroke");
+    assert!(shown(&fr, at(420.0, 300.0), "#099268"), "ellipse");
+    let (x, y) = at(710.0, 310.0);
+    assert!(
+        close(px(&fr, W, x, y), hex("#ecdcf2"), 12),
+        "triangle fill {:?}",
+        px(&fr, W, x, y)
+    );
+    assert!(shown(&fr, at(250.0, 600.0), "#1d1d1d"), "straight arrow");
+    // Bent by -100 px: through the point 100 px above the middle of its chord.
+    assert!(shown(&fr, at(600.0, 600.0), "#f76707"), "bent arrow");
+    // The rectangle drawn at 8 s is undone at 9.5 s.
+    assert!(
+        shown(&frame(&out, 8.5), at(1280.0, 100.0), "#e03131"),
+        "rectangle"
+    );
+    assert!(
+        !shown(&fr, at(1280.0, 100.0), "#e03131"),
+        "undone rectangle"
+    );
+    // 4x onto the note at 14 s: the note fills the screen around its text.
+    let fr = frame(&out, 15.0);
+    assert!(
+        close(px(&fr, W, 400.0, 200.0), hex("#fdd09d"), 10),
+        "zoomed note {:?}",
+        px(&fr, W, 400.0, 200.0)
+    );
+}
+
+#[test]
 fn render_refuses_a_recording_with_missing_or_corrupt_required_files() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");
