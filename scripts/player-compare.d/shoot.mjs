@@ -80,6 +80,19 @@ const context = await chromium.launchPersistentContext(profile, {
   deviceScaleFactor: 1,
 });
 
+// BBB 3.0 (tldraw v2) recordings: the player loads tldraw's fonts (and icons, translations) from
+// https://unpkg.com/@bigbluebutton/assets@VERSION/...; without them it shows "Could not load assets".
+// Chromium runs offline here, so they are answered from tldraw's own asset package of the same
+// generation (@tldraw/assets 2.0.0-alpha.19, in node_modules: npm has no @bigbluebutton/assets);
+// anything it lacks is a 404.
+const tldrawAssets = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules', '@tldraw', 'assets');
+await context.route(/^https:\/\/unpkg\.com\/@bigbluebutton\/assets@[^/]+\//, route => {
+  const rel = decodeURIComponent(new URL(route.request().url()).pathname).replace(/^\/@bigbluebutton\/assets@[^/]+\//, '');
+  const file = path.join(tldrawAssets, rel);
+  if (rel.includes('..') || !fs.existsSync(file) || !fs.statSync(file).isFile()) return route.fulfill({ status: 404 });
+  return route.fulfill({ path: file, contentType: TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream' });
+});
+
 // The content rectangle in CSS pixels: the fitted viewBox of the classic SVG presentation,
 // or the sized box tldraw (v1, v2) recordings get; plus the aspect of what is shown.
 function contentRect() {
@@ -115,17 +128,22 @@ const settle = Number(process.env.SETTLE_MS || 1500);
 // over the content.
 await page.addStyleTag({ content: '.vjs-big-play-button, .vjs-loading-spinner, .vjs-control-bar { display: none !important; }' });
 await page.mouse.move(0, 0);
+// Seek the player's media element (what its own seek bar does) and wait for "seeked":
+// the player then redraws the presentation for that time.
+const seek = t => page.evaluate(t => new Promise(resolve => {
+  const v = document.querySelector('video');
+  v.pause();
+  const done = () => { v.removeEventListener('seeked', done); resolve(); };
+  v.addEventListener('seeked', done);
+  v.currentTime = t;
+}), t);
+// A warm-up seek, not shot: tldraw v2 recordings show the BBB logo until the editor has loaded
+// its fonts, which the first settle did not always cover.
+await seek(Number(timeArgs[0]));
+await page.waitForTimeout(2 * settle);
 for (const arg of timeArgs) {
   const t = Number(arg);
-  // Seek the player's media element (what its own seek bar does) and wait for "seeked":
-  // the player then redraws the presentation for that time.
-  await page.evaluate(t => new Promise(resolve => {
-    const v = document.querySelector('video');
-    v.pause();
-    const done = () => { v.removeEventListener('seeked', done); resolve(); };
-    v.addEventListener('seeked', done);
-    v.currentTime = t;
-  }), t);
+  await seek(t);
   await page.waitForTimeout(settle);
   await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
   const rect = await page.evaluate(contentRect);

@@ -917,9 +917,15 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
         "triangle fill {:?}",
         px(&fr, W, x, y)
     );
-    // The bent arrow passes through its bend point.
-    let (x, y) = at(530.0, 320.0);
+    // The bent arrow passes through its bend point moved as tldraw moves it: by the top-left
+    // corner of its arc's bounds (the handles put the arc's top 20 page px below its point).
+    let (x, y) = at(530.0, 340.0);
     assert!(near(&fr, W, H, x, y, 4, hex("#ff9433")), "bent arrow");
+    let (x, y) = at(530.0, 320.0);
+    assert!(
+        !near(&fr, W, H, x, y, 4, hex("#ff9433")),
+        "bent arrow not moved by its bounds' corner"
+    );
     // Sticky note: tldraw's yellow (45 % towards #fafafa), a shadow below it, the text
     // centred in the note.
     let (x, y) = at(1220.0, 480.0);
@@ -1020,6 +1026,14 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
     // Liberation Sans 170 (151).
     let w = width(100.0, 460.0, 48.0);
     assert!((160..=178).contains(&w), "mono text {w} px wide");
+    // tldraw v2's text outline: page-coloured (#f9fafb) around the glyphs of "Plex Mono" on
+    // the #a0a0f0 quadrant; without it nothing there is lighter than the quadrant.
+    let sum = |c: [u8; 3]| c.iter().map(|v| *v as i32).sum::<i32>();
+    let lighter = (((460.0 * k) as usize)..((510.0 * k) as usize))
+        .flat_map(|y| (((100.0 * k) as usize)..((300.0 * k) as usize)).map(move |x| (x, y)))
+        .filter(|&(x, y)| sum(px(&fr, W, x as f64, y as f64)) > sum(hex("#a0a0f0")) + 60)
+        .count();
+    assert!(lighter >= 40, "no text outline: {lighter} light pixels");
     // The note: 200 page px square at (800,80), yellow (black notes are) under the page's
     // 28 % scrim, the text centred, a shadow below its bottom edge.
     let (x, y) = (900.0 * k, 120.0 * k);
@@ -1036,7 +1050,6 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
     );
     // (tldraw's shadow is small: 1 px down, 2-3 px of blur; its darkest row is the one
     // under the note's edge at page y 280, screen 248.9.)
-    let sum = |c: [u8; 3]| c.iter().map(|v| *v as i32).sum::<i32>();
     let (below, away) = (px(&fr, W, x, 250.0), px(&fr, W, x, 300.0 * k));
     assert!(
         sum(below) < sum(away) - 15,
@@ -1054,6 +1067,44 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
     assert!(
         ((a + b) as f64 / 2.0 - 960.0 * k).abs() < 4.0,
         "label not centred: {a}-{b}"
+    );
+}
+
+#[test]
+fn render_tldraw_v2_every_shape_kind_undo_and_zooms() {
+    // The same fixture from 5.5 s: a pen stroke, ellipse, triangle, straight and bent arrows,
+    // a rectangle undone, zooms 2x and 4x (see its README). Page → screen x 0.8/0.9.
+    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
+    let k = 0.8 / 0.9;
+    let at = |x: f64, y: f64| (x * k, y * k);
+    let fr = frame(&out, 10.0);
+    let shown = |fr: &[u8], (x, y): (f64, f64), c: &str| near(fr, W, H, x, y, 3, hex(c));
+    assert!(shown(&fr, at(500.0, 170.0), "#e03131"), "pen stroke");
+    assert!(shown(&fr, at(420.0, 300.0), "#099268"), "ellipse");
+    let (x, y) = at(710.0, 310.0);
+    assert!(
+        close(px(&fr, W, x, y), hex("#ecdcf2"), 12),
+        "triangle fill {:?}",
+        px(&fr, W, x, y)
+    );
+    assert!(shown(&fr, at(250.0, 600.0), "#1d1d1d"), "straight arrow");
+    // Bent by -100 px: through the point 100 px above the middle of its chord.
+    assert!(shown(&fr, at(600.0, 600.0), "#f76707"), "bent arrow");
+    // The rectangle drawn at 8 s is undone at 9.5 s.
+    assert!(
+        shown(&frame(&out, 8.5), at(1280.0, 100.0), "#e03131"),
+        "rectangle"
+    );
+    assert!(
+        !shown(&fr, at(1280.0, 100.0), "#e03131"),
+        "undone rectangle"
+    );
+    // 4x onto the note at 14 s: the note fills the screen around its text.
+    let fr = frame(&out, 15.0);
+    assert!(
+        close(px(&fr, W, 400.0, 200.0), hex("#fdd09d"), 10),
+        "zoomed note {:?}",
+        px(&fr, W, 400.0, 200.0)
     );
 }
 

@@ -204,10 +204,9 @@ fn arrow(a: (f64, f64), b: (f64, f64), mid: Option<(f64, f64)>, sw: f64, stroke:
     )
 }
 
-/// The SVG path of the circular arc from `a` through `m` to `b`, and the unit direction it
-/// arrives at `b` in; None when the three points are (nearly) on one line.
-fn arc(a: (f64, f64), m: (f64, f64), b: (f64, f64)) -> Option<(String, (f64, f64))> {
-    use std::f64::consts::TAU;
+/// The centre and radius of the circle through `a`, `m` and `b`; None when they are
+/// (nearly) on one line.
+fn circle(a: (f64, f64), m: (f64, f64), b: (f64, f64)) -> Option<((f64, f64), f64)> {
     let d = 2.0 * (a.0 * (m.1 - b.1) + m.0 * (b.1 - a.1) + b.0 * (a.1 - m.1));
     if d.abs() < 1e-6 {
         return None;
@@ -217,7 +216,14 @@ fn arc(a: (f64, f64), m: (f64, f64), b: (f64, f64)) -> Option<(String, (f64, f64
         (sq(a) * (m.1 - b.1) + sq(m) * (b.1 - a.1) + sq(b) * (a.1 - m.1)) / d,
         (sq(a) * (b.0 - m.0) + sq(m) * (a.0 - b.0) + sq(b) * (m.0 - a.0)) / d,
     );
-    let r = (a.0 - c.0).hypot(a.1 - c.1);
+    Some((c, (a.0 - c.0).hypot(a.1 - c.1)))
+}
+
+/// The SVG path of the circular arc from `a` through `m` to `b`, and the unit direction it
+/// arrives at `b` in; None when the three points are (nearly) on one line.
+fn arc(a: (f64, f64), m: (f64, f64), b: (f64, f64)) -> Option<(String, (f64, f64))> {
+    use std::f64::consts::TAU;
+    let (c, r) = circle(a, m, b)?;
     let angle = |p: (f64, f64)| (p.1 - c.1).atan2(p.0 - c.0);
     let (ta, tm, tb) = (angle(a), angle(m), angle(b));
     // Going from a with growing angles (clockwise on screen), is m met before b?

@@ -3,7 +3,7 @@
 
 use super::super::freehand;
 use super::super::svg::{Align, TextBox, text_block, text_lines};
-use super::{arrow, mix, pair, polyline, rounded_rect, stroke_attrs};
+use super::{arrow, circle, mix, pair, polyline, rounded_rect, stroke_attrs};
 use serde::Deserialize;
 
 /// tldraw v1's base colours (its `ColorStyle` table).
@@ -291,7 +291,14 @@ impl V1Shape {
                 let len = (b.0 - a.0).hypot(b.1 - a.1);
                 let stroke = stroke_attrs(&color, plain, "solid")
                     + &perfect_dash(len, sw * 1.618, dash, 2, false);
-                arrow(a, b, point(&hd.bend), plain, &stroke)
+                let bend = point(&hd.bend);
+                let line = arrow(a, b, bend, plain, &stroke);
+                let (x, y) = arc_origin(a, bend.unwrap_or(a), b);
+                if x == 0.0 && y == 0.0 {
+                    line
+                } else {
+                    format!("<g transform=\"translate({x} {y})\">{line}</g>")
+                }
             }
             "text" => {
                 let fs = match st.size.as_str() {
@@ -401,9 +408,53 @@ fn note_shadow(w: f64, h: f64) -> String {
     )
 }
 
+/// Where tldraw v1 puts a v1 arrow's local origin: the top-left corner of the bounds of its
+/// arc (`getArcPoints`: start and end, or twenty points along the arc from start to end the
+/// short way round), as its container is placed at the bounds and the arrow drawn in it in
+/// local coordinates. tldraw keeps that corner at 0,0 when an arrow is edited, but handles
+/// written otherwise are drawn shifted by it, and so are they here.
+fn arc_origin(a: (f64, f64), bend: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let med = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let straight = (bend.0 - med.0).powi(2) + (bend.1 - med.1).powi(2) <= 4.0;
+    let points: Vec<(f64, f64)> = match circle(a, bend, b).filter(|_| !straight) {
+        None => vec![a, b],
+        Some((c, r)) => {
+            use std::f64::consts::TAU;
+            let angle = |p: (f64, f64)| (p.1 - c.1).atan2(p.0 - c.0);
+            let (from, to) = (angle(a), angle(b));
+            // tldraw's lerpAngles: the shortest way from one angle to the other.
+            let da = (to - from) % TAU;
+            let short = (2.0 * da) % TAU - da;
+            (0..20)
+                .map(|i| {
+                    let t = from + short * f64::from(i) / 19.0;
+                    (c.0 + t.cos() * r, c.1 + t.sin() * r)
+                })
+                .collect()
+        }
+    };
+    let min = |f: fn(&(f64, f64)) -> f64| points.iter().map(f).fold(f64::INFINITY, f64::min);
+    // To a thousandth: a corner computed at 0,0 moves nothing.
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+    (round(min(|p| p.0)), round(min(|p| p.1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v1_arrow_origin_is_its_arcs_top_left_corner() {
+        // Bent: the arc's top is the bend point, 20 below the handles' origin (tldraw's
+        // twenty points miss it by 0.3).
+        let (x, y) = arc_origin((0.0, 120.0), (150.0, 20.0), (300.0, 120.0));
+        assert!(x.abs() < 1e-9 && (20.2..20.4).contains(&y), "{x} {y}");
+        // Straight (bend within 2 px of the middle): the handles' own corner.
+        assert_eq!(
+            arc_origin((10.0, 5.0), (60.0, 55.0), (110.0, 105.0)),
+            (10.0, 5.0)
+        );
+    }
 
     #[test]
     fn v1_draw_becomes_a_path_at_its_point() {

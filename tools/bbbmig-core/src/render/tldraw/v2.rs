@@ -1,8 +1,8 @@
 //! tldraw v2 `TLShape`s (BBB 3.0) to SVG: its colour and size tables, geo shapes, lines,
 //! arrows, pen strokes, text and sticky notes.
 
-use super::super::fonts;
 use super::super::svg::{Align, TextBox, text_lines, wrap};
+use super::super::{fonts, freehand};
 use super::{arrow, dash, geo, polyline, stroke_attrs};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -97,6 +97,20 @@ fn label(text: &str, w: f64, h: f64, b: TextBox, valign: &str) -> String {
     text_lines(&lines, &TextBox { y, ..b })
 }
 
+/// Text drawn with tldraw v2's text outline: its CSS `text-shadow` puts six copies of the
+/// text in the page colour 1 page px around it (`--tl-text-outline`, for text shapes and
+/// geo and arrow labels, not for notes), drawn here as a page-coloured stroke under the fill.
+fn outlined(text_svg: String) -> String {
+    format!(
+        "<g stroke=\"{PAGE}\" stroke-width=\"{}\" stroke-linejoin=\"round\" paint-order=\"stroke\">{text_svg}</g>",
+        2.0 * TEXT_OUTLINE
+    )
+}
+
+/// How far (page px) tldraw v2's text outline reaches around the glyphs
+/// (`min(0.5, 1 / zoom) * 2px` at the player's zooms below 2).
+const TEXT_OUTLINE: f64 = 1.0;
+
 /// The paragraphs of a shape's text.
 fn paragraphs(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
@@ -160,6 +174,7 @@ struct V2Props {
     geo: String,
     text: String,
     segments: Option<Vec<V2Segment>>,
+    is_pen: bool,
     points: Option<V2Points>,
     start: Option<Xy>,
     end: Option<Xy>,
@@ -185,6 +200,7 @@ impl Default for V2Props {
             geo: "rectangle".into(),
             text: String::new(),
             segments: None,
+            is_pen: false,
             points: None,
             start: None,
             end: None,
@@ -284,8 +300,48 @@ impl V2Shape {
 }
 
 impl V2Props {
+    /// A `dash: draw` stroke as tldraw v2 draws it: a filled variable-width outline of all
+    /// its segments' points (perfect-freehand, with its settings for mouse input, simulated
+    /// pressure, or for pens; pen pressures are not kept here, 0.5 is used).
+    fn ink(&self, color: &str, sw: f64) -> Option<String> {
+        let pts: Vec<(f64, f64, f64)> = self
+            .segments
+            .as_ref()?
+            .iter()
+            .filter_map(|seg| seg.points.as_ref())
+            .flatten()
+            .map(|p| (p.x, p.y, 0.5))
+            .collect();
+        let o = if self.is_pen {
+            freehand::Options {
+                size: 1.0 + sw * 1.2,
+                thinning: 0.62,
+                streamline: 0.62,
+                smoothing: 0.62,
+                simulate_pressure: false,
+                sine_easing: false,
+            }
+        } else {
+            freehand::Options {
+                size: 1.0 + sw,
+                thinning: 0.5,
+                streamline: 0.62 + (1.0 + sw) / 8.0 * 0.06,
+                smoothing: 0.62,
+                simulate_pressure: true,
+                sine_easing: true,
+            }
+        };
+        Some(format!(
+            "<path d=\"{}\" fill=\"{color}\"/>",
+            freehand::svg_path(&freehand::outline(&pts, &o))
+        ))
+    }
+
     /// A draw stroke, or a highlighter's (four times wider, see-through).
     fn freehand(&self, highlighter: bool, color: &str, sw: f64) -> Option<String> {
+        if !highlighter && self.dash == "draw" {
+            return self.ink(color, sw);
+        }
         let mut d = String::new();
         for seg in self.segments.as_ref()? {
             let pts: Vec<(f64, f64)> = seg.points.as_ref()?.iter().map(|p| p.pair()).collect();
@@ -317,7 +373,7 @@ impl V2Props {
                 align: align_v2(&self.align),
                 ..self.text_box(self.label_size(), color_v2(&self.label_color))
             };
-            s.push_str(&label(&self.text, w, h, b, &self.vertical_align));
+            s.push_str(&outlined(label(&self.text, w, h, b, &self.vertical_align)));
         }
         s
     }
@@ -375,7 +431,7 @@ impl V2Props {
         format!(
             "<g transform=\"scale({})\">{}</g>",
             self.scale,
-            text_lines(&lines, &b)
+            outlined(text_lines(&lines, &b))
         )
     }
 
@@ -407,6 +463,19 @@ impl V2Props {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v2_draw_stroke_is_a_filled_outline_like_tldraws_ink() {
+        let d: V2Shape = serde_json::from_str(r#"{"type":"draw","x":0,"y":0,"props":{"color":"red","size":"m","dash":"draw","segments":[{"type":"free","points":[{"x":0,"y":0,"z":0.5},{"x":40,"y":10,"z":0.5},{"x":80,"y":0,"z":0.5}]}]}}"#).unwrap();
+        let s = d.svg().unwrap();
+        assert!(
+            s.contains("fill=\"#e03131\"") && !s.contains("stroke="),
+            "{s}"
+        );
+        // Other dashes stay a stroked line.
+        let d: V2Shape = serde_json::from_str(r#"{"type":"draw","x":0,"y":0,"props":{"color":"red","dash":"solid","segments":[{"type":"free","points":[{"x":0,"y":0},{"x":40,"y":10}]}]}}"#).unwrap();
+        assert!(d.svg().unwrap().contains("stroke=\"#e03131\""));
+    }
 
     #[test]
     fn v2_geo_rectangle_has_its_size() {
