@@ -222,6 +222,12 @@ fn mark_done_fails_records_it_cannot_recognise_and_refuses_claim_options() {
     )
     .fails_with(2)
     .stderr_has("cannot be used with");
+    // The read-only modes have no pre-flight: --check is refused, not ignored.
+    for mode in ["--mark-done", "--list-recorders"] {
+        run(pod_claim(&db.conninfo, &[mode, "--check"]), "")
+            .fails_with(2)
+            .stderr_has("cannot be used with '--check'");
+    }
     run(pod_claim(&db.conninfo, &[]), "")
         .fails_with(2)
         .stderr_has("--recorder");

@@ -34,10 +34,10 @@ struct Args {
     /// external recording; --mark-done=claimed or =imported: only that); bbb-record and
     /// pod-claim then skip it.
     #[arg(long, value_name = "WHAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "any",
-          conflicts_with_all = ["recorder", "copy", "dry_run", "list_recorders"])]
+          conflicts_with_all = ["recorder", "copy", "dry_run", "list_recorders", "check"])]
     mark_done: Option<done::Look>,
     /// Read only: print Pod's sites, recorders (with their folders) and administrators.
-    #[arg(long, conflicts_with_all = ["recorder", "copy", "dry_run"])]
+    #[arg(long, conflicts_with_all = ["recorder", "copy", "dry_run", "check"])]
     list_recorders: bool,
     /// Pod's DEFAULT_RECORDER_PATH, spelled as in Pod's settings.
     #[arg(long, value_name = "DIR", default_value = "/data/ftp-pod/ftp/")]
