@@ -1109,6 +1109,32 @@ fn render_tldraw_v2_every_shape_kind_undo_and_zooms() {
 }
 
 #[test]
+fn render_tldraw_v2_draw_rectangle_has_round_hand_drawn_corners() {
+    // The red `dash: draw` rectangle at (1180,100), 200x150 page px, shown 8-9.5 s. tldraw v2
+    // rounds a hand-drawn polygon's corners (by 2 stroke widths, 7 page px): its very corner
+    // stays the green quadrant's, where a plain stroke's round join (1.75 px) covered it.
+    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
+    let k = 0.8 / 0.9;
+    let fr = frame(&out, 8.5);
+    let red = hex("#e03131");
+    let reddish = |x: f64, y: f64| {
+        let c = px(&fr, W, x * k, y * k);
+        (c[0] as i32 - c[1] as i32) > 40
+    };
+    // The top edge is drawn...
+    assert!(near(&fr, W, H, 1280.0 * k, 100.0 * k, 3, red), "top edge");
+    // ...but not the square corner: no red in the page px just outside and on it.
+    let corner: Vec<(f64, f64)> = [(1178.5, 98.5), (1179.5, 99.5), (1180.0, 100.0)].to_vec();
+    for (x, y) in corner {
+        assert!(
+            !reddish(x, y),
+            "corner ({x},{y}) inked: {:?}",
+            px(&fr, W, x * k, y * k)
+        );
+    }
+}
+
+#[test]
 fn render_refuses_a_recording_with_missing_or_corrupt_required_files() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");

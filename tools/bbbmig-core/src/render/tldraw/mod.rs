@@ -6,6 +6,7 @@
 //! `v1` reads tldraw v1 `TDShape`s, `v2` tldraw v2 `TLShape`s; this file reads the file and
 //! holds what both draw alike (strokes, dashes, outlines, arrows).
 
+mod inky;
 mod v1;
 mod v2;
 

@@ -3,7 +3,7 @@
 
 use super::super::svg::{Align, TextBox, text_lines, wrap};
 use super::super::{fonts, freehand};
-use super::{arrow, dash, geo, polyline, stroke_attrs};
+use super::{arrow, dash, geo, inky, polyline, stroke_attrs};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -132,6 +132,7 @@ pub(super) fn bend_point(a: (f64, f64), b: (f64, f64), bend: f64) -> Option<(f64
 #[derive(Deserialize)]
 #[serde(default)]
 pub(super) struct V2Shape {
+    id: String,
     #[serde(rename = "type")]
     kind: String,
     x: f64,
@@ -144,6 +145,7 @@ pub(super) struct V2Shape {
 impl Default for V2Shape {
     fn default() -> Self {
         V2Shape {
+            id: String::new(),
             kind: String::new(),
             x: 0.0,
             y: 0.0,
@@ -275,7 +277,7 @@ impl V2Shape {
         } * p.scale;
         let body = match kind {
             "draw" | "highlighter" => p.freehand(kind == "highlighter", color, sw)?,
-            "geo" => p.geo_shape(color, sw),
+            "geo" => p.geo_shape(&self.id, color, sw),
             "line" => format!(
                 "<path d=\"{}\" fill=\"none\" {}/>",
                 polyline(&p.points.as_ref()?.ordered()),
@@ -360,14 +362,24 @@ impl V2Props {
 
     /// A geometric shape with its label (tldraw's label sizes, in the shape's font, placed
     /// by its alignment inside a 16 px padding).
-    fn geo_shape(&self, color: &str, sw: f64) -> String {
+    fn geo_shape(&self, id: &str, color: &str, sw: f64) -> String {
         let (w, h) = (self.w, self.h + self.grow_y);
-        let mut s = format!(
-            "<path d=\"{}\" {} {}/>",
-            geo(&self.geo, w, h),
-            fill_attr(&self.fill, &self.color),
-            stroke_attrs(color, sw, &self.dash)
-        );
+        let corners = inky::outline(&self.geo, w.max(1.0), h.max(1.0));
+        let mut s = match corners {
+            Some(o) if self.dash == "draw" => {
+                let (fill, stroke) = inky::polygon(id, &o, sw);
+                format!(
+                    "<path d=\"{fill}\" {} stroke=\"none\"/><path d=\"{stroke}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{sw}\"/>",
+                    fill_attr(&self.fill, &self.color)
+                )
+            }
+            _ => format!(
+                "<path d=\"{}\" {} {}/>",
+                geo(&self.geo, w, h),
+                fill_attr(&self.fill, &self.color),
+                stroke_attrs(color, sw, &self.dash)
+            ),
+        };
         if !self.text.is_empty() {
             let b = TextBox {
                 align: align_v2(&self.align),
@@ -479,10 +491,17 @@ mod tests {
 
     #[test]
     fn v2_geo_rectangle_has_its_size() {
-        let d: V2Shape = serde_json::from_str(r#"{"id":"shape:a","type":"geo","x":10,"y":20,"props":{"geo":"rectangle","w":30,"h":40,"color":"blue"}}"#).unwrap();
+        let d: V2Shape = serde_json::from_str(r#"{"id":"shape:a","type":"geo","x":10,"y":20,"props":{"geo":"rectangle","w":30,"h":40,"color":"blue","dash":"solid"}}"#).unwrap();
         let s = d.svg().unwrap();
         assert!(s.contains("L30 40") && s.contains("#4263eb"), "{s}");
         assert!(s.contains("fill=\"none\" stroke=\"#4263eb\""), "{s}");
+        // `draw` (the default dash): tldraw's hand-drawn outline, two rounded laps.
+        let d: V2Shape = serde_json::from_str(
+            r#"{"id":"shape:a","type":"geo","props":{"geo":"rectangle","w":30,"h":40}}"#,
+        )
+        .unwrap();
+        let s = d.svg().unwrap();
+        assert_eq!(s.matches('Q').count(), 4 + 8, "{s}");
     }
 
     #[test]
