@@ -99,6 +99,28 @@ pub fn styled_width(text: &str, family: &str, size: f64, bold: bool) -> f64 {
         * size
 }
 
+/// Width of `text` at `size` px as a browser sets it in the face resvg picks for `family`
+/// (regular or bold): shaped with the face's default features (kerning, ligatures), so
+/// narrower than [`styled_width`]'s sum of plain advances where pairs are kerned; falls
+/// back to that sum when the face cannot be shaped or no font is installed.
+pub fn shaped_width(text: &str, family: &str, size: f64, bold: bool) -> f64 {
+    let shaped = face_for(family, bold).and_then(|id| {
+        database().with_face_data(id, |data, index| {
+            let face = rustybuzz::Face::from_slice(data, index)?;
+            let mut buf = rustybuzz::UnicodeBuffer::new();
+            buf.push_str(text);
+            let glyphs = rustybuzz::shape(&face, &[], buf);
+            let units: i64 = glyphs
+                .glyph_positions()
+                .iter()
+                .map(|p| i64::from(p.x_advance))
+                .sum();
+            Some(units as f64 / f64::from(face.units_per_em()) * size)
+        })?
+    });
+    shaped.unwrap_or_else(|| styled_width(text, family, size, bold))
+}
+
 /// Where the first baseline sits below a line's top, and the distance between lines, for
 /// `family` at `size` px as a browser lays out `line-height: normal` (None) or a line
 /// height of `lh` em: the face's ascent, descent and line gap each rounded to whole pixels,
@@ -152,6 +174,22 @@ mod tests {
             styled_width("MMMM", "Arial", 10.0, false),
         );
         assert!(i > 0.0 && m > 2.5 * i, "M {m} vs i {i}");
+    }
+
+    #[test]
+    fn shaped_widths_are_kerned() {
+        // "AV" is kerned tighter in IBM Plex Sans than its two advances; a lone letter is
+        // its advance.
+        let (shaped, plain) = (
+            shaped_width("AV", "IBM Plex Sans", 100.0, false),
+            styled_width("AV", "IBM Plex Sans", 100.0, false),
+        );
+        assert!(shaped < plain - 1.0, "AV {shaped} vs {plain}");
+        let (a, b) = (
+            shaped_width("A", "IBM Plex Sans", 100.0, false),
+            styled_width("A", "IBM Plex Sans", 100.0, false),
+        );
+        assert!((a - b).abs() < 1e-9, "A {a} vs {b}");
     }
 
     #[test]

@@ -409,7 +409,7 @@ impl V2Props {
     }
 
     /// A text (tldraw's text sizes, scaled from its top-left corner; as wide as its longest
-    /// line, or wrapped in its width when not auto-sized), or a sticky note.
+    /// line and 1 px, or wrapped in its width when not auto-sized), or a sticky note.
     fn text_shape(&self, note: bool, color: &str) -> String {
         if note {
             return self.note();
@@ -427,13 +427,16 @@ impl V2Props {
             ..b
         };
         let lines = wrap(&paragraphs(&self.text), &b);
+        // tldraw sizes an auto-sized text to the browser's (kerned) width of its longest
+        // line plus 1 px, 16 px at least; the lines are aligned in that box.
         let w = if fixed {
             self.w
         } else {
-            lines
+            let widest = lines
                 .iter()
-                .map(|l| fonts::styled_width(l, b.family, fs, false))
-                .fold(0.0, f64::max)
+                .map(|l| fonts::shaped_width(l, b.family, fs, false))
+                .fold(0.0, f64::max);
+            (widest + 1.0).max(16.0)
         };
         let b = TextBox {
             w,
@@ -502,6 +505,47 @@ mod tests {
         .unwrap();
         let s = d.svg().unwrap();
         assert_eq!(s.matches('Q').count(), 4 + 8, "{s}");
+    }
+
+    /// The first column (page px, 1/4 px steps) where a shape drawn at 4x on white has ink
+    /// darker than mid-grey.
+    fn first_ink_column(shape: &V2Shape) -> f64 {
+        use resvg::tiny_skia::{Pixmap, Transform};
+        let svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" height=\"60\"><rect width=\"300\" height=\"60\" fill=\"#fff\"/>{}</svg>",
+            shape.svg().unwrap()
+        );
+        let tree = resvg::usvg::Tree::from_str(&svg, &crate::render::svg::svg_options()).unwrap();
+        let mut pm = Pixmap::new(1200, 240).unwrap();
+        resvg::render(&tree, Transform::from_scale(4.0, 4.0), &mut pm.as_mut());
+        let px = pm.data();
+        let x = (0..1200)
+            .find(|&x| (0..240).any(|y| px[(y * 1200 + x) * 4] < 128))
+            .expect("no ink");
+        x as f64 / 4.0
+    }
+
+    #[test]
+    fn v2_auto_sized_middle_text_is_centred_in_its_kerned_width_and_1_px() {
+        // The player's "Hello tldraw" (Shantell Sans, 24 px, centred) sat 1.1 screen px left
+        // of ours: tldraw sizes the box to the browser's kerned width + 1 px, ours was the
+        // sum of unkerned advances. Centred in that box, the text starts 0.5 px right of
+        // where it starts left-aligned.
+        let text = |align: &str| -> V2Shape {
+            serde_json::from_str(&format!(
+                r#"{{"type":"text","x":10,"y":10,"props":{{"text":"Hello tldraw","font":"draw","size":"m","align":"{align}","autoSize":true}}}}"#
+            ))
+            .unwrap()
+        };
+        let (start, middle) = (
+            first_ink_column(&text("start")),
+            first_ink_column(&text("middle")),
+        );
+        assert!(
+            (middle - start - 0.5).abs() <= 0.25,
+            "centred text starts {} px right of the left-aligned one",
+            middle - start
+        );
     }
 
     #[test]
