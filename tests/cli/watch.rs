@@ -87,7 +87,10 @@ fn watch_record_status_line_shows_each_phase_and_an_eta_within_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.ndjson");
     std::fs::write(&input, list(&si)).unwrap();
-    let cols = 60;
+    // Wide enough for the second job's phase word whatever the first job shows (at 60
+    // columns it was sometimes cut to "encode…" or less), narrow enough to cut the long
+    // title.
+    let cols = 72;
     let tty = on_a_terminal(
         &format!(
             "{} --out {} --jobs 2 -v < {} > {}",
@@ -102,7 +105,7 @@ fn watch_record_status_line_shows_each_phase_and_an_eta_within_the_terminal() {
     assert!(drawn.len() >= 4, "{tty:?}");
     // The phases that last (probe and move are too quick to be sure to be drawn), with
     // their shares, and the ETA of the run.
-    for want in ["/3 done", "ETA ", "render ", "encode "] {
+    for want in ["/3 done", "ETA ", "| render ", "| encode "] {
         assert!(
             drawn.iter().any(|f| f.contains(want)),
             "no {want:?} in {drawn:#?}"
