@@ -2,11 +2,9 @@
 //! claim it at once. See pod-claim(1).
 
 use bbbmig_core::cli::{self, Common, Input};
-use bbbmig_core::db::probe;
-use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::claim::{self, ClaimOptions, Claimer};
 use bbbmig_core::pod::commit::for_each_record;
-use bbbmig_core::pod::{done, recorders};
+use bbbmig_core::pod::{self, DbArgs, done, recorders};
 use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,24 +105,12 @@ fn main() -> ExitCode {
         let recorder = claim::check_recorder(&mut db, &opts)?;
         let mut claimer = Claimer::new(&mut db, opts, recorder)?;
         if args.check.check {
-            let needed: Vec<(String, &str)> = PRIVILEGES
-                .iter()
-                .map(|(t, p)| (t.to_string(), *p))
-                .collect();
-            let missing = probe::missing_privileges(&mut db, &needed)?;
-            let privileges = settings::refuse_missing("Pod database", missing)?;
-            return settings::ready(
-                out,
-                &[
-                    "the Pod database is reachable and holds Pod's tables".to_string(),
-                    privileges,
-                    format!(
-                        "recorder {recorder_id} (no manager, linked to site {}) and its folder under {}, writable",
-                        args.site,
-                        args.recorder_root.display()
-                    ),
-                ],
+            let also = format!(
+                "recorder {recorder_id} (no manager, linked to site {}) and its folder under {}, writable",
+                args.site,
+                args.recorder_root.display()
             );
+            return pod::check_ready(&mut db, out, PRIVILEGES, also);
         }
         for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
             let result = match done::claim_of(rec, recorder_id)? {

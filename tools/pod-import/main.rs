@@ -2,11 +2,10 @@
 //! the missing users as Pod does. See pod-import(1).
 
 use bbbmig_core::cli::{self, Common, Input};
-use bbbmig_core::db::probe;
-use bbbmig_core::pod::DbArgs;
 use bbbmig_core::pod::commit::for_each_record;
 use bbbmig_core::pod::import::{ImportOptions, Importer, Mode};
 use bbbmig_core::pod::users::{self, AuthType, UserOptions, Users};
+use bbbmig_core::pod::{self, DbArgs};
 use bbbmig_core::secret;
 use bbbmig_core::settings::{self, Missing};
 use std::path::PathBuf;
@@ -132,20 +131,8 @@ fn main() -> ExitCode {
         let users = Users::new(&mut db, user_opts, secret)?;
         let mut importer = Importer::new(&mut db, opts, users)?;
         if args.check.check {
-            let needed: Vec<(String, &str)> = PRIVILEGES
-                .iter()
-                .map(|(t, p)| (t.to_string(), *p))
-                .collect();
-            let missing = probe::missing_privileges(&mut db, &needed)?;
-            let privileges = settings::refuse_missing("Pod database", missing)?;
-            return settings::ready(
-                out,
-                &[
-                    "the Pod database is reachable and holds Pod's tables".to_string(),
-                    privileges,
-                    "the site, the admin and the secret key match the database".to_string(),
-                ],
-            );
+            let also = "the site, the admin and the secret key match the database".to_string();
+            return pod::check_ready(&mut db, out, PRIVILEGES, also);
         }
         for_each_record(out, &args.input, args.batch, &mut db, |db, tx, rec| {
             let result = importer.handle(db, tx, rec)?;

@@ -104,6 +104,28 @@ impl DbArgs {
     }
 }
 
+/// `--check` of the Pod tools, once connected and set up: the privileges `needed`
+/// (`(table, "SELECT, INSERT")`) each named as a GRANT when missing (fatal), else the
+/// `ready` summary with what was checked, `also` last.
+pub fn check_ready(
+    db: &mut Db,
+    out: &mut crate::cli::Out,
+    needed: &[(&str, &str)],
+    also: String,
+) -> anyhow::Result<()> {
+    let needed: Vec<(String, &str)> = needed.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+    let missing = crate::db::probe::missing_privileges(db, &needed)?;
+    let privileges = crate::settings::refuse_missing("Pod database", missing)?;
+    crate::settings::ready(
+        out,
+        &[
+            "the Pod database is reachable and holds Pod's tables".to_string(),
+            privileges,
+            also,
+        ],
+    )
+}
+
 /// The first `max` characters of `s` (PostgreSQL's varchar(n) counts characters); when
 /// cut, the last kept character becomes `…` so that readers see it was shortened.
 pub fn truncate_chars(s: &str, max: usize) -> String {
