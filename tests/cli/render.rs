@@ -48,12 +48,14 @@ fn render_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, out)
 }
 
-/// The full RGB frame shown at `t` seconds.
-fn frame(mp4: &Path, t: f64) -> Vec<u8> {
+/// What ffmpeg writes to stdout with `pre -i input post` (it must succeed).
+fn ffmpeg_out(pre: &[&str], input: &Path, post: &[&str]) -> Vec<u8> {
     let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
-        .arg(mp4)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .args(["-nostdin", "-v", "error"])
+        .args(pre)
+        .arg("-i")
+        .arg(input)
+        .args(post)
         .output()
         .unwrap();
     assert!(
@@ -62,6 +64,12 @@ fn frame(mp4: &Path, t: f64) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// The full RGB frame shown at `t` seconds.
+fn frame(mp4: &Path, t: f64) -> Vec<u8> {
+    let rgb = ["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"];
+    ffmpeg_out(&["-ss", &format!("{t:.3}")], mp4, &rgb)
 }
 
 fn px(f: &[u8], w: usize, x: f64, y: f64) -> [u8; 3] {
@@ -494,32 +502,18 @@ fn render_shows_the_screen_share_only_during_its_interval() {
 
 /// Mean brightness of the webcam box per frame, and the mono audio at 8 kHz.
 fn flash_and_beep(mp4: &Path, crop: &str) -> (Vec<u8>, Vec<i16>) {
-    let v = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(mp4)
-        .args([
-            "-vf",
-            &format!("crop={crop},scale=1:1:flags=area"),
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "gray",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    let a = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(mp4)
-        .args(["-map", "0:a", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"])
-        .output()
-        .unwrap();
-    let samples = a
-        .stdout
+    let vf = format!("crop={crop},scale=1:1:flags=area");
+    let v = ffmpeg_out(
+        &[],
+        mp4,
+        &["-vf", &vf, "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+    );
+    let pcm = ["-map", "0:a", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"];
+    let samples = ffmpeg_out(&[], mp4, &pcm)
         .chunks_exact(2)
         .map(|c| i16::from_le_bytes([c[0], c[1]]))
         .collect();
-    (v.stdout, samples)
+    (v, samples)
 }
 
 #[test]
@@ -661,21 +655,7 @@ fn bands(rows: &[usize]) -> usize {
 fn render_chat_column_readable_with_webcams_and_messages_as_sent() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");
-    synth(
-        &src,
-        &[
-            "--duration",
-            "8",
-            "--slides",
-            "1",
-            "--strokes",
-            "0",
-            "--chat-messages",
-            "0",
-            "--flash-every",
-            "0",
-        ],
-    );
+    one_slide(&src, &["--chat-messages", "0", "--flash-every", "0"]);
     // One message of three lines (sent with line breaks), then a one-line one.
     std::fs::write(
         src.join("slides_new.xml"),
@@ -711,24 +691,67 @@ fn render_chat_column_readable_with_webcams_and_messages_as_sent() {
     assert_eq!(bands(&rc), 6, "{rc:?}");
 }
 
+/// An 8-second recording with one slide and no strokes; `extra` options for bbb-synth.
+fn one_slide(src: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["--duration", "8", "--slides", "1", "--strokes", "0"];
+    args.extend(extra);
+    synth(src, &args)
+}
+
+/// The audio packets' hashes of `file` (ffmpeg's framemd5, last column), in order.
+fn audio_packets(file: &Path) -> Vec<String> {
+    let md5 = ffmpeg_out(
+        &[],
+        file,
+        &["-map", "0:a:0", "-c", "copy", "-f", "framemd5", "-"],
+    );
+    String::from_utf8(md5)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(',').next().map(|h| h.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn render_copies_aac_sound_and_encodes_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    // webcams.mp4 (H.264 + AAC, as BBB writes it when mp4 is enabled): the sound is the
+    // recording's own packets, untouched, and still in sync with the picture.
+    let src = dir.path().join("mp4");
+    let m = one_slide(&src, &["--media", "mp4", "--flash-every", "3"]);
+    let out = dir.path().join("mp4.mp4");
+    render_ok(&src, &out, &[]);
+    let ours = audio_packets(&out);
+    let theirs = audio_packets(&src.join("video/webcams.mp4"));
+    assert!(ours.len() > 300, "{} packets", ours.len());
+    let n = ours.len().min(theirs.len()) - 1;
+    assert_eq!(ours[..n], theirs[..n], "the AAC packets were re-encoded");
+    let (v, a) = flash_and_beep(&out, "320:240:960:0");
+    let fl = f(&m["flashes"][0]);
+    let tv = (0..v.len()).find(|&i| v[i] > 200).expect("flash") as f64 / 15.0;
+    let ta = (0..a.len())
+        .find(|&i| a[i].unsigned_abs() > 12000)
+        .expect("beep") as f64
+        / 8000.0;
+    assert!(
+        (tv - fl).abs() <= 0.072 && (ta - fl).abs() <= 0.072,
+        "flash {tv} beep {ta} published {fl}"
+    );
+    // webcams.webm (Opus, BBB's default): encoded to AAC.
+    let src = dir.path().join("webm");
+    one_slide(&src, &["--media", "webm", "--flash-every", "3"]);
+    let out = dir.path().join("webm.mp4");
+    render_ok(&src, &out, &[]);
+    let s = probe(&out, "-show_entries stream=codec_name");
+    assert!(s.lines().any(|l| l == "aac"), "{s}");
+}
+
 #[test]
 fn render_takes_audio_from_audio_webm_without_webcams() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("rec");
-    let m = synth(
-        &src,
-        &[
-            "--duration",
-            "8",
-            "--slides",
-            "1",
-            "--strokes",
-            "0",
-            "--audio-only",
-            "--flash-every",
-            "100",
-        ],
-    );
+    let m = one_slide(&src, &["--audio-only", "--flash-every", "100"]);
     let out = dir.path().join("a.mp4");
     render_ok(&src, &out, &[]);
     let s = probe(&out, "-show_entries stream=codec_name");

@@ -2,6 +2,7 @@
 //! core), the audio encoded alongside, then one stream-copy mux with captions and chapters
 //! into the MP4 (faststart).
 
+use super::audio::Sound;
 use super::compose::{FfmpegArgs, Inputs, Span, span_args};
 use super::options::{Cancel, Progress, RenderOptions};
 use anyhow::{Context, Result, bail};
@@ -204,7 +205,7 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     let audio_out = work.join("audio.m4a");
     let audio_src = inp.webcams.or(inp.audio);
     if let Some(src) = audio_src {
-        jobs.push(audio_job(src, inp.duration, &audio_out, work));
+        jobs.push(audio_job(inp.sound, src, inp.duration, &audio_out, work));
     }
     let first_span_job = jobs.len();
     let mut parts = Vec::new();
@@ -237,32 +238,13 @@ pub fn run(inp: &Inputs, opts: &RenderOptions, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The run that encodes the first sound stream of `src` (the first `duration` seconds) to
-/// AAC in `out`.
-fn audio_job(src: &Path, duration: f64, out: &Path, work: &Path) -> Job {
+/// The run that makes the sound of the first `duration` seconds of `src`'s first sound
+/// stream in `out` (see `audio`: copied when already AAC, else encoded).
+fn audio_job(sound: Sound, src: &Path, duration: f64, out: &Path, work: &Path) -> Job {
     let mut args = FfmpegArgs::quiet();
     args.extend(["-i".into(), src.to_string_lossy().into_owned()]);
-    args.extend(
-        [
-            "-map",
-            "0:a:0",
-            "-vn",
-            "-sn",
-            "-dn",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
-            // Mono stays mono (BBB records mono); more channels become stereo.
-            "-af",
-            "aformat=channel_layouts=mono|stereo",
-            "-t",
-            &format!("{duration:.3}"),
-            "-f",
-            "mp4",
-        ]
-        .map(String::from),
-    );
+    args.extend(super::audio::sound_args(sound, duration));
+    args.extend(["-f".into(), "mp4".into()]);
     args.push(out.to_string_lossy().into_owned());
     Job {
         what: "the sound".into(),

@@ -12,9 +12,11 @@
 //! - `timeline`: what the presentation area shows when (distinct states, cursor track);
 //! - `raster`: each distinct state to a PNG; `cursor`: the cursor dot's pictures;
 //! - `compose`: the screen layout and the ffmpeg run of one stretch of video;
+//! - `audio`: the sound track, copied or encoded;
 //! - `encode`: the stretches run in parallel, the sound, the final mux;
 //! - this file: the API ([`render`], [`RenderOptions`], [`Cancel`], [`Source`]).
 
+mod audio;
 mod chat;
 mod compose;
 mod cursor;
@@ -82,6 +84,12 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
     let ScreenBox { w: aw, h: ah, .. } = geo.area;
 
     let t0 = std::time::Instant::now();
+    // Whether the sound can be copied, asked of ffmpeg while the slides are rasterised.
+    let sound_src = p.webcams.clone().or_else(|| p.audio.clone());
+    let ffmpeg = opts.ffmpeg.clone();
+    let sound = std::thread::spawn(move || {
+        sound_src.map_or(audio::Sound::Encode, |f| audio::sound_of(&ffmpeg, &f))
+    });
     let (states, segs) = timeline::segments(&p);
     opts.progress.states(states.len() as u64);
     let files = raster::render_states(&p, &states, aw, ah, dir, &opts.cancel, &opts.progress)?;
@@ -136,6 +144,7 @@ pub fn render(src: &dyn Source, opts: &RenderOptions, out: &Path) -> anyhow::Res
             .map(|c| (c.locale.clone(), c.file.clone()))
             .collect(),
         chapters,
+        sound: sound.join().unwrap_or(audio::Sound::Encode),
         work: dir,
     };
     let raster_s = t0.elapsed().as_secs_f64();
