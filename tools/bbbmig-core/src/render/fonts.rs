@@ -38,6 +38,17 @@ pub fn database() -> Arc<Database> {
     DB.get_or_init(|| {
         let mut db = Database::new();
         db.load_system_fonts();
+        // Each font file mapped once for the whole run. Left as files, fontdb opens and maps
+        // one every time resvg reads a glyph of it: 95,000 open/mmap/munmap for the chat
+        // panels of a 10-minute lecture (1.9 s), and a third of the rasterising of a real
+        // recording with many text boxes.
+        let ids: Vec<ID> = db.faces().map(|f| f.id).collect();
+        for id in ids {
+            // SAFETY: the mapping reads the font file as it is on disk, as fontdb's own
+            // per-glyph mappings did (memmap-fonts); font packages replace files by renaming
+            // new ones into place, which leaves a mapped old file intact.
+            let _ = unsafe { db.make_shared_face_data(id) };
+        }
         for face in BUNDLED {
             db.load_font_data(face.to_vec());
         }
@@ -161,6 +172,23 @@ pub fn line_metrics(family: &str, size: f64, lh: Option<f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_system_font_file_is_mapped_once_not_at_each_glyph() {
+        use resvg::usvg::fontdb::Source;
+        let db = database();
+        let files = db
+            .faces()
+            .filter(|f| matches!(f.source, Source::File(_)))
+            .count();
+        assert_eq!(files, 0, "faces read from their file at each use");
+        // Installed fonts (scripts/setup installs fonts-liberation) are shared mappings.
+        let shared = db
+            .faces()
+            .filter(|f| matches!(f.source, Source::SharedFile(..)))
+            .count();
+        assert!(shared > 0 || db.faces().count() == BUNDLED.len());
+    }
 
     #[test]
     fn narrow_letters_measure_narrower_than_wide_ones() {
