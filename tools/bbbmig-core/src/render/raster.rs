@@ -4,7 +4,7 @@
 use super::model::Published;
 use super::options::{Cancel, Progress};
 use super::svg::{BACKGROUND, background, svg_options, write_png};
-use super::timeline::{Fit, State};
+use super::timeline::{Fit, State, ViewBox};
 use anyhow::{Context, Result, anyhow, bail};
 use resvg::tiny_skia::{FilterQuality, Paint, Pixmap, PixmapPaint, Rect, Transform};
 use resvg::usvg;
@@ -49,26 +49,25 @@ fn fill(pm: &mut Pixmap, r: Option<Rect>, rgb: [u8; 3], t: Transform) {
     }
 }
 
-/// Draws one state into a fresh `aw`x`ah` pixmap.
-fn draw(
-    p: &Published,
-    st: &State,
-    img: &SlideImage,
-    aw: u32,
-    ah: u32,
-    opt: &usvg::Options,
-) -> Result<Pixmap> {
+/// Where the view box `vb` of a slide lands in the `aw`x`ah` area: its fit and the
+/// transform from slide pixels to area pixels.
+fn placement(vb: &ViewBox, aw: u32, ah: u32) -> (Fit, Transform) {
+    let fit = vb.fit(aw as f64, ah as f64);
+    let k = fit.scale;
+    let t = Transform::from_translate((fit.x - vb.x * k) as f32, (fit.y - vb.y * k) as f32)
+        .pre_scale(k as f32, k as f32);
+    (fit, t)
+}
+
+/// The `aw`x`ah` picture of a state without its drawings: the area's background, then the
+/// slide's white page and its picture at the state's view box. States that share slide and
+/// view box share it (`render_states` keeps the last one): scaling the slide's picture is
+/// most of the work of a state.
+fn slide_base(p: &Published, st: &State, img: &SlideImage, aw: u32, ah: u32) -> Result<Pixmap> {
     let mut pm = background(aw, ah).ok_or_else(|| anyhow!("bad area size {aw}x{ah}"))?;
     let Some(si) = st.slide else { return Ok(pm) };
     let s = &p.slides[si];
-    let vb = st.vb;
-    let Fit {
-        scale: k,
-        x: ox,
-        y: oy,
-    } = vb.fit(aw as f64, ah as f64);
-    let t = Transform::from_translate((ox - vb.x * k) as f32, (oy - vb.y * k) as f32)
-        .pre_scale(k as f32, k as f32);
+    let (_, t) = placement(&st.vb, aw, ah);
     fill(
         &mut pm,
         Rect::from_xywh(0.0, 0.0, s.width as f32, s.height as f32),
@@ -94,6 +93,23 @@ fn draw(
         }
         SlideImage::Blank => {}
     }
+    Ok(pm)
+}
+
+/// Draws one state's drawings over `pm` (its [`slide_base`]), then letterboxes the view box.
+fn draw(p: &Published, st: &State, mut pm: Pixmap, opt: &usvg::Options) -> Result<Pixmap> {
+    let Some(si) = st.slide else { return Ok(pm) };
+    let s = &p.slides[si];
+    let vb = st.vb;
+    let (aw, ah) = (pm.width(), pm.height());
+    let (
+        Fit {
+            scale: k,
+            x: ox,
+            y: oy,
+        },
+        t,
+    ) = placement(&vb, aw, ah);
     if !st.shapes.is_empty() {
         let list = &p.shapes[&s.id];
         let mut svg = format!(
@@ -151,19 +167,32 @@ pub fn render_states(
             let paths = &paths;
             handles.push(scope.spawn(move || -> Result<()> {
                 let mut cache: Option<(usize, SlideImage)> = None;
+                let mut bases: Option<((Option<usize>, ViewBox), Pixmap)> = None;
                 for (j, st) in part.iter().enumerate() {
                     if cancel.is_set() {
                         bail!("rendering interrupted");
                     }
-                    let img = match (st.slide, &cache) {
-                        (None, _) => None,
-                        (Some(si), Some((c, _))) if *c == si => cache.as_ref().map(|c| &c.1),
-                        (Some(si), _) => {
-                            cache = Some((si, load_slide(p, si, opt)?));
-                            cache.as_ref().map(|c| &c.1)
+                    let key = (st.slide, st.vb);
+                    let base = match &bases {
+                        Some((k, pm)) if *k == key => pm.clone(),
+                        _ => {
+                            let img = match (st.slide, &cache) {
+                                (None, _) => None,
+                                (Some(si), Some((c, _))) if *c == si => {
+                                    cache.as_ref().map(|c| &c.1)
+                                }
+                                (Some(si), _) => {
+                                    cache = Some((si, load_slide(p, si, opt)?));
+                                    cache.as_ref().map(|c| &c.1)
+                                }
+                            };
+                            let img = img.unwrap_or(&SlideImage::Blank);
+                            let pm = slide_base(p, st, img, aw, ah)?;
+                            bases = Some((key, pm.clone()));
+                            pm
                         }
                     };
-                    let pm = draw(p, st, img.unwrap_or(&SlideImage::Blank), aw, ah, opt)?;
+                    let pm = draw(p, st, base, opt)?;
                     write_png(&pm, &paths[ci * chunk + j])?;
                     progress.state_done();
                 }
