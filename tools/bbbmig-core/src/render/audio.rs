@@ -16,7 +16,8 @@ pub enum Sound {
 /// Looks at the first sound stream of `src` as `ffmpeg -i` lists it. Anything it cannot
 /// read is encoded, as it always was: a copy is only an optimisation.
 pub fn sound_of(ffmpeg: &Path, src: &Path) -> Sound {
-    let out = Command::new(ffmpeg)
+    // Waited for by this thread: it dies with it if the tool is killed (orphan).
+    let out = crate::orphan::die_with_parent(&mut Command::new(ffmpeg))
         .args(["-nostdin", "-hide_banner", "-i"])
         .arg(src)
         .stdin(Stdio::null())
