@@ -37,6 +37,18 @@ fn render_ok(dir: &Path, out: &Path, args: &[&str]) {
 
 /// Renders the fixture `name` at 5 fps in the presentation layout; returns the temporary
 /// folder (removed when dropped) and the MP4 in it.
+/// Page → screen scale of the tldraw fixtures: a 1600x900 slide, page space 1440x1080,
+/// shown at full view in 1280x720.
+const PAGE_TO_SCREEN: f64 = 0.8 / 0.9;
+
+/// The tldraw v2 fixture (tests/fixtures/render/tldraw-3.0-v2-synthetic), rendered once
+/// for every test that reads it.
+fn tldraw_v2_render() -> &'static Path {
+    static R: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &R.get_or_init(|| render_fixture("render/tldraw-3.0-v2-synthetic"))
+        .1
+}
+
 fn render_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.mp4");
@@ -911,7 +923,7 @@ fn render_tldraw_v1_every_shape_like_tldraw() {
     // tldraw 2.7 (v1) shapes on a 1600x900 slide: page space 1440x1080, page → screen
     // x 0.8/0.9 at full view. See the fixture's README for each shape.
     let (_dir, out) = render_fixture("render/tldraw-2.7-every-shape");
-    let k = 0.8 / 0.9;
+    let k = PAGE_TO_SCREEN;
     let at = |x: f64, y: f64| (x * k, y * k);
     let fr = frame(&out, 12.0);
     // Freehand: a variable-width pen stroke (size 1 + 1.5 x 3.5), not a 3.5 px line.
@@ -1032,9 +1044,9 @@ fn ink_x(
 fn render_tldraw_v2_text_in_tldraws_fonts() {
     // tldraw v2 (BBB 3.0) texts, note and labelled rectangle on a 1600x900 slide: page
     // space 1440x1080, page → screen x 0.8/0.9. See the fixture's README.
-    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
-    let k = 0.8 / 0.9;
-    let fr = frame(&out, 5.0);
+    let out = tldraw_v2_render();
+    let k = PAGE_TO_SCREEN;
+    let fr = frame(out, 5.0);
     let black = hex("#1d1d1d");
     let width = |x: f64, y: f64, h: f64| {
         let (a, b) =
@@ -1097,10 +1109,10 @@ fn render_tldraw_v2_text_in_tldraws_fonts() {
 fn render_tldraw_v2_every_shape_kind_undo_and_zooms() {
     // The same fixture from 5.5 s: a pen stroke, ellipse, triangle, straight and bent arrows,
     // a rectangle undone, zooms 2x and 4x (see its README). Page → screen x 0.8/0.9.
-    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
-    let k = 0.8 / 0.9;
+    let out = tldraw_v2_render();
+    let k = PAGE_TO_SCREEN;
     let at = |x: f64, y: f64| (x * k, y * k);
-    let fr = frame(&out, 10.0);
+    let fr = frame(out, 10.0);
     let shown = |fr: &[u8], (x, y): (f64, f64), c: &str| near(fr, W, H, x, y, 3, hex(c));
     assert!(shown(&fr, at(500.0, 170.0), "#e03131"), "pen stroke");
     assert!(shown(&fr, at(420.0, 300.0), "#099268"), "ellipse");
@@ -1115,7 +1127,7 @@ fn render_tldraw_v2_every_shape_kind_undo_and_zooms() {
     assert!(shown(&fr, at(600.0, 600.0), "#f76707"), "bent arrow");
     // The rectangle drawn at 8 s is undone at 9.5 s.
     assert!(
-        shown(&frame(&out, 8.5), at(1280.0, 100.0), "#e03131"),
+        shown(&frame(out, 8.5), at(1280.0, 100.0), "#e03131"),
         "rectangle"
     );
     assert!(
@@ -1123,7 +1135,7 @@ fn render_tldraw_v2_every_shape_kind_undo_and_zooms() {
         "undone rectangle"
     );
     // 4x onto the note at 14 s: the note fills the screen around its text.
-    let fr = frame(&out, 15.0);
+    let fr = frame(out, 15.0);
     assert!(
         close(px(&fr, W, 400.0, 200.0), hex("#fdd09d"), 10),
         "zoomed note {:?}",
@@ -1136,9 +1148,9 @@ fn render_tldraw_v2_draw_rectangle_has_round_hand_drawn_corners() {
     // The red `dash: draw` rectangle at (1180,100), 200x150 page px, shown 8-9.5 s. tldraw v2
     // rounds a hand-drawn polygon's corners (by 2 stroke widths, 7 page px): its very corner
     // stays the green quadrant's, where a plain stroke's round join (1.75 px) covered it.
-    let (_dir, out) = render_fixture("render/tldraw-3.0-v2-synthetic");
-    let k = 0.8 / 0.9;
-    let fr = frame(&out, 8.5);
+    let out = tldraw_v2_render();
+    let k = PAGE_TO_SCREEN;
+    let fr = frame(out, 8.5);
     let red = hex("#e03131");
     let reddish = |x: f64, y: f64| {
         let c = px(&fr, W, x * k, y * k);
